@@ -1,0 +1,217 @@
+"""Per-frame tracks: the contract between the model adapters, the metrics and storage.
+
+One row per analysed frame and person. Everything the metrics need is here, so that
+metrics are pure functions of tracks and can be recomputed without touching the video.
+
+Conventions (shared by every module of analysis/):
+- image coordinates are pixels of the *upright* (rotation-corrected) frame, x right, y down;
+- a missing detection is NaN, never 0;
+- angles are degrees; yaw > 0 means the person turns to *their* left, which appears to the
+  image's right (x grows); pitch > 0 means looking up;
+- emotion classes follow FER-2013's order (EMOTION_CLASSES).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCHEMA_VERSION = "1"
+
+N_POSE_KEYPOINTS = 33  # MediaPipe Pose (BlazePose) topology
+N_FACE_LANDMARKS = 478  # MediaPipe Face Mesh with refined iris landmarks
+N_HAND_KEYPOINTS = 21  # MediaPipe Hands topology
+EMOTION_CLASSES = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
+HANDS = ("left", "right")
+
+# MediaPipe Pose indices the metrics use.
+POSE_NOSE = 0
+POSE_LEFT_SHOULDER, POSE_RIGHT_SHOULDER = 11, 12
+POSE_LEFT_WRIST, POSE_RIGHT_WRIST = 15, 16
+POSE_LEFT_HIP, POSE_RIGHT_HIP = 23, 24
+# Face Mesh indices: outer eye corners (inter-ocular distance, IOD) and iris centres.
+FACE_RIGHT_EYE_OUTER, FACE_LEFT_EYE_OUTER = 33, 263
+FACE_IRIS_A, FACE_IRIS_B = 468, 473
+
+
+def _nan(*shape: int) -> np.ndarray:
+    return np.full(shape, np.nan, dtype=np.float32)
+
+
+@dataclass
+class Tracks:
+    """Column arrays for n rows (frame x person). Shapes name their dimensions.
+
+    Attributes
+    ----------
+    frame : int64 array of shape (n,)
+        Index of the decoded source frame.
+    time_s : float64 array of shape (n,)
+        Presentation time from the stream's pts, in seconds (variable frame rate safe).
+    person_id : int32 array of shape (n,)
+        Track id from the people tracker; -1 when no person was found in that frame.
+    is_patient : bool array of shape (n,)
+        True on the rows of the track chosen as the patient.
+    bbox_xywh : float32 array of shape (n, 4)
+        Person box in px (x, y, width, height).
+    pose_xy : float32 array of shape (n, 33, 2)
+        Body keypoints in px.
+    pose_visibility : float32 array of shape (n, 33)
+        MediaPipe visibility in [0, 1].
+    face_xy : float32 array of shape (n, 478, 2)
+        Face landmarks in px (iris points 468..477 included).
+    head_pose_deg : float32 array of shape (n, 3)
+        Head yaw, pitch, roll in degrees.
+    gaze_deg : float32 array of shape (n, 2)
+        Gaze yaw, pitch in degrees (head pose combined with eye-in-head angles).
+    emotion_probs : float32 array of shape (n, 7)
+        Facial-expression probabilities in EMOTION_CLASSES order; rows sum to 1 or are NaN.
+    hands_xy : float32 array of shape (n, 2, 21, 2)
+        Hand keypoints in px, hands ordered as HANDS (the person's left, right).
+    pose_confidence, face_confidence : float32 arrays of shape (n,)
+        Detector confidence in [0, 1]; NaN when nothing was detected.
+    hands_confidence : float32 array of shape (n, 2)
+        Per-hand confidence in [0, 1]; NaN when that hand was not detected.
+    """
+
+    frame: np.ndarray
+    time_s: np.ndarray
+    person_id: np.ndarray
+    is_patient: np.ndarray
+    bbox_xywh: np.ndarray
+    pose_xy: np.ndarray
+    pose_visibility: np.ndarray
+    face_xy: np.ndarray
+    head_pose_deg: np.ndarray
+    gaze_deg: np.ndarray
+    emotion_probs: np.ndarray
+    hands_xy: np.ndarray
+    pose_confidence: np.ndarray
+    face_confidence: np.ndarray
+    hands_confidence: np.ndarray
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, n: int) -> Tracks:
+        """n rows with every measurement missing (NaN), person_id -1."""
+        return cls(
+            frame=np.zeros(n, dtype=np.int64),
+            time_s=np.zeros(n, dtype=np.float64),
+            person_id=np.full(n, -1, dtype=np.int32),
+            is_patient=np.zeros(n, dtype=bool),
+            bbox_xywh=_nan(n, 4),
+            pose_xy=_nan(n, N_POSE_KEYPOINTS, 2),
+            pose_visibility=_nan(n, N_POSE_KEYPOINTS),
+            face_xy=_nan(n, N_FACE_LANDMARKS, 2),
+            head_pose_deg=_nan(n, 3),
+            gaze_deg=_nan(n, 2),
+            emotion_probs=_nan(n, len(EMOTION_CLASSES)),
+            hands_xy=_nan(n, 2, N_HAND_KEYPOINTS, 2),
+            pose_confidence=_nan(n),
+            face_confidence=_nan(n),
+            hands_confidence=_nan(n, 2),
+        )
+
+    def __len__(self) -> int:
+        return int(self.frame.shape[0])
+
+    def select(self, mask: np.ndarray) -> Tracks:
+        """Rows where mask is True (for example `tracks.select(tracks.is_patient)`)."""
+        kwargs = {name: getattr(self, name)[mask] for name in _ARRAY_FIELDS}
+        return Tracks(**kwargs, metadata=dict(self.metadata))
+
+    def patient(self) -> Tracks:
+        """The patient's rows, one per analysed frame, in time order."""
+        selected = self.select(self.is_patient)
+        order = np.argsort(selected.time_s, kind="stable")
+        return selected.select(order)
+
+    @staticmethod
+    def concatenate(parts: list[Tracks]) -> Tracks:
+        """Rows of several Tracks, in the given order (metadata of the first)."""
+        if not parts:
+            return Tracks.empty(0)
+        kwargs = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _ARRAY_FIELDS}
+        return Tracks(**kwargs, metadata=dict(parts[0].metadata))
+
+
+_ARRAY_FIELDS = (
+    "frame",
+    "time_s",
+    "person_id",
+    "is_patient",
+    "bbox_xywh",
+    "pose_xy",
+    "pose_visibility",
+    "face_xy",
+    "head_pose_deg",
+    "gaze_deg",
+    "emotion_probs",
+    "hands_xy",
+    "pose_confidence",
+    "face_confidence",
+    "hands_confidence",
+)
+_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient")
+
+
+def _to_column(values: np.ndarray) -> pa.Array:
+    """Flatten trailing dimensions into a fixed-size list column of float32."""
+    n = values.shape[0]
+    width = int(np.prod(values.shape[1:]))
+    flat = pa.array(values.reshape(n * width).astype(np.float32, copy=False), type=pa.float32())
+    return pa.FixedSizeListArray.from_arrays(flat, width)
+
+
+def to_table(tracks: Tracks) -> pa.Table:
+    """Arrow table with the documented schema; multi-dimensional fields are flattened
+    row-major into fixed-size float32 lists, their shapes stored in the schema metadata."""
+    columns: dict[str, pa.Array] = {}
+    shapes: dict[str, str] = {}
+    for name in _ARRAY_FIELDS:
+        values = getattr(tracks, name)
+        if name in _SCALAR_COLUMNS:
+            columns[name] = pa.array(values)
+        elif values.ndim == 1:
+            columns[name] = pa.array(values.astype(np.float32, copy=False), type=pa.float32())
+        else:
+            columns[name] = _to_column(values)
+            shapes[name] = ",".join(str(d) for d in values.shape[1:])
+    table = pa.table(columns)
+    metadata = {f"shape.{k}": v for k, v in shapes.items()}
+    metadata.update({f"meta.{k}": v for k, v in tracks.metadata.items()})
+    metadata["schema_version"] = SCHEMA_VERSION
+    return table.replace_schema_metadata({k.encode(): v.encode() for k, v in metadata.items()})
+
+
+def from_table(table: pa.Table) -> Tracks:
+    """Inverse of to_table."""
+    raw = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+    n = table.num_rows
+    kwargs: dict[str, np.ndarray] = {}
+    for name in _ARRAY_FIELDS:
+        column = table.column(name).combine_chunks()
+        if name in _SCALAR_COLUMNS:
+            kwargs[name] = column.to_numpy(zero_copy_only=False)
+        elif f"shape.{name}" in raw:
+            shape = tuple(int(d) for d in raw[f"shape.{name}"].split(","))
+            flat = column.flatten().to_numpy(zero_copy_only=False)
+            kwargs[name] = flat.reshape((n, *shape)).astype(np.float32, copy=False)
+        else:
+            kwargs[name] = column.to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+    metadata = {k.removeprefix("meta."): v for k, v in raw.items() if k.startswith("meta.")}
+    return Tracks(**kwargs, metadata=metadata)
+
+
+def write_parquet(tracks: Tracks, path: str | Path) -> None:
+    """Write tracks to a Parquet file (zstd compressed)."""
+    pq.write_table(to_table(tracks), str(path), compression="zstd")
+
+
+def read_parquet(path: str | Path) -> Tracks:
+    """Read tracks written by write_parquet."""
+    return from_table(pq.read_table(str(path)))

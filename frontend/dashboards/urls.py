@@ -1,0 +1,3 @@
+"""URL routes (filled by the owner of this folder)."""
+
+urlpatterns: list = []

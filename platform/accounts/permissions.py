@@ -1,0 +1,201 @@
+"""The one place that decides who may do what with which patient's data.
+
+Every view, API endpoint, Dash callback and export asks this module, never its own rules.
+A permission is an Action on a Patient; the role (a Django group) says which actions a user
+may take, and membership says on which patients:
+
+- care team member with role clinician: every action on the team's patients;
+- care team member with role uploader: register sessions, record consent, upload and see the
+  patient's identity (to pick the right person); no video playback, no metrics, no review;
+- study member with role statistician: pseudonymised metrics and events of patients enrolled
+  in that study whose *current* consent includes research_export; never identity, never video;
+- admin: operational access (pseudonyms, analysis jobs) and the audit log; patient data only
+  through care-team membership like anyone else.
+
+`restrict(queryset, user, action)` narrows any patient-data queryset to what the user may see,
+so that list views, the API and dashboards all share one rule.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+
+from accounts.roles import Role
+
+if TYPE_CHECKING:
+    from accounts.models import Study
+    from patients.models import Patient
+
+
+class Action(StrEnum):
+    VIEW_PATIENT = "view_patient"  # pseudonym, sessions, job status
+    VIEW_IDENTITY = "view_identity"  # name, date of birth, hospital number
+    MANAGE_CONSENT = "manage_consent"
+    REGISTER_SESSION = "register_session"
+    UPLOAD = "upload"
+    VIEW_VIDEO = "view_video"  # stream the video and its tracks overlay
+    VIEW_METRICS = "view_metrics"  # dashboards, metric samples, behaviour events
+    REVIEW_EVENTS = "review_events"
+    MANAGE_JOBS = "manage_jobs"  # retry or cancel an analysis
+
+
+CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.CLINICIAN: frozenset(Action),
+    Role.UPLOADER: frozenset(
+        {
+            Action.VIEW_PATIENT,
+            Action.VIEW_IDENTITY,
+            Action.MANAGE_CONSENT,
+            Action.REGISTER_SESSION,
+            Action.UPLOAD,
+            Action.MANAGE_JOBS,
+        }
+    ),
+}
+STUDY_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.STATISTICIAN: frozenset({Action.VIEW_PATIENT, Action.VIEW_METRICS}),
+}
+ADMIN_ACTIONS = frozenset({Action.VIEW_PATIENT, Action.MANAGE_JOBS})
+
+# How each patient-data model reaches its patient.
+PATIENT_PATHS: dict[str, str] = {
+    "patients.patient": "pk",
+    "patients.patientidentity": "patient",
+    "patients.consent": "patient",
+    "patients.studyenrolment": "patient",
+    "recordings.clinicalsession": "patient",
+    "recordings.recording": "session__patient",
+    "recordings.chunkedupload": "session__patient",
+    "analyses.analysisjob": "recording__session__patient",
+    "analyses.metricsample": "patient",
+    "analyses.behaviourevent": "patient",
+    "analyses.eventreview": "event__patient",
+    "audit.accessevent": "patient",
+}
+
+
+def user_roles(user: Any) -> frozenset[Role]:
+    """The user's roles (cached on the user object for the request). Superusers are admins."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_platform_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True))
+        cached = frozenset(role for role in Role if role.value in names)
+        if user.is_superuser:
+            cached = cached | {Role.ADMIN}
+        user._platform_roles = cached
+    return cached
+
+
+def has_role(user: Any, role: Role) -> bool:
+    return role in user_roles(user)
+
+
+def patients_for(user: Any, action: Action) -> QuerySet[Patient]:
+    """Every patient on whom the user may take this action."""
+    from patients.models import ConsentScope, Patient
+
+    roles = user_roles(user)
+    allowed = Patient.objects.none()
+    if not roles:
+        return allowed
+    care_team_roles = [role for role in roles if action in CARE_TEAM_ACTIONS.get(role, ())]
+    if care_team_roles:
+        allowed = allowed | Patient.objects.filter(care_team__members=user)
+    if any(action in STUDY_ACTIONS.get(role, ()) for role in roles):
+        allowed = allowed | Patient.objects.filter(
+            enrolments__study__members=user,
+            consents__scope=ConsentScope.RESEARCH_EXPORT,
+            consents__withdrawn_at__isnull=True,
+        )
+    if Role.ADMIN in roles and action in ADMIN_ACTIONS:
+        allowed = Patient.objects.all()
+    return allowed.distinct()
+
+
+def can(user: Any, action: Action, patient: Patient) -> bool:
+    """May this user take this action on this patient?"""
+    if patient is None or patient.pk is None:
+        return False
+    return patients_for(user, action).filter(pk=patient.pk).exists()
+
+
+def require(user: Any, action: Action, patient: Patient) -> None:
+    """Raise PermissionDenied (HTTP 403) unless `can(user, action, patient)`."""
+    if not can(user, action, patient):
+        raise PermissionDenied(f"You are not allowed to {action.value.replace('_', ' ')} for this patient.")
+
+
+def restrict(queryset: QuerySet[Model], user: Any, action: Action) -> QuerySet[Model]:
+    """Narrow a queryset of any patient-data model to the rows the user may act on."""
+    label = queryset.model._meta.label_lower
+    try:
+        path = PATIENT_PATHS[label]
+    except KeyError:
+        raise ValueError(f"{label} is not a patient-data model known to accounts.permissions") from None
+    return queryset.filter(**{f"{path}__in": patients_for(user, action).values("pk")})
+
+
+def can_view_patient(user: Any, patient: Patient) -> bool:
+    return can(user, Action.VIEW_PATIENT, patient)
+
+
+def can_view_identity(user: Any, patient: Patient) -> bool:
+    return can(user, Action.VIEW_IDENTITY, patient)
+
+
+def can_manage_consent(user: Any, patient: Patient) -> bool:
+    return can(user, Action.MANAGE_CONSENT, patient)
+
+
+def can_register_session(user: Any, patient: Patient) -> bool:
+    return can(user, Action.REGISTER_SESSION, patient)
+
+
+def can_upload(user: Any, patient: Patient) -> bool:
+    return can(user, Action.UPLOAD, patient)
+
+
+def can_view_video(user: Any, patient: Patient) -> bool:
+    return can(user, Action.VIEW_VIDEO, patient)
+
+
+def can_view_metrics(user: Any, patient: Patient) -> bool:
+    return can(user, Action.VIEW_METRICS, patient)
+
+
+def can_review(user: Any, patient: Patient) -> bool:
+    return can(user, Action.REVIEW_EVENTS, patient)
+
+
+def can_manage_jobs(user: Any, patient: Patient) -> bool:
+    return can(user, Action.MANAGE_JOBS, patient)
+
+
+def can_export(user: Any, study: Study) -> bool:
+    """Study exports: statisticians who are members of the study."""
+    return has_role(user, Role.STATISTICIAN) and study.members.filter(pk=user.pk).exists()
+
+
+def studies_for(user: Any) -> QuerySet[Study]:
+    from accounts.models import Study
+
+    if has_role(user, Role.ADMIN):
+        return Study.objects.all()
+    if has_role(user, Role.STATISTICIAN):
+        return Study.objects.filter(members=user)
+    return Study.objects.none()
+
+
+def can_view_audit_log(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+def can_manage_models(user: Any) -> bool:
+    """Register and activate model versions, see model-vs-clinician agreement."""
+    return has_role(user, Role.ADMIN)

@@ -1,0 +1,38 @@
+"""Writing the audit trail. Call access_record for every read of patient data and every export."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from audit.models import AccessEvent
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """The client's address as the app sees it (nginx passes the real one in REMOTE_ADDR)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def access_record(
+    *,
+    user: Any,
+    action: AccessEvent.Action | str,
+    object_type: str,
+    object_id: Any = "",
+    patient: Any = None,
+    details: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AccessEvent:
+    """Append one AccessEvent. `patient` is a Patient or None (e.g. a study export)."""
+    authenticated = user is not None and user.is_authenticated
+    return AccessEvent.objects.create(
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        patient=patient,
+        details=details or {},
+        client_address=client_address(request),
+    )

@@ -1,0 +1,113 @@
+"""Patients (pseudonymous), their identity (kept apart, care team only), study enrolment and consent."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+# Pseudonym alphabet without look-alike characters (0/O, 1/I/L).
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def generate_pseudonym() -> str:
+    return "P-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
+
+
+class Patient(models.Model):
+    """A patient as the whole system sees them: a pseudonym and a care team, nothing identifying."""
+
+    code = models.CharField(max_length=12, unique=True, default=generate_pseudonym, editable=False)
+    care_team = models.ForeignKey("accounts.CareTeam", on_delete=models.PROTECT, related_name="patients")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PatientIdentity(models.Model):
+    """Identifying data, readable only by the patient's care team (accounts.permissions)."""
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="identity")
+    full_name = models.CharField(max_length=200)
+    date_of_birth = models.DateField()
+    hospital_number = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        verbose_name_plural = "patient identities"
+
+    def __str__(self) -> str:
+        return f"identity of {self.patient_id}"
+
+
+class StudyEnrolment(models.Model):
+    study = models.ForeignKey("accounts.Study", on_delete=models.CASCADE, related_name="enrolments")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrolments")
+    enrolled_at = models.DateTimeField(auto_now_add=True)
+    date_shift_days = models.IntegerField(
+        default=0, help_text="Per-patient offset applied to dates in exports (de-identification)."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "patient"], name="unique_enrolment")]
+
+    def __str__(self) -> str:
+        return f"{self.patient} in {self.study.code}"
+
+
+class ConsentScope(models.TextChoices):
+    STORE_VIDEO = "store_video", "store the video"
+    ANALYSE = "analyse", "analyse the video"
+    RESEARCH_EXPORT = "research_export", "export pseudonymised data for research"
+    MODEL_TRAINING = "model_training", "use reviewed events to train models"
+
+
+class Consent(models.Model):
+    """One scope granted by a patient, append-only: a grant is never edited or deleted; it is
+    withdrawn by setting withdrawn_at once, and a new grant is a new row with the next version.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    scope = models.CharField(max_length=20, choices=ConsentScope.choices)
+    version = models.PositiveIntegerField(help_text="Increases with every consent record of the patient.")
+    given_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    document = models.FileField(upload_to="consent/%Y/", blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["patient", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "version"], name="consent_version_unique"),
+            models.UniqueConstraint(
+                fields=["patient", "scope"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="one_active_consent_per_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("given_at")),
+                name="consent_withdrawn_after_given",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True)
+                | Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False),
+                name="consent_withdrawal_has_author",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "scope", "withdrawn_at"])]
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None
+
+    def __str__(self) -> str:
+        state = "active" if self.is_active else "withdrawn"
+        return f"{self.patient} v{self.version} {self.scope} ({state})"

@@ -1,0 +1,1 @@
+"""Celery glue between analysis/ and the database."""
