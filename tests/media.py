@@ -1,0 +1,306 @@
+"""Real test videos generated with PyAV, with known content and known motion.
+
+The "person" is scikit-image's astronaut photo (a real photograph of a person, so real face, pose
+and hand models find her) pasted on a plain background. Motion is a rigid translation of the
+photo, so the expected answer of a motion metric is known exactly: a sideways sinusoid of
+`motion_hz` between `motion_start_s` and `motion_end_s` is body rocking at that frequency.
+
+Videos are H.264 (libx264) in MP4 when PyAV's bundled FFmpeg has it, else MPEG-4 Part 2.
+Keep them small (a few seconds, 320 to 640 px): every test decodes them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import skimage.data
+
+BACKGROUND_RGB = (200, 205, 210)
+# Where the astronaut's face is in the 512 x 512 photo (x, y, w, h as fractions of the photo),
+# measured with MediaPipe face detection; tests use it to place expected boxes.
+ASTRONAUT_FACE_BOX = (0.34, 0.13, 0.20, 0.20)
+
+
+def video_codec() -> str:
+    """The encoder used for generated videos: libx264 if available, else mpeg4."""
+    return "libx264" if "libx264" in av.codecs_available else "mpeg4"
+
+
+@cache
+def _astronaut(height_px: int) -> np.ndarray:
+    photo = skimage.data.astronaut()
+    return cv2.resize(photo, (height_px, height_px), interpolation=cv2.INTER_AREA)
+
+
+def _paste(canvas: np.ndarray, photo: np.ndarray, x: int, y: int) -> None:
+    """Paste photo with its top-left corner at (x, y) px, clipped to the canvas."""
+    h, w = canvas.shape[:2]
+    ph, pw = photo.shape[:2]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + pw, w), min(y + ph, h)
+    if x1 <= x0 or y1 <= y0:
+        return
+    canvas[y0:y1, x0:x1] = photo[y0 - y : y1 - y, x0 - x : x1 - x]
+
+
+def _write_video(
+    path: Path,
+    frames: Callable[[int], np.ndarray],
+    n_frames: int,
+    fps: float,
+    *,
+    rotation_deg: int = 0,
+    pts_s: list[float] | None = None,
+) -> Path:
+    """Encode frames(i) (upright RGB) for i in range(n_frames); store them rotated so that a
+    player must rotate them by rotation_deg counter-clockwise (display matrix) to show them
+    upright. pts_s gives explicit presentation times (variable frame rate)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    first = frames(0)
+    k = -(rotation_deg // 90) % 4
+    coded = np.rot90(first, k)
+    height, width = coded.shape[:2]
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(video_codec(), rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        if video_codec() == "libx264":
+            stream.options = {"preset": "veryfast", "crf": "20"}
+        if pts_s is not None:
+            stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation_deg:
+            stream.set_display_rotation(rotation_deg)
+        for i in range(n_frames):
+            image = first if i == 0 else frames(i)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(np.rot90(image, k)), format="rgb24")
+            if pts_s is not None:
+                frame.pts = round(pts_s[i] * 1000)
+                frame.time_base = Fraction(1, 1000)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def _offset_px(t_s: float, motion_hz: float, amplitude_px: float, start_s: float, end_s: float) -> float:
+    if t_s < start_s or t_s > end_s:
+        return 0.0
+    return amplitude_px * math.sin(2.0 * math.pi * motion_hz * (t_s - start_s))
+
+
+def make_person_video(
+    path: str | Path,
+    *,
+    duration_s: float = 6.0,
+    fps: float = 25,
+    size: tuple[int, int] = (640, 480),
+    motion: str = "still",
+    motion_hz: float = 1.0,
+    amplitude_px: float = 30,
+    motion_start_s: float | None = None,
+    motion_end_s: float | None = None,
+    rotation_deg: int = 0,
+) -> Path:
+    """A video of the astronaut photo on a plain background.
+
+    Parameters
+    ----------
+    size : (width, height) px of the upright (displayed) picture. With rotation_deg 90 or 270
+        the coded frames are stored with width and height swapped.
+    motion : "still", "rock" (sideways translation x(t) = A sin(2 pi f (t - start))) or "nod"
+        (the same translation vertically).
+    motion_start_s, motion_end_s : the interval in which the photo moves (default: the whole
+        video); outside it the photo stays at its rest position.
+    rotation_deg : counter-clockwise rotation (0, 90, 180, 270) a player must apply to show the
+        coded frames upright, written as the stream's display matrix (like a phone recording).
+    """
+    if motion not in ("still", "rock", "nod"):
+        raise ValueError(f"motion must be 'still', 'rock' or 'nod', not {motion!r}")
+    if rotation_deg % 90:
+        raise ValueError(f"rotation_deg must be a multiple of 90, not {rotation_deg}")
+    width, height = size
+    photo_px = int(height * 0.8)
+    photo = _astronaut(photo_px)
+    rest_x, rest_y = (width - photo_px) // 2, height - photo_px
+    start_s = 0.0 if motion_start_s is None else motion_start_s
+    end_s = duration_s if motion_end_s is None else motion_end_s
+    amplitude = 0.0 if motion == "still" else amplitude_px
+
+    def frame(i: int) -> np.ndarray:
+        offset = round(_offset_px(i / fps, motion_hz, amplitude, start_s, end_s))
+        canvas = np.empty((height, width, 3), dtype=np.uint8)
+        canvas[:] = BACKGROUND_RGB
+        dx, dy = (offset, 0) if motion == "rock" else (0, offset)
+        _paste(canvas, photo, rest_x + dx, rest_y + dy)
+        return canvas
+
+    return _write_video(Path(path), frame, round(duration_s * fps), fps, rotation_deg=rotation_deg)
+
+
+def make_two_person_video(
+    path: str | Path,
+    *,
+    duration_s: float = 4.0,
+    fps: float = 25,
+    size: tuple[int, int] = (640, 480),
+    second_scale: float = 0.65,
+) -> Path:
+    """Two people: the astronaut photo (80 % of the frame height) on the left and a copy
+    second_scale times smaller on the right, both still. The larger one is the default patient."""
+    width, height = size
+    big_px = int(height * 0.8)
+    small_px = int(big_px * second_scale)
+    big, small = _astronaut(big_px), _astronaut(small_px)
+    canvas = np.empty((height, width, 3), dtype=np.uint8)
+    canvas[:] = BACKGROUND_RGB
+    _paste(canvas, big, 0, height - big_px)
+    _paste(canvas, small, width - small_px, height - small_px)
+    return _write_video(Path(path), lambda _i: canvas, round(duration_s * fps), fps)
+
+
+def two_person_face_centres(
+    size: tuple[int, int] = (640, 480), second_scale: float = 0.65
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Face centres (x, y) px of the large and the small person in make_two_person_video."""
+    width, height = size
+    big_px = int(height * 0.8)
+    small_px = int(big_px * second_scale)
+    fx, fy, fw, fh = ASTRONAUT_FACE_BOX
+    big = (big_px * (fx + fw / 2), height - big_px + big_px * (fy + fh / 2))
+    small = (width - small_px + small_px * (fx + fw / 2), height - small_px + small_px * (fy + fh / 2))
+    return big, small
+
+
+def make_empty_video(
+    path: str | Path,
+    duration_s: float = 3.0,
+    fps: float = 25,
+    size: tuple[int, int] = (320, 240),
+    *,
+    noise: bool = False,
+) -> Path:
+    """A video with nobody in it: a plain background, or seeded uniform noise if noise=True."""
+    width, height = size
+    rng = np.random.default_rng(0)
+
+    def frame(_i: int) -> np.ndarray:
+        if noise:
+            return rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+        canvas = np.empty((height, width, 3), dtype=np.uint8)
+        canvas[:] = BACKGROUND_RGB
+        return canvas
+
+    return _write_video(Path(path), frame, round(duration_s * fps), fps)
+
+
+def make_vfr_video(
+    path: str | Path, *, duration_s: float = 4.0, size: tuple[int, int] = (320, 240)
+) -> tuple[Path, np.ndarray]:
+    """A variable-frame-rate video: 30 fps in its first half, 15 fps with +-10 ms jitter in the
+    second. Each frame shows its index as a gray level (index * 2 % 256) so a decoder test can
+    tell which frame it got. Returns the path and the frames' presentation times (s)."""
+    rng = np.random.default_rng(1)
+    times: list[float] = []
+    t = 0.0
+    while t < duration_s:
+        times.append(round(t, 3))
+        t += 1 / 30 if t < duration_s / 2 else 1 / 15 + rng.uniform(-0.01, 0.01)
+    width, height = size
+
+    def frame(i: int) -> np.ndarray:
+        return np.full((height, width, 3), (i * 2) % 256, dtype=np.uint8)
+
+    path = _write_video(Path(path), frame, len(times), 30, pts_s=times)
+    return path, np.asarray(times)
+
+
+def _make_audio_only(path: Path, duration_s: float = 2.0) -> Path:
+    """An AAC sine at 440 Hz in an MP4 container, with no video stream."""
+    rate = 44100
+    with av.open(str(path), mode="w", format="mp4") as container:
+        stream = container.add_stream("aac", rate=rate)
+        stream.layout = "mono"
+        n = int(duration_s * rate)
+        samples = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
+        chunk = 1024
+        for start in range(0, n, chunk):
+            block = samples[start : start + chunk].reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(block, format="flt", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def _make_zero_frame_video(path: Path) -> Path:
+    """An MP4 with a video stream declared but no frame in it."""
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(video_codec(), rate=25)
+        stream.width, stream.height = 320, 240
+        stream.pix_fmt = "yuv420p"
+        container.start_encoding()
+    return path
+
+
+def make_corrupt_files(directory: str | Path) -> dict[str, Path]:
+    """Files that a clinic could upload by mistake, none of them a decodable video.
+
+    Returns {kind: path} with kinds: "empty" (0 bytes), "text" (a text file named .mp4),
+    "truncated" (the first 40 % of a real MP4, like an interrupted copy), "audio_only" (an AAC
+    sine in .mp4), "image" (a PNG named .mp4), "zero_frames" (an MP4 with a video stream and no
+    frame), "corrupt" (a real MP4 whose coded picture data is overwritten with random bytes).
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+
+    files["empty"] = directory / "empty.mp4"
+    files["empty"].write_bytes(b"")
+
+    files["text"] = directory / "notes.mp4"
+    files["text"].write_text("Session notes: the patient arrived at 10:00 and sat down.\n" * 20)
+
+    real = make_person_video(directory / "real.mp4", duration_s=2.0, fps=25, size=(320, 240))
+    data = real.read_bytes()
+    files["truncated"] = directory / "truncated.mp4"
+    files["truncated"].write_bytes(data[: int(len(data) * 0.4)])
+
+    files["audio_only"] = _make_audio_only(directory / "audio_only.mp4")
+
+    files["image"] = directory / "photo.mp4"
+    ok, png = cv2.imencode(".png", cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    assert ok
+    files["image"].write_bytes(png.tobytes())
+
+    files["zero_frames"] = _make_zero_frame_video(directory / "zero_frames.mp4")
+
+    files["corrupt"] = directory / "corrupt.mp4"
+    files["corrupt"].write_bytes(_scramble_mdat(data))
+    real.unlink()
+    return files
+
+
+def _scramble_mdat(mp4: bytes) -> bytes:
+    """Overwrite the payload of the MP4's mdat box (the coded pictures) with seeded random
+    bytes, leaving the container structure intact."""
+    out = bytearray(mp4)
+    offset = 0
+    while offset + 8 <= len(mp4):
+        size = int.from_bytes(mp4[offset : offset + 4], "big")
+        kind = mp4[offset + 4 : offset + 8]
+        if kind == b"mdat":
+            rng = np.random.default_rng(2)
+            out[offset + 8 : offset + size] = rng.integers(0, 256, size - 8, dtype=np.uint8).tobytes()
+            return bytes(out)
+        if size < 8:
+            break
+        offset += size
+    raise ValueError("no mdat box found in the MP4")
