@@ -6,6 +6,7 @@ and workers/, which stores them as MetricSample and BehaviourEvent rows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -74,7 +75,9 @@ class MetricsReport:
         """The metrics, samples and events parts of report.json (NaN becomes null)."""
         return {
             "metrics": {
-                family: {key: {"value": _finite_or_none(m.value), "unit": m.unit} for key, m in values.items()}
+                family: {
+                    key: {"value": _finite_or_none(m.value), "unit": m.unit} for key, m in values.items()
+                }
                 for family, values in self.metrics.items()
             },
             "samples": [{**asdict(s), "value": _finite_or_none(s.value)} for s in self.samples],
@@ -83,4 +86,4 @@ class MetricsReport:
 
 
 def _finite_or_none(value: float) -> float | None:
-    return None if value != value or value in (float("inf"), float("-inf")) else float(value)
+    return float(value) if math.isfinite(value) else None
