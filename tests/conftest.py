@@ -2,7 +2,13 @@
 
 import pytest
 
-from tests.factories import PASSWORD, World, make_world
+from tests.factories import World, make_world
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Real password checks, with a cheap hash: the personas log in hundreds of times."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -12,11 +18,15 @@ def world(db) -> World:
 
 @pytest.fixture
 def login(client):
-    """login("clinician") → the test client, logged in as that persona."""
+    """login(world.clinician) → the test client, logged in as that persona.
+
+    force_login: client.login() cannot pass the request that django-axes needs; the log-in form
+    itself (password, lockout) is tested through the login view.
+    """
 
     def _login(user):
         client.logout()
-        assert client.login(username=user.username, password=PASSWORD), f"cannot log in as {user.username}"
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
         return client
 
     return _login

@@ -36,7 +36,9 @@ def make_user(username: str, *roles: Role, care_teams=(), studies=()):
     return user
 
 
-def make_patient(care_team: CareTeam, *, name: str, hospital_number: str, scopes=tuple(ConsentScope), by=None):
+def make_patient(
+    care_team: CareTeam, *, name: str, hospital_number: str, scopes=tuple(ConsentScope), by=None
+):
     patient = Patient.objects.create(care_team=care_team)
     PatientIdentity.objects.create(
         patient=patient, full_name=name, date_of_birth=date(1948, 3, 14), hospital_number=hospital_number
@@ -49,7 +51,9 @@ def make_patient(care_team: CareTeam, *, name: str, hospital_number: str, scopes
 
 
 def make_protocol(code: str = "apathy-interview", kind: str = Protocol.Kind.APATHY_INTERVIEW) -> Protocol:
-    protocol, _ = Protocol.objects.get_or_create(code=code, defaults={"name": code.replace("-", " "), "kind": kind})
+    protocol, _ = Protocol.objects.get_or_create(
+        code=code, defaults={"name": code.replace("-", " "), "kind": kind}
+    )
     return protocol
 
 
@@ -89,7 +93,9 @@ def make_world() -> World:
     statistician = make_user("statistician", Role.STATISTICIAN, studies=[study])
     admin = make_user("admin", Role.ADMIN)
     patient = make_patient(memory_clinic, name="Jeanne Martin", hospital_number="H-0001", by=clinician)
-    other_patient = make_patient(child_psychiatry, name="Lucas Bernard", hospital_number="H-0002", by=outsider)
+    other_patient = make_patient(
+        child_psychiatry, name="Lucas Bernard", hospital_number="H-0002", by=outsider
+    )
     StudyEnrolment.objects.create(study=study, patient=patient, date_shift_days=-17)
     return World(
         memory_clinic=memory_clinic,

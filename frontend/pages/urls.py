@@ -1,3 +1,18 @@
-"""URL routes (filled by the owner of this folder)."""
+"""Routes of the core pages. Names are plain (no namespace): other pages link with {% url %}."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from frontend.pages import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("patients/", views.patient_list_page, name="patient_list"),
+    path("patients/<str:code>/", views.patient_detail, name="patient_detail"),
+    path("patients/<str:code>/consent/", views.consent_record_page, name="consent_record"),
+    path("patients/<str:code>/consent/withdraw/", views.consent_withdraw_page, name="consent_withdraw"),
+    path("patients/<str:code>/sessions/new/", views.session_create_page, name="session_create"),
+    path("studies/", views.study_list, name="study_list"),
+]

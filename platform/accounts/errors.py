@@ -2,6 +2,18 @@
 
 from typing import Any
 
+# HTTP status for each kind of refusal (extra["code"]); the browser's JSON views and the API share it.
+HTTP_STATUS_BY_CODE = {
+    "invalid": 400,
+    "too_large": 413,
+    "no_consent": 422,
+    "offset_mismatch": 409,
+    "not_open": 409,
+    "incomplete": 409,
+    "checksum_mismatch": 422,
+    "rejected": 422,
+}
+
 
 class ApplicationError(Exception):
     """A rule of the clinic was not met, e.g. uploading without store_video consent.
@@ -13,3 +25,7 @@ class ApplicationError(Exception):
         super().__init__(message)
         self.message = message
         self.extra = extra or {}
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS_BY_CODE.get(self.extra.get("code"), 400)

@@ -36,4 +36,6 @@ class AccessEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.username or 'anonymous'} {self.get_action_display()} {self.object_type} {self.object_id}"
+        return (
+            f"{self.username or 'anonymous'} {self.get_action_display()} {self.object_type} {self.object_id}"
+        )

@@ -2,15 +2,19 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from audit.models import AccessEvent
 
 
 def client_address(request: HttpRequest | None) -> str | None:
-    """The client's address as the app sees it (nginx passes the real one in REMOTE_ADDR)."""
+    """The client's address: nginx's X-Real-IP when settings.TRUST_X_REAL_IP (behind deploy/nginx,
+    where REMOTE_ADDR is nginx's own address), else the peer's REMOTE_ADDR."""
     if request is None:
         return None
+    if settings.TRUST_X_REAL_IP and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"].strip()
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -94,9 +94,12 @@ TEMPLATES = [
     },
 ]
 
+if not os.environ.get("DATABASE_URL"):
+    # The embedded default's SQLite file lives in var/; SQLite creates the file, not its folder.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'platform.sqlite3'}"),
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'platform.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
@@ -204,9 +207,10 @@ MMPOSE_CHECKPOINT = os.environ.get("MMPOSE_CHECKPOINT", "")
 GESTURE_MODEL_DIR = Path(os.environ.get("GESTURE_MODEL_DIR", VAR_DIR / "models"))
 
 REST_FRAMEWORK = {
+    # Token first, so that an unauthenticated request gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -214,6 +218,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "anon": "60/hour"},
+    # ?format= is the export's own parameter (csv or parquet), not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinical behaviour-analysis platform API",
@@ -224,6 +230,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"BehaviourEventKindEnum": "analyses.models.BehaviourEvent.Kind"},
 }
 
 LOGGING = {
@@ -235,3 +242,19 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 ANALYSIS_DISPATCHER = os.environ.get("ANALYSIS_DISPATCHER", "workers.dispatch.enqueue_analysis")
+
+# --- helper C (workers): job recovery. A running job's heartbeat is refreshed after every batch
+# of frames; one older than ANALYSIS_HEARTBEAT_STALE_S means its worker was lost, and the sweep
+# (every ANALYSIS_SWEEP_EVERY_S, run by celery beat or `manage.py sweep_analysis_jobs`) queues it
+# again, up to ANALYSIS_MAX_ATTEMPTS runs, then fails it with a message.
+ANALYSIS_HEARTBEAT_STALE_S = int(os.environ.get("ANALYSIS_HEARTBEAT_STALE_S", "600"))
+ANALYSIS_SWEEP_EVERY_S = int(os.environ.get("ANALYSIS_SWEEP_EVERY_S", "300"))
+ANALYSIS_MAX_ATTEMPTS = int(os.environ.get("ANALYSIS_MAX_ATTEMPTS", "3"))
+
+# --- helper F (security): behind deploy/nginx every request reaches gunicorn from nginx's address.
+# nginx overwrites X-Real-IP with the client's address; with TRUST_X_REAL_IP=1 (deploy/compose.yaml)
+# the audit trail and the login lockout (username + address) use it, so that one person's failed
+# logins do not lock that username for every client. Leave it off wherever clients can reach the
+# app without that proxy (they could then choose their own address).
+TRUST_X_REAL_IP = env_bool("TRUST_X_REAL_IP", False)
+AXES_CLIENT_IP_CALLABLE = "audit.services.client_address"

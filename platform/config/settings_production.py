@@ -7,8 +7,8 @@ import os
 
 os.environ.setdefault("DJANGO_DEBUG", "0")
 
-from config.settings import *  # noqa: E402, F403
-from config.settings import env_bool  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import env_bool
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

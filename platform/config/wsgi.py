@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from config.paths import add_source_roots  # noqa: E402
+from config.paths import add_source_roots
 
 add_source_roots()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -104,10 +104,10 @@ class Consent(models.Model):
         ]
         indexes = [models.Index(fields=["patient", "scope", "withdrawn_at"])]
 
-    @property
-    def is_active(self) -> bool:
-        return self.withdrawn_at is None
-
     def __str__(self) -> str:
         state = "active" if self.is_active else "withdrawn"
         return f"{self.patient} v{self.version} {self.scope} ({state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None

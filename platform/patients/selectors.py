@@ -1,8 +1,52 @@
-"""Reads about patients and their consent."""
+"""Reads about patients and their consent.
 
+Every selector that takes a user narrows through accounts.permissions; the care-team pages add
+one rule on top: they list the patients of the user's own care teams (a statistician's study
+patients are reached through exports and the API, never through these pages).
+"""
+
+from django.db.models import Max, QuerySet
+from django.http import Http404
+
+from accounts.permissions import Action, patients_for
 from patients.models import Consent, Patient
 
 
 def consent_active_scopes(*, patient: Patient) -> set[str]:
     """The scopes the patient's current consent includes."""
-    return set(Consent.objects.filter(patient=patient, withdrawn_at__isnull=True).values_list("scope", flat=True))
+    return set(
+        Consent.objects.filter(patient=patient, withdrawn_at__isnull=True).values_list("scope", flat=True)
+    )
+
+
+def care_team_patients(*, user, action: Action = Action.VIEW_PATIENT) -> QuerySet[Patient]:
+    """The patients of the user's care teams on whom the user may take this action."""
+    return patients_for(user, action).filter(care_team__members=user).distinct()
+
+
+def patient_list(*, user) -> QuerySet[Patient]:
+    """The patient list page: pseudonyms of the user's care teams, with the last session date."""
+    return (
+        care_team_patients(user=user)
+        .select_related("care_team", "identity")
+        .annotate(last_session_date=Max("sessions__session_date"))
+        .order_by("code")
+    )
+
+
+def patient_get_visible(*, user, code: str) -> Patient:
+    """The patient with this pseudonym if the user's care team has them, else 404 (so that
+    codes of other teams' patients do not leak through a different answer)."""
+    patient = care_team_patients(user=user).select_related("care_team").filter(code=code).first()
+    if patient is None:
+        raise Http404("No such patient among your care teams' patients.")
+    return patient
+
+
+def consent_history(*, patient: Patient) -> QuerySet[Consent]:
+    """Every consent row of the patient, newest version first."""
+    return (
+        Consent.objects.filter(patient=patient)
+        .select_related("recorded_by", "withdrawn_by")
+        .order_by("-version")
+    )

@@ -96,7 +96,8 @@ class Recording(models.Model):
             ),
             models.CheckConstraint(condition=Q(duration_s__gt=0) & Q(fps__gt=0), name="recording_probed"),
             models.CheckConstraint(
-                condition=Q(status="deleted", deleted_at__isnull=False) | Q(status="stored", deleted_at__isnull=True),
+                condition=Q(status="deleted", deleted_at__isnull=False)
+                | Q(status="stored", deleted_at__isnull=True),
                 name="recording_deleted_at_matches_status",
             ),
         ]
@@ -125,7 +126,9 @@ class ChunkedUpload(models.Model):
     received_bytes = models.BigIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     error = models.TextField(blank=True)
-    recording = models.ForeignKey(Recording, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recording = models.ForeignKey(
+        Recording, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

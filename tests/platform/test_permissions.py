@@ -2,7 +2,17 @@
 
 import pytest
 
-from accounts.permissions import Action, can, can_export, patients_for, restrict
+from accounts.models import Study
+from accounts.permissions import (
+    Action,
+    can,
+    can_export,
+    can_manage_models,
+    can_view_audit_log,
+    patients_for,
+    restrict,
+    studies_for,
+)
 from patients.models import Consent, ConsentScope, PatientIdentity
 
 ALL = set(Action)
@@ -52,3 +62,71 @@ def test_it_lets_only_study_statisticians_export(world):
     assert can_export(world.statistician, world.study)
     assert not can_export(world.clinician, world.study)
     assert not can_export(world.admin, world.study)
+
+
+@pytest.mark.parametrize(
+    ("persona", "visible"),
+    [
+        ("clinician", {"patient"}),
+        ("colleague", {"patient"}),
+        ("outsider", {"other_patient"}),
+        ("uploader", {"patient"}),
+        ("statistician", {"patient"}),
+        ("admin", {"patient", "other_patient"}),
+    ],
+)
+def test_each_role_sees_exactly_its_patients(world, persona, visible):
+    user = getattr(world, persona)
+    expected = {getattr(world, name).pk for name in visible}
+    assert set(patients_for(user, Action.VIEW_PATIENT).values_list("pk", flat=True)) == expected
+
+
+@pytest.mark.parametrize("persona", ["statistician", "admin", "outsider"])
+def test_identity_never_reaches_anyone_outside_the_care_team(world, persona):
+    identities = restrict(PatientIdentity.objects.all(), getattr(world, persona), Action.VIEW_IDENTITY)
+    assert world.patient.identity not in identities
+
+
+def test_anonymous_and_inactive_users_may_do_nothing(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    world.clinician.is_active = False
+    world.clinician.save()
+    for user in (AnonymousUser(), world.clinician, None):
+        assert not any(can(user, action, world.patient) for action in Action)
+
+
+def test_a_study_patient_is_seen_only_while_enrolled(world):
+    from patients.models import StudyEnrolment
+
+    StudyEnrolment.objects.filter(patient=world.patient).delete()
+    assert not can(world.statistician, Action.VIEW_METRICS, world.patient)
+
+
+def test_restrict_knows_every_patient_data_model(world):
+    from django.apps import apps
+
+    from analyses.models import BehaviourEvent, MetricSample
+
+    for label in ("patients", "recordings", "analyses", "audit"):
+        for model in apps.get_app_config(label).get_models():
+            if model.__name__ in ("Protocol", "ModelVersion", "GestureReference"):
+                continue  # not patient data
+            restrict(model.objects.all(), world.clinician, Action.VIEW_PATIENT).count()
+    with pytest.raises(ValueError, match="not a patient-data model"):
+        restrict(Study.objects.all(), world.clinician, Action.VIEW_PATIENT)
+    assert not restrict(MetricSample.objects.all(), world.outsider, Action.VIEW_METRICS).exists()
+    assert not restrict(BehaviourEvent.objects.all(), world.uploader, Action.VIEW_METRICS).exists()
+
+
+def test_only_admins_read_the_audit_log_and_manage_models(world):
+    for persona in ("clinician", "colleague", "outsider", "uploader", "statistician", "admin"):
+        user = getattr(world, persona)
+        assert can_view_audit_log(user) == (persona == "admin")
+        assert can_manage_models(user) == (persona == "admin")
+
+
+def test_studies_for_each_role(world):
+    assert list(studies_for(world.statistician)) == [world.study]
+    assert list(studies_for(world.admin)) == [world.study]
+    assert not studies_for(world.clinician).exists()

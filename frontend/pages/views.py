@@ -1,0 +1,245 @@
+"""Server-rendered pages: home, patient list, patient page, consent forms, new session, studies.
+
+Access rule, the same on every page: a patient outside the user's care teams is a 404 (so that
+codes do not leak), a visible patient on whom the action is not allowed is a 403. Every page
+that shows patient data writes an AccessEvent.
+"""
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.errors import ApplicationError
+from accounts.permissions import Action, can, has_role, patients_for, require, studies_for
+from accounts.roles import Role
+from audit.models import AccessEvent
+from audit.services import access_record
+from frontend.pages.forms import SessionCreateForm
+from patients.forms import ConsentRecordForm, ConsentWithdrawForm
+from patients.models import ConsentScope, Patient
+from patients.selectors import consent_active_scopes, consent_history, patient_get_visible, patient_list
+from patients.services import consent_record, consent_withdraw
+from recordings.selectors import session_list_for_patient
+from recordings.services import session_create
+
+CARE_TEAM_ROLES = (Role.CLINICIAN, Role.UPLOADER)
+
+
+def _require_care_team_role(user) -> None:
+    if not any(has_role(user, role) for role in CARE_TEAM_ROLES):
+        raise PermissionDenied(
+            "Patient pages are for the members of a care team (clinicians and hospital staff)."
+        )
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send each person to the page of their work."""
+    user = request.user
+    if has_role(user, Role.CLINICIAN):
+        return redirect("patient_list")
+    if has_role(user, Role.UPLOADER):
+        return redirect("/upload/")
+    if has_role(user, Role.STATISTICIAN):
+        return redirect("study_list")
+    if has_role(user, Role.ADMIN):
+        return redirect("admin:index")
+    return render(request, "pages/no_role.html", status=403)
+
+
+@require_GET
+@login_required
+def patient_list_page(request: HttpRequest) -> HttpResponse:
+    _require_care_team_role(request.user)
+    patients = list(patient_list(user=request.user))
+    identity_visible = set(patients_for(request.user, Action.VIEW_IDENTITY).values_list("pk", flat=True))
+    rows = [{"patient": patient, "show_identity": patient.pk in identity_visible} for patient in patients]
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.LIST,
+        object_type="patient",
+        details={
+            "patients": [patient.code for patient in patients],
+            "identities_shown": [row["patient"].code for row in rows if row["show_identity"]],
+        },
+        request=request,
+    )
+    return render(
+        request,
+        "pages/patient_list.html",
+        {"rows": rows, "any_identity": any(row["show_identity"] for row in rows)},
+    )
+
+
+def _patient_page(
+    request: HttpRequest,
+    patient: Patient,
+    *,
+    record_form: ConsentRecordForm | None = None,
+    withdraw_form: ConsentWithdrawForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    active = consent_active_scopes(patient=patient)
+    allowed = {action for action in Action if can(user, action, patient)}
+    if Action.VIEW_IDENTITY in allowed:
+        access_record(
+            user=user,
+            action=AccessEvent.Action.VIEW_IDENTITY,
+            object_type="patient_identity",
+            object_id=patient.pk,
+            patient=patient,
+            request=request,
+        )
+    access_record(
+        user=user,
+        action=AccessEvent.Action.VIEW,
+        object_type="patient",
+        object_id=patient.pk,
+        patient=patient,
+        request=request,
+    )
+    context = {
+        "patient": patient,
+        "identity": patient.identity if Action.VIEW_IDENTITY in allowed else None,
+        "sessions": session_list_for_patient(patient=patient),
+        "consents": consent_history(patient=patient),
+        "active_scopes": [
+            (scope, ConsentScope(scope).label) for scope in ConsentScope.values if scope in active
+        ],
+        "missing_scopes": [
+            (scope, ConsentScope(scope).label) for scope in ConsentScope.values if scope not in active
+        ],
+        "can_manage_consent": Action.MANAGE_CONSENT in allowed,
+        "can_register_session": Action.REGISTER_SESSION in allowed,
+        "can_upload": Action.UPLOAD in allowed and ConsentScope.STORE_VIDEO in active,
+        "can_view_metrics": Action.VIEW_METRICS in allowed,
+        "record_form": record_form or ConsentRecordForm(initial={"given_on": timezone.localdate()}),
+        "withdraw_form": withdraw_form or ConsentWithdrawForm(active_scopes=active),
+    }
+    return render(request, "pages/patient_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
+    _require_care_team_role(request.user)
+    patient = patient_get_visible(user=request.user, code=code)
+    return _patient_page(request, patient)
+
+
+@require_POST
+@login_required
+def consent_record_page(request: HttpRequest, code: str) -> HttpResponse:
+    _require_care_team_role(request.user)
+    patient = patient_get_visible(user=request.user, code=code)
+    require(request.user, Action.MANAGE_CONSENT, patient)
+    form = ConsentRecordForm(request.POST, request.FILES)
+    if form.is_valid():
+        given_on = form.cleaned_data["given_on"]
+        given_at = (
+            timezone.now()
+            if given_on == timezone.localdate()
+            else timezone.make_aware(datetime.combine(given_on, time(12, 0)))
+        )
+        try:
+            consents = consent_record(
+                patient=patient,
+                scopes=form.cleaned_data["scopes"],
+                by=request.user,
+                document=form.cleaned_data["document"],
+                note=form.cleaned_data["note"],
+                given_at=given_at,
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            labels = ", ".join(ConsentScope(consent.scope).label for consent in consents)
+            messages.success(request, f"Consent recorded for {patient.code}: {labels}.")
+            return redirect("patient_detail", code=patient.code)
+    messages.error(request, "The consent was not recorded. Correct the form below.")
+    return _patient_page(request, patient, record_form=form, status=400)
+
+
+@require_POST
+@login_required
+def consent_withdraw_page(request: HttpRequest, code: str) -> HttpResponse:
+    _require_care_team_role(request.user)
+    patient = patient_get_visible(user=request.user, code=code)
+    require(request.user, Action.MANAGE_CONSENT, patient)
+    form = ConsentWithdrawForm(request.POST, active_scopes=consent_active_scopes(patient=patient))
+    if form.is_valid():
+        scope = form.cleaned_data["scope"]
+        try:
+            consent_withdraw(patient=patient, scope=scope, by=request.user, note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, f"Consent to {ConsentScope(scope).label} withdrawn for {patient.code}.")
+            return redirect("patient_detail", code=patient.code)
+    messages.error(request, "Nothing was withdrawn. Correct the form below.")
+    return _patient_page(request, patient, withdraw_form=form, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def session_create_page(request: HttpRequest, code: str) -> HttpResponse:
+    _require_care_team_role(request.user)
+    patient = patient_get_visible(user=request.user, code=code)
+    require(request.user, Action.REGISTER_SESSION, patient)
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type="session_form",
+        object_id=patient.pk,
+        patient=patient,
+        request=request,
+    )
+    status = 200
+    if request.method == "POST":
+        form = SessionCreateForm(request.POST, patient=patient)
+        if form.is_valid():
+            try:
+                session = session_create(patient=patient, by=request.user, **form.cleaned_data)
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(
+                    request, f"Session of {session.session_date:%d %b %Y} registered for {patient.code}."
+                )
+                return redirect(
+                    reverse("patient_detail", kwargs={"code": patient.code}) + f"#session-{session.pk}"
+                )
+        status = 400
+        messages.error(request, "The session was not registered. Correct the form below.")
+    else:
+        form = SessionCreateForm(patient=patient, initial={"session_date": timezone.localdate()})
+    return render(request, "pages/session_form.html", {"patient": patient, "form": form}, status=status)
+
+
+@require_GET
+@login_required
+def study_list(request: HttpRequest) -> HttpResponse:
+    """A statistician's studies, with how to get their data (REST API and exports)."""
+    if not (has_role(request.user, Role.STATISTICIAN) or has_role(request.user, Role.ADMIN)):
+        raise PermissionDenied("The studies page is for study statisticians and administrators.")
+    studies = []
+    for study in studies_for(request.user):
+        consenting = patients_for(request.user, Action.VIEW_METRICS).filter(enrolments__study=study).count()
+        studies.append({"study": study, "enrolled": study.enrolments.count(), "consenting": consenting})
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.LIST,
+        object_type="study",
+        details={"studies": [row["study"].code for row in studies]},
+        request=request,
+    )
+    return render(request, "pages/study_list.html", {"studies": studies})

@@ -1,0 +1,19 @@
+"""Admin for care teams and studies (users and role groups use Django's own admin)."""
+
+from django.contrib import admin
+
+from accounts.models import CareTeam, Study
+
+
+@admin.register(CareTeam)
+class CareTeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    filter_horizontal = ("members",)
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ("code", "title", "shift_dates", "created_at")
+    search_fields = ("code", "title")
+    filter_horizontal = ("members",)

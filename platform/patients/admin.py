@@ -1,0 +1,161 @@
+"""Admin for patients, identities, enrolments and consent.
+
+Identity stays with the care team here too: the identity admin lists only what
+accounts.permissions allows (Action.VIEW_IDENTITY), and the patient admin shows the identity
+only to a member of the patient's care team. Consent rows are append-only: they can be added
+(through consent_record) and read, never edited or deleted.
+"""
+
+from django import forms
+from django.contrib import admin
+
+from accounts.permissions import Action, can, restrict
+from audit.models import AccessEvent
+from audit.services import access_record
+from patients.models import Consent, Patient, PatientIdentity, StudyEnrolment
+from patients.selectors import consent_active_scopes
+from patients.services import consent_record
+
+
+class PatientIdentityInline(admin.StackedInline):
+    """The identity on the patient's admin page, present only for the patient's care team."""
+
+    model = PatientIdentity
+    can_delete = False
+    max_num = 1
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, Action.VIEW_IDENTITY)
+
+    def _allowed(self, request, obj) -> bool:
+        return obj is None or can(request.user, Action.VIEW_IDENTITY, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request, obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._allowed(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._allowed(request, obj) and super().has_change_permission(request, obj)
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("code", "care_team", "created_at")
+    list_filter = ("care_team",)
+    search_fields = ("code",)
+    readonly_fields = ("code", "created_at")
+    inlines = (PatientIdentityInline,)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        patient = self.get_object(request, object_id)
+        if patient is not None:
+            access_record(
+                user=request.user,
+                action=AccessEvent.Action.VIEW,
+                object_type="patient",
+                object_id=patient.pk,
+                patient=patient,
+                request=request,
+            )
+            if can(request.user, Action.VIEW_IDENTITY, patient):
+                access_record(
+                    user=request.user,
+                    action=AccessEvent.Action.VIEW_IDENTITY,
+                    object_type="patient_identity",
+                    object_id=patient.pk,
+                    patient=patient,
+                    request=request,
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        access_record(
+            user=request.user,
+            action=AccessEvent.Action.UPDATE if change else AccessEvent.Action.CREATE,
+            object_type="patient",
+            object_id=obj.pk,
+            patient=obj,
+            request=request,
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PatientIdentity)
+class PatientIdentityAdmin(admin.ModelAdmin):
+    """Lists only the identities the user's care teams may see (Action.VIEW_IDENTITY)."""
+
+    list_display = ("patient", "full_name", "hospital_number")
+    search_fields = ("patient__code", "hospital_number")
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, Action.VIEW_IDENTITY).select_related(
+            "patient"
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StudyEnrolment)
+class StudyEnrolmentAdmin(admin.ModelAdmin):
+    list_display = ("patient", "study", "enrolled_at", "date_shift_days")
+    list_filter = ("study",)
+    search_fields = ("patient__code",)
+
+
+class ConsentAdminForm(forms.ModelForm):
+    class Meta:
+        model = Consent
+        fields = ("patient", "scope", "given_at", "document", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        patient, scope = cleaned.get("patient"), cleaned.get("scope")
+        if patient and scope and scope in consent_active_scopes(patient=patient):
+            raise forms.ValidationError(
+                f"Patient {patient.code} already consents to this scope. Withdraw it before recording it again."
+            )
+        return cleaned
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Append-only: rows are added through consent_record (next version, one active grant per
+    scope) and never edited or deleted; withdrawal is done on the patient page."""
+
+    form = ConsentAdminForm
+    list_display = ("patient", "version", "scope", "given_at", "recorded_by", "withdrawn_at")
+    list_filter = ("scope",)
+    search_fields = ("patient__code",)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ConsentAdminForm.Meta.fields
+        return [field.name for field in Consent._meta.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return [field.name for field in Consent._meta.fields]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        created = consent_record(
+            patient=obj.patient,
+            scopes=[obj.scope],
+            by=request.user,
+            document=form.cleaned_data.get("document") or None,
+            note=obj.note,
+            given_at=obj.given_at,
+        )
+        obj.pk, obj.version = created[0].pk, created[0].version

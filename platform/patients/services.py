@@ -1,0 +1,240 @@
+"""Writes about patients and their consent.
+
+Consent is append-only: a grant is a new row with the patient's next version; a withdrawal sets
+withdrawn_at once. Withdrawing a scope takes effect here, in one transaction:
+
+- analyse: queued analysis jobs are cancelled (running ones stop at their next batch, because
+  the workers re-read the job status);
+- store_video: the stored videos are deleted through the storage API (one audited DELETE per
+  file);
+- derived metrics and events are kept only while analyse remains. Whichever of the two scopes
+  is withdrawn last (so that neither store_video nor analyse is active), the patient's metric
+  samples and behaviour events are deleted, audited.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import ApplicationError
+from accounts.models import CareTeam
+from audit.models import AccessEvent
+from audit.services import access_record
+from patients.models import Consent, ConsentScope, Patient, PatientIdentity, StudyEnrolment
+from patients.selectors import consent_active_scopes
+
+_PSEUDONYM_ATTEMPTS = 5
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    care_team: CareTeam,
+    full_name: str,
+    date_of_birth: date,
+    hospital_number: str,
+    by: Any,
+) -> Patient:
+    """A patient with a generated pseudonym and their identity, kept in a separate table."""
+    if PatientIdentity.objects.filter(hospital_number=hospital_number).exists():
+        raise ApplicationError(
+            f"A patient with hospital number {hospital_number} is already registered. "
+            "Search for them instead of creating a second record."
+        )
+    for _attempt in range(_PSEUDONYM_ATTEMPTS):
+        patient = Patient(care_team=care_team)
+        patient.full_clean()
+        try:
+            with transaction.atomic():
+                patient.save()
+            break
+        except IntegrityError:  # pseudonym collision: draw another one
+            continue
+    else:
+        raise ApplicationError("No free pseudonym could be drawn. Try again.")
+    identity = PatientIdentity(
+        patient=patient, full_name=full_name, date_of_birth=date_of_birth, hospital_number=hospital_number
+    )
+    identity.full_clean()
+    identity.save()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CREATE,
+        object_type="patient",
+        object_id=patient.pk,
+        patient=patient,
+    )
+    return patient
+
+
+def _lock(patient: Patient) -> Patient:
+    """Serialise consent changes of one patient (versions are per patient)."""
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    patient: Patient,
+    scopes: Iterable[str],
+    by: Any,
+    document: File | None = None,
+    note: str = "",
+    given_at: datetime | None = None,
+) -> list[Consent]:
+    """Record the patient's grant of one or more scopes, one new row (and version) per scope.
+
+    A scope that is already active cannot be granted twice: withdraw it first. The signed
+    document, if any, is stored once and referenced by every row of this grant.
+    """
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        raise ApplicationError("Choose at least one consent scope to record.")
+    unknown = [scope for scope in scopes if scope not in ConsentScope.values]
+    if unknown:
+        raise ApplicationError(f"Unknown consent scope: {', '.join(unknown)}.")
+    patient = _lock(patient)
+    already = sorted(set(scopes) & consent_active_scopes(patient=patient))
+    if already:
+        labels = ", ".join(ConsentScope(scope).label for scope in already)
+        raise ApplicationError(
+            f"Patient {patient.code} already consents to: {labels}. Nothing was recorded; "
+            "withdraw a scope before recording it again."
+        )
+    given_at = given_at or timezone.now()
+    if given_at > timezone.now():
+        raise ApplicationError("The consent date is in the future. Enter the date it was signed.")
+    last = (
+        Consent.objects.filter(patient=patient).order_by("-version").values_list("version", flat=True).first()
+    )
+    version = last or 0
+    created: list[Consent] = []
+    stored_document = ""
+    for scope in scopes:
+        version += 1
+        consent = Consent(
+            patient=patient, scope=scope, version=version, given_at=given_at, recorded_by=by, note=note
+        )
+        if document is not None and not stored_document:
+            consent.document.save(document.name or "consent", document, save=False)
+            stored_document = consent.document.name
+        elif stored_document:
+            consent.document.name = stored_document
+        consent.full_clean()
+        consent.save()
+        created.append(consent)
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CREATE,
+        object_type="consent",
+        object_id=",".join(str(consent.pk) for consent in created),
+        patient=patient,
+        details={"scopes": scopes, "versions": [consent.version for consent in created]},
+    )
+    return created
+
+
+@transaction.atomic
+def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -> Consent:
+    """Withdraw one active scope and apply its consequences (see the module docstring)."""
+    from analyses.services import analysis_jobs_cancel_for_patient
+    from recordings.services import recording_delete_video
+
+    patient = _lock(patient)
+    consent = Consent.objects.filter(patient=patient, scope=scope, withdrawn_at__isnull=True).first()
+    if consent is None:
+        label = ConsentScope(scope).label if scope in ConsentScope.values else scope
+        raise ApplicationError(
+            f"Patient {patient.code} has no active consent to {label}; nothing was withdrawn."
+        )
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawn_by = by
+    consent.withdrawal_note = note
+    consent.full_clean()
+    consent.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="consent",
+        object_id=consent.pk,
+        patient=patient,
+        details={"withdrawn_scope": scope, "version": consent.version},
+    )
+    if scope == ConsentScope.ANALYSE:
+        analysis_jobs_cancel_for_patient(patient=patient, reason="The patient withdrew consent to analysis.")
+    if scope == ConsentScope.STORE_VIDEO:
+        from recordings.models import Recording
+
+        stored = Recording.objects.filter(session__patient=patient, status=Recording.Status.STORED)
+        for recording in stored:
+            recording_delete_video(
+                recording=recording, by=by, reason="The patient withdrew consent to store video."
+            )
+    remaining = consent_active_scopes(patient=patient)
+    if scope in (ConsentScope.ANALYSE, ConsentScope.STORE_VIDEO) and not (
+        {ConsentScope.ANALYSE, ConsentScope.STORE_VIDEO} & remaining
+    ):
+        derived_results_delete(patient=patient, by=by, reason=f"Consent withdrawn: {scope}.")
+    return consent
+
+
+@transaction.atomic
+def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
+    """Delete the patient's metric samples, behaviour events and the clinicians' reviews of
+    those events (reviews are protected from any other deletion, so they are removed here
+    explicitly and counted in the audit)."""
+    from analyses.models import BehaviourEvent, EventReview, MetricSample
+
+    n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
+    n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
+    events = BehaviourEvent.objects.filter(patient=patient)
+    n_events = events.count()
+    events.delete()
+    counts = {"metric_samples": n_samples, "behaviour_events": n_events, "event_reviews": n_reviews}
+    access_record(
+        user=by,
+        action=AccessEvent.Action.DELETE,
+        object_type="derived_results",
+        object_id=patient.pk,
+        patient=patient,
+        details={**counts, "reason": reason},
+    )
+    return counts
+
+
+# Exports shift a patient's dates by a random offset within this many days (de-identification).
+_DATE_SHIFT_MAX_DAYS = 30
+
+
+@transaction.atomic
+def study_enrol(*, patient: Patient, study: Any, by: Any) -> StudyEnrolment:
+    """Enrol a patient in a study (idempotent) with a random per-patient date shift for exports.
+
+    Enrolment alone exposes nothing: statisticians see a patient only while their current
+    consent includes research_export (accounts.permissions).
+    """
+    enrolment = StudyEnrolment.objects.filter(study=study, patient=patient).first()
+    if enrolment is not None:
+        return enrolment
+    shift = 0
+    while shift == 0:
+        shift = secrets.randbelow(2 * _DATE_SHIFT_MAX_DAYS + 1) - _DATE_SHIFT_MAX_DAYS
+    enrolment = StudyEnrolment(study=study, patient=patient, date_shift_days=shift)
+    enrolment.full_clean()
+    enrolment.save()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CREATE,
+        object_type="study_enrolment",
+        object_id=enrolment.pk,
+        patient=patient,
+        details={"study": study.code},
+    )
+    return enrolment

@@ -1,0 +1,60 @@
+"""Admin for protocols (editable) and for sessions, recordings and uploads (read-only, narrowed
+to the patients the administrator may see through accounts.permissions). Video files are never
+linked from here: media is streamed only by permission-checked views."""
+
+from django.contrib import admin
+
+from accounts.permissions import Action, restrict
+from recordings.models import ChunkedUpload, ClinicalSession, Protocol, Recording
+
+
+class PatientDataReadOnlyAdmin(admin.ModelAdmin):
+    """Rows of patient data: listed only where permitted, never edited from the admin (writes
+    go through the services, which check consent and audit)."""
+
+    action = Action.VIEW_PATIENT
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, self.action)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Protocol)
+class ProtocolAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind")
+    list_filter = ("kind",)
+    search_fields = ("name", "code")
+    prepopulated_fields = {"code": ("name",)}
+
+
+@admin.register(ClinicalSession)
+class ClinicalSessionAdmin(PatientDataReadOnlyAdmin):
+    list_display = ("patient", "session_date", "protocol", "clinician")
+    list_filter = ("protocol",)
+    search_fields = ("patient__code",)
+    date_hierarchy = "session_date"
+    list_select_related = ("patient", "protocol", "clinician")
+
+
+@admin.register(Recording)
+class RecordingAdmin(PatientDataReadOnlyAdmin):
+    list_display = ("pk", "session", "original_filename", "status", "duration_s", "codec", "created_at")
+    list_filter = ("status", "codec")
+    search_fields = ("session__patient__code", "sha256")
+    exclude = ("file",)
+    list_select_related = ("session__patient", "session__protocol")
+
+
+@admin.register(ChunkedUpload)
+class ChunkedUploadAdmin(PatientDataReadOnlyAdmin):
+    list_display = ("id", "session", "status", "received_bytes", "total_size_bytes", "updated_at")
+    list_filter = ("status",)
+    list_select_related = ("session__patient", "session__protocol")

@@ -1,0 +1,194 @@
+"""Writes about clinical sessions and their recordings.
+
+A recording enters the system only through recording_create_from_file: consent to store video
+is checked, the file is probed by decoding it (never trusted by its name), and it is saved
+under a key the server chooses. Helper code that receives uploads (frontend/upload, the API)
+calls it once a file is complete on local disk.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.errors import ApplicationError
+from accounts.roles import Role
+from audit.models import AccessEvent
+from audit.services import access_record
+from patients.models import ConsentScope, Patient
+from patients.selectors import consent_active_scopes
+from recordings.models import ClinicalSession, Protocol, Recording
+
+
+@transaction.atomic
+def session_create(
+    *,
+    patient: Patient,
+    protocol: Protocol,
+    session_date: date,
+    clinician: Any = None,
+    notes: str = "",
+    by: Any,
+) -> ClinicalSession:
+    """Register a visit. The caller has checked Action.REGISTER_SESSION on the patient.
+
+    The clinician, when given, must be a clinician of the patient's care team.
+    """
+    if clinician is not None and not (
+        clinician.care_teams.filter(pk=patient.care_team_id).exists()
+        and clinician.groups.filter(name=Role.CLINICIAN.value).exists()
+    ):
+        raise ApplicationError(
+            f"{clinician.get_username()} is not a clinician of {patient.code}'s care team. "
+            "Choose a clinician of the team."
+        )
+    session = ClinicalSession(
+        patient=patient,
+        protocol=protocol,
+        session_date=session_date,
+        clinician=clinician,
+        notes=notes,
+        created_by=by,
+    )
+    session.full_clean()
+    session.save()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.CREATE,
+        object_type="session",
+        object_id=session.pk,
+        patient=patient,
+    )
+    return session
+
+
+def recording_create_from_file(
+    *,
+    session: ClinicalSession,
+    file_path: Path,
+    original_filename: str,
+    sha256: str,
+    uploaded_by: Any,
+) -> Recording:
+    """Store a complete video file as a Recording of the session and return it.
+
+    Needs the patient's current store_video consent. The file is probed (decoded) first: a file
+    that is not a decodable video raises ApplicationError with the probe's message and nothing
+    is stored. The same file (sha256) already stored for this session returns that recording;
+    two concurrent uploads of one file are settled by the database's unique constraint, and
+    the loser's stored copy is deleted. The caller keeps ownership of file_path.
+    """
+    from analysis.errors import VideoError
+    from analysis.video import probe
+
+    patient = session.patient
+    if ConsentScope.STORE_VIDEO not in consent_active_scopes(patient=patient):
+        raise ApplicationError(
+            f"Patient {patient.code} has not consented to storing video, so the recording was not stored. "
+            "Record the store-video consent first.",
+            extra={"missing_scope": ConsentScope.STORE_VIDEO},
+        )
+    existing = _stored_recording(session=session, sha256=sha256)
+    if existing is not None:
+        return existing
+    file_path = Path(file_path)
+    try:
+        info = probe(file_path)
+    except VideoError as error:
+        raise ApplicationError(str(error), extra={"reason": type(error).__name__}) from error
+    if not (
+        math.isfinite(info.duration_s) and info.duration_s > 0 and math.isfinite(info.fps) and info.fps > 0
+    ):
+        raise ApplicationError(
+            f"The video {original_filename} has no readable duration or frame rate. "
+            "Export it again from the camera (MP4 or MOV) and upload the new file."
+        )
+    recording = Recording(
+        session=session,
+        original_filename=original_filename[:255],
+        sha256=sha256,
+        size_bytes=file_path.stat().st_size,
+        codec=info.codec,
+        fps=info.fps,
+        duration_s=info.duration_s,
+        width=info.width,
+        height=info.height,
+        rotation_deg=info.rotation_deg,
+        uploaded_by=uploaded_by,
+    )
+    with file_path.open("rb") as handle:
+        recording.file.save("video", File(handle), save=False)
+    try:
+        # The partial unique constraint is left to the database, which also settles races.
+        recording.full_clean(validate_constraints=False)
+        with transaction.atomic():
+            recording.save()
+            access_record(
+                user=uploaded_by,
+                action=AccessEvent.Action.CREATE,
+                object_type="recording",
+                object_id=recording.pk,
+                patient=patient,
+                details={"sha256": sha256, "size_bytes": recording.size_bytes},
+            )
+    except IntegrityError:
+        recording.file.delete(save=False)
+        winner = _stored_recording(session=session, sha256=sha256)
+        if winner is None:
+            raise
+        return winner
+    except Exception:
+        recording.file.delete(save=False)
+        raise
+    return recording
+
+
+def _stored_recording(*, session: ClinicalSession, sha256: str) -> Recording | None:
+    return Recording.objects.filter(session=session, sha256=sha256, status=Recording.Status.STORED).first()
+
+
+@transaction.atomic
+def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Recording:
+    """Delete a recording's stored video (and the tracks derived frame by frame from it).
+
+    The Recording row stays, marked deleted, so sessions keep their history; its active
+    analysis jobs are cancelled. Each deleted file is one audited DELETE event.
+    """
+    from analyses.models import AnalysisJob
+
+    recording = Recording.objects.select_for_update().get(pk=recording.pk)
+    if recording.status == Recording.Status.DELETED:
+        return recording
+    patient = recording.session.patient
+    AnalysisJob.objects.filter(recording=recording, status__in=AnalysisJob.ACTIVE_STATUSES).update(
+        status=AnalysisJob.Status.CANCELLED, stage="cancelled", error=reason, finished_at=timezone.now()
+    )
+    deleted_files: list[tuple[str, str]] = []
+    if recording.file:
+        deleted_files.append(("recording", recording.file.name))
+        recording.file.delete(save=False)
+    for job in AnalysisJob.objects.filter(recording=recording).exclude(tracks_file=""):
+        deleted_files.append(("tracks", job.tracks_file.name))
+        job.tracks_file.delete(save=False)
+        job.save(update_fields=["tracks_file"])
+    recording.file = ""
+    recording.status = Recording.Status.DELETED
+    recording.deleted_at = timezone.now()
+    recording.full_clean(validate_constraints=False)
+    recording.save(update_fields=["file", "status", "deleted_at"])
+    for kind, name in deleted_files:
+        access_record(
+            user=by,
+            action=AccessEvent.Action.DELETE,
+            object_type=kind,
+            object_id=recording.pk,
+            patient=patient,
+            details={"file": name, "reason": reason},
+        )
+    return recording
