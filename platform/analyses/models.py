@@ -33,7 +33,9 @@ class ModelVersion(models.Model):
         ordering = ["name", "-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="model_version_unique"),
-            models.UniqueConstraint(fields=["name"], condition=Q(is_active=True), name="one_active_model_per_name"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(is_active=True), name="one_active_model_per_name"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -151,7 +153,9 @@ class BehaviourEvent(models.Model):
             models.CheckConstraint(
                 condition=Q(end_s__gte=models.F("start_s")) & Q(start_s__gte=0), name="event_times_ordered"
             ),
-            models.CheckConstraint(condition=Q(confidence__gte=0) & Q(confidence__lte=1), name="event_confidence_0_1"),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=1), name="event_confidence_0_1"
+            ),
         ]
         indexes = [models.Index(fields=["session", "kind"]), models.Index(fields=["patient", "kind"])]
 
@@ -167,7 +171,8 @@ class EventReview(models.Model):
         REJECT = "reject", "rejected"
         CORRECT = "correct", "corrected"
 
-    event = models.ForeignKey(BehaviourEvent, on_delete=models.CASCADE, related_name="reviews")
+    # PROTECT: a clinician's review is never deleted along with a re-run's replaced events.
+    event = models.ForeignKey(BehaviourEvent, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
     corrected_kind = models.CharField(max_length=30, choices=BehaviourEvent.Kind.choices, blank=True)
@@ -201,9 +206,13 @@ class GestureReference(models.Model):
     """A reference trajectory of one gesture of a praxis protocol, marked by a clinician on a
     recording (normalised keypoints, shape (n_frames, n_features))."""
 
-    protocol = models.ForeignKey("recordings.Protocol", on_delete=models.CASCADE, related_name="gesture_references")
+    protocol = models.ForeignKey(
+        "recordings.Protocol", on_delete=models.CASCADE, related_name="gesture_references"
+    )
     gesture = models.CharField(max_length=60)
-    source_job = models.ForeignKey(AnalysisJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    source_job = models.ForeignKey(
+        AnalysisJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     start_s = models.FloatField(null=True, blank=True)
     end_s = models.FloatField(null=True, blank=True)
     trajectory = models.JSONField(help_text="List of frames, each a list of normalised coordinates.")
@@ -211,7 +220,9 @@ class GestureReference(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["protocol", "gesture"], name="one_reference_per_gesture")]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "gesture"], name="one_reference_per_gesture")
+        ]
 
     def __str__(self) -> str:
         return f"{self.protocol.code}: {self.gesture}"
