@@ -1,0 +1,427 @@
+"""Resumable, chunked uploads of session videos: the services shared by the browser upload page
+and the REST API.
+
+A client declares the file (name, size in bytes, sha256), then appends chunks, each at exactly the
+byte offset the server has received so far, to a private temporary file named by the upload's
+UUID in settings.UPLOAD_TMP_DIR (the client's file name never reaches a path). A dropped
+connection or a page reload resumes: `upload_start` with the same file returns the open upload,
+and `received_bytes` says where to continue. `upload_complete` checks the sha256 of the whole
+file, stores it as a Recording (decoded to prove it is a video) and queues its analysis; if any
+step fails the upload is marked FAILED with the reason, its temporary file is deleted and no
+Recording is left behind.
+
+Permissions are the caller's job (Action.UPLOAD on the session's patient, through
+accounts.permissions). Errors a person reads are ApplicationError; `extra["code"]` names the
+kind of refusal so that each caller can map it to an HTTP status:
+
+- "too_large": the declared size or a chunk goes beyond UPLOAD_MAX_BYTES or the declared size;
+- "no_consent": the patient has not consented to storing the video;
+- "offset_mismatch": a chunk does not start where the server expects (`extra["expected_offset"]`);
+- "not_open": the upload is complete, failed or abandoned (`extra["status"]`);
+- "incomplete": complete was asked before every byte arrived (`extra["expected_offset"]`);
+- "checksum_mismatch", "rejected": the assembled file was refused (the upload is now FAILED);
+- "invalid": the request itself is malformed (empty chunk, bad sha256, empty file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.errors import ApplicationError
+from patients.models import ConsentScope
+from patients.selectors import consent_active_scopes
+from recordings.models import ChunkedUpload, ClinicalSession, Recording
+
+logger = logging.getLogger(__name__)
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_HASH_BLOCK_BYTES = 1024**2
+
+
+def _megabytes(n_bytes: int) -> str:
+    return f"{n_bytes / 1024**2:,.1f} MB"
+
+
+def upload_temp_path(upload: ChunkedUpload) -> Path:
+    """Where the upload's bytes are assembled: named by its UUID, never by the client's name."""
+    return Path(settings.UPLOAD_TMP_DIR) / f"{uuid.UUID(str(upload.id)).hex}.part"
+
+
+def _display_name(original_filename: str) -> str:
+    """The client's file name without any folder part, kept only to show it to people."""
+    name = re.split(r"[\\/]", original_filename.strip())[-1].strip()
+    return name[:255] or "video"
+
+
+def _check_size(total_size_bytes: int) -> None:
+    limit = settings.UPLOAD_MAX_BYTES
+    if total_size_bytes > limit:
+        raise ApplicationError(
+            f"The file is {_megabytes(total_size_bytes)}, larger than the {_megabytes(limit)} limit. "
+            "Shorten or compress the video, or ask an administrator to raise the limit.",
+            extra={"code": "too_large", "max_bytes": limit},
+        )
+
+
+def _check_consent(session: ClinicalSession) -> None:
+    """Storing needs store_video and the analysis queued at the end needs analyse: both are
+    checked before any byte is sent, so that nobody uploads gigabytes to be refused at the end."""
+    patient = session.patient
+    active = consent_active_scopes(patient=patient)
+    if ConsentScope.STORE_VIDEO not in active:
+        raise ApplicationError(
+            f"Patient {patient.code} has not consented to storing the video, so it cannot be uploaded. "
+            "Record the store_video consent first.",
+            extra={"code": "no_consent", "missing_scope": ConsentScope.STORE_VIDEO},
+        )
+    if ConsentScope.ANALYSE not in active:
+        raise ApplicationError(
+            f"Patient {patient.code} has not consented to analysis, so the video cannot be uploaded for "
+            "analysis. Record the analyse consent first.",
+            extra={"code": "no_consent", "missing_scope": ConsentScope.ANALYSE},
+        )
+
+
+def _not_open_error(upload: ChunkedUpload) -> ApplicationError:
+    if upload.status == ChunkedUpload.Status.COMPLETE:
+        message = "This upload is already complete; nothing more can be added to it."
+    elif upload.status == ChunkedUpload.Status.FAILED:
+        message = f"This upload failed: {upload.error} Start the upload again."
+    else:
+        message = "This upload was abandoned. Start the upload again."
+    return ApplicationError(
+        message, extra={"code": "not_open", "status": upload.status, "received_bytes": upload.received_bytes}
+    )
+
+
+@transaction.atomic
+def upload_start(
+    *,
+    session: ClinicalSession,
+    user: Any,
+    original_filename: str,
+    total_size_bytes: int,
+    expected_sha256: str,
+) -> ChunkedUpload:
+    """Declare a file to upload into a session, or find the open upload of the same file.
+
+    Resuming after a reload is starting again: an open upload by the same user into the same
+    session with the same name, size and sha256 is returned as it is, and its received_bytes
+    says where to continue (the returned instance's `resumed` attribute is True then). Size and
+    consent (store_video and analyse) are checked here so that a person learns before sending
+    gigabytes that the file would be refused.
+    """
+    expected_sha256 = (expected_sha256 or "").strip().lower()
+    if not _SHA256_HEX.match(expected_sha256):
+        raise ApplicationError(
+            "The file's sha256 must be 64 hexadecimal characters.",
+            extra={"code": "invalid", "field": "sha256"},
+        )
+    if total_size_bytes <= 0:
+        raise ApplicationError("The file is empty. Choose the video file itself.", extra={"code": "invalid"})
+    _check_size(total_size_bytes)
+    _check_consent(session)
+    name = _display_name(original_filename)
+    existing = (
+        ChunkedUpload.objects.select_for_update()
+        .filter(
+            session=session,
+            uploaded_by=user,
+            original_filename=name,
+            total_size_bytes=total_size_bytes,
+            expected_sha256=expected_sha256,
+            status=ChunkedUpload.Status.OPEN,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if existing is not None:
+        if upload_temp_path(existing).exists():
+            existing.resumed = True
+            return existing
+        _upload_fail(existing, "Its temporary file is gone (the server may have cleaned it up).")
+    upload = ChunkedUpload(
+        session=session,
+        uploaded_by=user,
+        original_filename=name,
+        total_size_bytes=total_size_bytes,
+        expected_sha256=expected_sha256,
+    )
+    upload.full_clean()
+    upload.save()
+    path = upload_temp_path(upload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=False)
+    upload.resumed = False
+    return upload
+
+
+def _read_at(path: Path, offset: int, size: int) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        return handle.read(size)
+
+
+@transaction.atomic
+def upload_chunk(*, upload: ChunkedUpload, offset: int, data: bytes) -> ChunkedUpload:
+    """Append one chunk at byte `offset`, which must be the number of bytes received so far.
+
+    The row is locked for the whole write, so concurrent chunks of one upload are applied one at
+    a time. A chunk the server already has (a retry whose answer was lost) is acknowledged
+    without writing, provided its bytes are identical; a chunk that overlaps the end of what was
+    received has its new tail appended. Anything else is refused with the expected offset.
+    """
+    locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
+    if locked.status != ChunkedUpload.Status.OPEN:
+        raise _not_open_error(locked)
+    if not data:
+        raise ApplicationError("The chunk is empty.", extra={"code": "invalid"})
+    if len(data) > settings.UPLOAD_CHUNK_BYTES:
+        raise ApplicationError(
+            f"A chunk may be at most {settings.UPLOAD_CHUNK_BYTES} bytes; this one is {len(data)}.",
+            extra={"code": "too_large", "max_chunk_bytes": settings.UPLOAD_CHUNK_BYTES},
+        )
+    received = locked.received_bytes
+    if offset < 0 or offset > received:
+        raise ApplicationError(
+            f"This chunk starts at byte {offset} but the server has received {received} bytes; "
+            f"send the file from byte {received}.",
+            extra={"code": "offset_mismatch", "expected_offset": received},
+        )
+    end = offset + len(data)
+    if end > locked.total_size_bytes:
+        raise ApplicationError(
+            f"This chunk would make the file {end} bytes, more than the {locked.total_size_bytes} bytes "
+            "declared when the upload started. Start the upload again with the right file.",
+            extra={"code": "too_large", "expected_offset": received},
+        )
+    _check_size(end)
+    path = upload_temp_path(locked)
+    if not path.exists():
+        _upload_fail(locked, "Its temporary file is gone (the server may have cleaned it up).")
+        raise ApplicationError(
+            "The server no longer has the beginning of this upload. Start the upload again.",
+            extra={"code": "not_open", "status": ChunkedUpload.Status.FAILED},
+        )
+    overlap = min(received - offset, len(data))
+    if overlap and _read_at(path, offset, overlap) != data[:overlap]:
+        raise ApplicationError(
+            f"The bytes sent from byte {offset} differ from those already received; "
+            f"send the file from byte {received}.",
+            extra={"code": "offset_mismatch", "expected_offset": received},
+        )
+    tail = data[overlap:]
+    if not tail:
+        return locked
+    with path.open("r+b") as handle:
+        handle.seek(received)
+        handle.write(tail)
+        handle.truncate()
+    locked.received_bytes = received + len(tail)
+    locked.save(update_fields=["received_bytes", "updated_at"])
+    return locked
+
+
+def upload_status(*, upload: ChunkedUpload) -> dict[str, Any]:
+    """Where an upload stands, as plain JSON-ready values (the client resumes from next_offset).
+
+    Once complete it also gives the recording and its latest analysis job, so that a client whose
+    complete request lost its answer can still follow the analysis.
+    """
+    upload.refresh_from_db()
+    job = None
+    if upload.recording_id is not None:
+        latest = upload.recording.jobs.order_by("-created_at").first()
+        if latest is not None:
+            job = analysis_job_status(job=latest)
+    return {
+        "id": str(upload.id),
+        "status": upload.status,
+        "original_filename": upload.original_filename,
+        "total_size_bytes": upload.total_size_bytes,
+        "received_bytes": upload.received_bytes,
+        "next_offset": upload.received_bytes,
+        "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
+        "error": upload.error,
+        "session_id": upload.session_id,
+        "recording_id": upload.recording_id,
+        "job": job,
+    }
+
+
+def analysis_job_status(*, job) -> dict[str, Any]:
+    """An analysis job's progress as shown to the person waiting for it (stage in plain words)."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "stage": job.stage,
+        "progress": job.progress,
+        "result_status": job.result_status,
+        "error": job.error,
+        "finished": job.status not in job.ACTIVE_STATUSES,
+    }
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(_HASH_BLOCK_BYTES):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _upload_fail(upload: ChunkedUpload, reason: str) -> None:
+    """Mark the upload FAILED with a reason a person reads, and delete its temporary file."""
+    ChunkedUpload.objects.filter(pk=upload.pk).update(
+        status=ChunkedUpload.Status.FAILED, error=reason, updated_at=timezone.now()
+    )
+    upload.status, upload.error = ChunkedUpload.Status.FAILED, reason
+    upload_temp_path(upload).unlink(missing_ok=True)
+
+
+def _store_and_queue(upload: ChunkedUpload, path: Path) -> Recording:
+    """Turn the verified file into a Recording and queue its analysis, all or nothing."""
+    from analyses.services import analysis_job_create
+    from recordings.services import recording_create_from_file
+
+    created: list[Recording] = []
+    try:
+        with transaction.atomic():
+            recording = recording_create_from_file(
+                session=upload.session,
+                file_path=path,
+                original_filename=upload.original_filename,
+                sha256=upload.expected_sha256,
+                uploaded_by=upload.uploaded_by,
+            )
+            created.append(recording)
+            analysis_job_create(recording=recording, requested_by=upload.uploaded_by)
+            upload.status = ChunkedUpload.Status.COMPLETE
+            upload.recording = recording
+            upload.error = ""
+            upload.save(update_fields=["status", "recording", "error", "updated_at"])
+    except BaseException:
+        for recording in created:
+            if recording.file:
+                recording.file.delete(save=False)
+        raise
+    return recording
+
+
+def upload_complete(*, upload: ChunkedUpload) -> Recording:
+    """Verify the assembled file and store it as a Recording with a queued analysis job.
+
+    The sha256 of the whole file is computed on the server and must equal the one declared at
+    the start (an upload corrupted in transit or mixed with another file is refused). Asking again
+    after success returns the same Recording, so a client whose answer was lost may retry.
+    """
+    with transaction.atomic():
+        locked = (
+            ChunkedUpload.objects.select_for_update().select_related("session__patient").get(pk=upload.pk)
+        )
+        if locked.status == ChunkedUpload.Status.COMPLETE and locked.recording_id is not None:
+            return locked.recording
+        if locked.status != ChunkedUpload.Status.OPEN:
+            raise _not_open_error(locked)
+        if locked.received_bytes != locked.total_size_bytes:
+            raise ApplicationError(
+                f"Only {locked.received_bytes} of {locked.total_size_bytes} bytes have arrived; "
+                f"send the rest from byte {locked.received_bytes}.",
+                extra={"code": "incomplete", "expected_offset": locked.received_bytes},
+            )
+        path = upload_temp_path(locked)
+        failure: ApplicationError | None = None
+        unexpected: Exception | None = None
+        if not path.exists() or path.stat().st_size != locked.total_size_bytes:
+            failure = ApplicationError(
+                "The server no longer has the whole file of this upload. Start the upload again.",
+                extra={"code": "rejected"},
+            )
+        elif _sha256_of(path) != locked.expected_sha256:
+            failure = ApplicationError(
+                "The file that arrived does not match its sha256 checksum (it was corrupted on the way "
+                "or changed during the upload). Nothing was stored; upload it again.",
+                extra={"code": "checksum_mismatch"},
+            )
+        else:
+            try:
+                recording = _store_and_queue(locked, path)
+            except ApplicationError as error:
+                # The decoder names the file it read: the person knows it by their own name.
+                message = error.message.replace(path.name, locked.original_filename)
+                failure = ApplicationError(message, extra={**error.extra, "code": "rejected"})
+            except Exception as error:
+                logger.exception("Storing upload %s failed", locked.pk)
+                unexpected = error
+                failure = ApplicationError(
+                    "The server could not store this video because of an internal error. "
+                    "Try again later or tell the platform's administrator.",
+                    extra={"code": "rejected"},
+                )
+        if failure is not None:
+            _upload_fail(locked, failure.message)
+    if unexpected is not None:
+        raise unexpected
+    if failure is not None:
+        raise failure
+    path.unlink(missing_ok=True)
+    return recording
+
+
+@transaction.atomic
+def upload_abandon(*, upload: ChunkedUpload) -> ChunkedUpload:
+    """Give up an open upload (the person cancelled it) and delete its bytes. Idempotent."""
+    locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
+    if locked.status == ChunkedUpload.Status.COMPLETE:
+        raise _not_open_error(locked)
+    if locked.status == ChunkedUpload.Status.OPEN:
+        locked.status = ChunkedUpload.Status.ABANDONED
+        locked.save(update_fields=["status", "updated_at"])
+    upload_temp_path(locked).unlink(missing_ok=True)
+    return locked
+
+
+def uploads_sweep_stale(*, now: datetime | None = None) -> int:
+    """Abandon open uploads untouched for settings.UPLOAD_STALE_AFTER and delete their bytes,
+    and delete temporary files that belong to no open upload and are as old. Returns how many
+    uploads were abandoned. Run it periodically (a Celery beat task or a cron job)."""
+    now = now or timezone.now()
+    cutoff = now - settings.UPLOAD_STALE_AFTER
+    abandoned = 0
+    stale_ids = ChunkedUpload.objects.filter(
+        status=ChunkedUpload.Status.OPEN, updated_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    for upload_id in list(stale_ids):
+        with transaction.atomic():
+            upload = ChunkedUpload.objects.select_for_update(skip_locked=True).filter(pk=upload_id).first()
+            if upload is None or upload.status != ChunkedUpload.Status.OPEN or upload.updated_at >= cutoff:
+                continue
+            upload.status = ChunkedUpload.Status.ABANDONED
+            upload.error = "abandoned: no chunk arrived for too long"
+            upload.save(update_fields=["status", "error", "updated_at"])
+            upload_temp_path(upload).unlink(missing_ok=True)
+            abandoned += 1
+    tmp_dir = Path(settings.UPLOAD_TMP_DIR)
+    if tmp_dir.is_dir():
+        open_names = {
+            f"{pk.hex}.part"
+            for pk in ChunkedUpload.objects.filter(status=ChunkedUpload.Status.OPEN).values_list(
+                "pk", flat=True
+            )
+        }
+        for path in tmp_dir.glob("*.part"):
+            modified = datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
+            if path.name not in open_names and modified < cutoff:
+                path.unlink(missing_ok=True)
+    return abandoned
