@@ -1,3 +1,18 @@
-"""URL routes (filled by the owner of this folder)."""
+"""Session page routes (mounted at sessions/). Names are plain, like the core pages'."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from frontend.review import views
+
+urlpatterns = [
+    path("plotly.min.js", views.plotly_js, name="plotly_js"),
+    path("<int:session_id>/", views.session_page, name="session_page"),
+    path("<int:session_id>/video", views.session_video, name="session_video"),
+    path("<int:session_id>/overlay.json", views.session_overlay, name="session_overlay"),
+    path("<int:session_id>/events/<int:event_id>/review", views.event_review, name="event_review"),
+    path(
+        "<int:session_id>/events/<int:event_id>/reference",
+        views.gesture_reference_mark,
+        name="gesture_reference_mark",
+    ),
+]

@@ -1,0 +1,229 @@
+"""The session page: video with the skeleton overlay, timeline, and the review of events.
+
+Access: an unknown session is a 404; the page needs VIEW_METRICS on the session's patient, the
+video and its overlay VIEW_VIDEO, a review REVIEW_EVENTS (accounts.permissions); otherwise 403.
+Audit: the page load (VIEW), the overlay (VIEW), the video once per page load (STREAM_VIDEO on
+the request that starts at byte 0, not on every range request), each review (REVIEW).
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from pathlib import Path
+
+import plotly
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.errors import ApplicationError
+from accounts.permissions import Action, can, require
+from analyses.dashboard_selectors import (
+    session_events,
+    session_latest_job,
+    session_metric_windows,
+    session_recording,
+)
+from analyses.gesture_references import gesture_reference_create
+from analyses.models import BehaviourEvent
+from analyses.praxis_scores import praxis_scores_for_session
+from analyses.reviews import event_review_create
+from audit.models import AccessEvent
+from audit.services import access_record
+from frontend.dashboards.access import require_clinical_view
+from frontend.review.overlay import overlay_json
+from frontend.review.streaming import ranged_file_response
+from frontend.review.timeline import timeline_figure
+from recordings.models import ClinicalSession, Protocol, Recording
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _session(session_id: int) -> ClinicalSession:
+    return get_object_or_404(ClinicalSession.objects.select_related("patient", "protocol"), pk=session_id)
+
+
+def _played_recording(session: ClinicalSession) -> tuple[Recording | None, object]:
+    """The recording the page plays (that of the latest finished analysis, else the latest
+    stored one) and that analysis job (or None)."""
+    job = session_latest_job(session=session)
+    return (job.recording if job else session_recording(session=session)), job
+
+
+@require_GET
+@login_required
+def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(session_id)
+    patient = session.patient
+    require_clinical_view(request.user, patient)
+    recording, job = _played_recording(session)
+    events = session_events(job=job) if job else []
+    curves = session_metric_windows(job=job) if job else {}
+    duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type="clinical_session",
+        object_id=session.pk,
+        patient=patient,
+        request=request,
+    )
+    return render(
+        request,
+        "review/session.html",
+        {
+            "session": session,
+            "patient": patient,
+            "recording": recording,
+            "job": job,
+            "events": events,
+            "event_kinds": BehaviourEvent.Kind.choices,
+            "timeline": json.loads(
+                timeline_figure(events=events, curves=curves, duration_s=duration_s).to_json()
+            ),
+            "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),
+            "can_review": can(request.user, Action.REVIEW_EVENTS, patient),
+            "has_video": bool(recording and recording.file),
+            "has_overlay": bool(job and job.tracks_file),
+            "praxis_scores": praxis_scores_for_session(session) if job else [],
+            "expected_gestures": session.protocol.expected_gestures,
+            "is_praxis_protocol": session.protocol.kind == Protocol.Kind.PRAXIS_TEST,
+        },
+    )
+
+
+@require_POST
+@login_required
+def gesture_reference_mark(request: HttpRequest, session_id: int, event_id: int) -> HttpResponse:
+    """A clinician marks a performed gesture as the protocol's reference for that gesture."""
+    session = _session(session_id)
+    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    event = get_object_or_404(BehaviourEvent, pk=event_id, session=session, kind=BehaviourEvent.Kind.GESTURE)
+    try:
+        reference = gesture_reference_create(
+            protocol=session.protocol,
+            gesture=request.POST.get("gesture", ""),
+            job=event.job,
+            start_s=event.start_s,
+            end_s=event.end_s,
+            by=request.user,
+            request=request,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"The gesture from {event.start_s:.1f} s to {event.end_s:.1f} s is now the reference for "
+            f"{reference.gesture!r} in {session.protocol.name}; the next analyses are scored against it.",
+        )
+    return redirect(f"{reverse('session_page', args=[session.pk])}#praxis-h")
+
+
+@require_GET
+@login_required
+def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(session_id)
+    require(request.user, Action.VIEW_VIDEO, session.patient)
+    recording, _ = _played_recording(session)
+    if recording is None or not recording.file:
+        raise Http404("This session has no stored video.")
+    range_header = request.headers.get("Range")
+    # A player asks for byte 0 once when the page loads, then other ranges as it plays and seeks.
+    starts_at_zero = not range_header or range_header.replace(" ", "").startswith("bytes=0-")
+    if starts_at_zero:
+        access_record(
+            user=request.user,
+            action=AccessEvent.Action.STREAM_VIDEO,
+            object_type="recording",
+            object_id=recording.pk,
+            patient=session.patient,
+            request=request,
+        )
+    content_type = mimetypes.guess_type(recording.original_filename)[0] or "video/mp4"
+    return ranged_file_response(
+        default_storage, recording.file.name, range_header=range_header, content_type=content_type
+    )
+
+
+@require_GET
+@login_required
+def session_overlay(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _session(session_id)
+    require(request.user, Action.VIEW_VIDEO, session.patient)
+    job = session_latest_job(session=session)
+    if job is None:
+        return JsonResponse({"message": "This session has no finished analysis yet."}, status=404)
+    try:
+        data = overlay_json(job)
+    except FileNotFoundError as error:
+        return JsonResponse({"message": str(error)}, status=404)
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type="tracks_overlay",
+        object_id=job.pk,
+        patient=session.patient,
+        request=request,
+    )
+    response = HttpResponse(data, content_type="application/json")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _seconds(value: str | None, label: str) -> float | None:
+    if value is None or value.strip() == "":
+        return None
+    try:
+        return float(value.replace(",", "."))
+    except ValueError:
+        raise ApplicationError(f"The {label} must be a number of seconds, like 12.5.") from None
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_POST
+@login_required
+def event_review(request: HttpRequest, session_id: int, event_id: int) -> HttpResponse:
+    session = _session(session_id)
+    event = get_object_or_404(BehaviourEvent.objects.select_related("job__recording", "patient"), pk=event_id)
+    if event.session_id != session.pk:
+        raise Http404("This event is not part of this session.")
+    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    try:
+        review = event_review_create(
+            event=event,
+            reviewer=request.user,
+            decision=request.POST.get("decision", ""),
+            corrected_kind=request.POST.get("corrected_kind", ""),
+            corrected_start_s=_seconds(request.POST.get("corrected_start_s"), "corrected start"),
+            corrected_end_s=_seconds(request.POST.get("corrected_end_s"), "corrected end"),
+            note=request.POST.get("note", ""),
+            request=request,
+        )
+    except ApplicationError as error:
+        if _wants_json(request):
+            return JsonResponse({"message": error.message, "extra": error.extra}, status=400)
+        messages.error(request, error.message)
+        return redirect(reverse("session_page", args=[session.pk]) + f"#event-{event.pk}")
+    status = f"{review.get_decision_display().capitalize()} by {request.user.get_username()}"
+    if _wants_json(request):
+        return JsonResponse({"id": review.pk, "decision": review.decision, "status": status}, status=201)
+    messages.success(request, f"Event at {event.start_s:.1f} s: {status.lower()}.")
+    return redirect(reverse("session_page", args=[session.pk]) + f"#event-{event.pk}")
+
+
+@require_GET
+@login_required
+@cache_control(private=True, max_age=7 * 24 * 3600)
+def plotly_js(request: HttpRequest) -> FileResponse:
+    """Plotly.js from the installed plotly package (no CDN)."""
+    return FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
