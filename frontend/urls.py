@@ -7,4 +7,5 @@ urlpatterns = [
     path("upload/", include("frontend.upload.urls")),
     path("sessions/", include("frontend.review.urls")),
     path("dashboards/", include("frontend.dashboards.urls")),
+    path("models/", include("frontend.models_admin.urls")),
 ]
