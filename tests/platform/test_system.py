@@ -18,11 +18,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
 
 
+# Set for the test process only (Playwright's sync API beside Django's live server); a
+# deployment never has it, and `check --deploy` rightly refuses it.
+TEST_ONLY_VARIABLES = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    inherited = {key: value for key, value in os.environ.items() if key not in TEST_ONLY_VARIABLES}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         check=False,
         capture_output=True,
         text=True,

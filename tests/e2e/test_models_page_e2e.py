@@ -9,14 +9,14 @@ import pytest
 from analyses.gesture_models import active_gesture_model
 from analyses.models import ModelVersion
 from analyses.reviews import event_review_create
-from tests.e2e.conftest import browser, login_in_browser, page, screenshot  # noqa: F401 (fixtures)
+from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_world
 from tests.praxis_platform.conftest import add_event, store_analysis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_chart_draws_and_a_version_is_activated(page, live_server):  # noqa: F811
+def test_the_chart_draws_and_a_version_is_activated(page, live_server):
     world = make_world()
     job = store_analysis(world.patient, by=world.clinician, tracks=None)
     for decision, kind in (("confirm", "body_rocking"), ("reject", "body_rocking"), ("confirm", "gesture")):
