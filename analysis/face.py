@@ -9,12 +9,12 @@ are geometry on those landmarks (analysis/gaze.py). Conventions: analysis/tracks
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
 import mediapipe as mp
 import numpy as np
 
 from analysis.gaze import GazeOffsets, eye_in_head_deg, gaze_deg, head_pose_deg
+from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import N_FACE_LANDMARKS
 
 # The legacy solution's thresholds on the face detector's score (first frame, or after the
@@ -51,7 +51,7 @@ class FaceObservation:
     gaze_deg: np.ndarray
 
 
-class FaceMeshModel:
+class FaceMeshModel(ClosesOnExit):
     """MediaPipe Face Mesh (478 landmarks with iris) plus head pose and gaze per face.
 
     Parameters
@@ -132,14 +132,3 @@ class FaceMeshModel:
     def close(self) -> None:
         """Free the MediaPipe graph."""
         self._mesh.close()
-
-    def __enter__(self) -> FaceMeshModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

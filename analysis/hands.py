@@ -11,11 +11,11 @@ webcam preview, the swap is wrong for that site's videos (and so is everything e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
 import mediapipe as mp
 import numpy as np
 
+from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import HANDS, N_HAND_KEYPOINTS
 
 MIN_DETECTION_CONFIDENCE = 0.5
@@ -44,7 +44,7 @@ class HandObservation:
     confidence: float
 
 
-class HandsModel:
+class HandsModel(ClosesOnExit):
     """MediaPipe Hands, full model, up to two hands.
 
     Parameters
@@ -98,14 +98,3 @@ class HandsModel:
     def close(self) -> None:
         """Free the MediaPipe graph."""
         self._hands.close()
-
-    def __enter__(self) -> HandsModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

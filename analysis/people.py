@@ -10,7 +10,6 @@ analysis/docs/pipeline.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 from typing import NamedTuple
 
 import cv2
@@ -18,6 +17,7 @@ import mediapipe as mp
 import numpy as np
 
 from analysis.errors import AnalysisError
+from analysis.lifecycle import ClosesOnExit
 
 MIN_FACE_SCORE = 0.5
 # Frames are shrunk to this long side before face detection: the full-range detector's input
@@ -48,7 +48,7 @@ class PatientPoint(NamedTuple):
     time_s: float
 
 
-class FaceDetector:
+class FaceDetector(ClosesOnExit):
     """MediaPipe face detection, full-range model (faces up to about 5 m from the camera).
 
     Use it as a context manager, or call `close()`, to free the MediaPipe graph.
@@ -97,17 +97,6 @@ class FaceDetector:
     def close(self) -> None:
         """Free the MediaPipe graph."""
         self._detector.close()
-
-    def __enter__(self) -> FaceDetector:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 @dataclass

@@ -9,12 +9,12 @@ Keypoint order and names: analysis/tracks.py (POSE_* indices); left/right are th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Protocol
 
 import mediapipe as mp
 import numpy as np
 
+from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import N_POSE_KEYPOINTS
 
 MIN_DETECTION_CONFIDENCE = 0.5
@@ -51,7 +51,7 @@ class PoseBackend(Protocol):
     def close(self) -> None: ...
 
 
-class PoseModel:
+class PoseModel(ClosesOnExit):
     """MediaPipe Pose, full model.
 
     Parameters
@@ -104,14 +104,3 @@ class PoseModel:
     def close(self) -> None:
         """Free the MediaPipe graph."""
         self._pose.close()
-
-    def __enter__(self) -> PoseModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 
 from analysis.errors import AnalysisError
+from analysis.lifecycle import ClosesOnExit
 from analysis.pose import PoseObservation
 from analysis.tracks import N_POSE_KEYPOINTS
 
@@ -117,7 +117,7 @@ def check_mmpose_ready(config_path: str | Path, checkpoint_path: str | Path, dev
     _import_mmpose()
 
 
-class MMPoseModel:
+class MMPoseModel(ClosesOnExit):
     """RTMPose through MMPose, on one image (the patient's crop) at a time.
 
     Parameters
@@ -172,14 +172,3 @@ class MMPoseModel:
     def close(self) -> None:
         """Free the model (and its GPU memory)."""
         self._model = None
-
-    def __enter__(self) -> MMPoseModel:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
