@@ -128,17 +128,26 @@ def consume(response, sink: Path) -> tuple[int, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
     args = parser.parse_args()
-    recreate_database()
+    if not args.reuse:
+        recreate_database()
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    started = time.perf_counter()
-    study, statistician, n_rows = load_rows(args.rows)
-    print(f"loaded {n_rows:,} metric samples in {time.perf_counter() - started:.1f} s")
+    from accounts.models import Study
+
+    if args.reuse and Study.objects.exists():
+        study = Study.objects.get()
+        statistician = study.members.get()
+        print("reusing the data of an earlier run")
+    else:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        study, statistician, n_rows = load_rows(args.rows)
+        print(f"loaded {n_rows:,} metric samples in {time.perf_counter() - started:.1f} s")
 
     from django.db import connection
     from django.test import Client
