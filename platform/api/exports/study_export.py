@@ -15,11 +15,28 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from django.db.models import Min, QuerySet
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from accounts.models import Study
 from analyses.models import AnalysisJob, MetricSample
 from patients.models import ConsentScope, Patient, StudyEnrolment
+from recordings.models import ClinicalSession
 
 # (name, arrow type, definition) — the data dictionary's column part is built from this.
 COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
@@ -216,3 +233,85 @@ def parquet_stream(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
         yield sink.take()
     writer.close()
     yield sink.take()
+
+
+def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
+    """The same CSV as csv_stream(export_batches(request)), written by PostgreSQL itself
+    (COPY ... TO STDOUT) and streamed block by block: no Python work per row.
+
+    Date shift, session day and model versions are computed in SQL. Floats are PostgreSQL's
+    shortest round-trip text ("10" rather than "10.0"); booleans are written True/False as in
+    the Python path.
+    """
+    study = request.study
+    shift = (
+        Subquery(
+            StudyEnrolment.objects.filter(study=study, patient=OuterRef("patient")).values("date_shift_days")[
+                :1
+            ]
+        )
+        if study.shift_dates
+        else Value(0)
+    )
+    first_session = Subquery(
+        ClinicalSession.objects.filter(patient=OuterRef("patient"))
+        .order_by("session_date")
+        .values("session_date")[:1]
+    )
+    model_versions = RawSQL(
+        "(SELECT string_agg((m.value->>'name') || '@' || (m.value->>'version'), ';' ORDER BY m.ordinality) "
+        "FROM analyses_analysisjob j, jsonb_array_elements(j.model_versions) WITH ORDINALITY m "
+        "WHERE j.id = analyses_metricsample.job_id)",
+        (),
+        output_field=CharField(),
+    )
+    rows = (
+        export_samples(request)
+        .order_by("patient_id", "session_date", "session_id", "metric", "window_start_s")
+        .annotate(
+            export_study=Value(study.code, output_field=CharField()),
+            export_date=Func(
+                F("session_date"),
+                shift,
+                template="(%(expressions)s)",
+                arg_joiner=" + ",
+                output_field=DateField(),
+            ),
+            export_day=Func(
+                F("session_date"),
+                first_session,
+                template="(%(expressions)s)",
+                arg_joiner=" - ",
+                output_field=IntegerField(),
+            ),
+            export_level=Case(
+                When(is_session_level=True, then=Value("True")),
+                default=Value("False"),
+                output_field=CharField(),
+            ),
+            export_models=Coalesce(model_versions, Value("")),
+        )
+        .values_list(
+            "export_study",
+            "patient__code",
+            "export_date",
+            "export_day",
+            "session__protocol__code",
+            "metric",
+            "window_start_s",
+            "window_end_s",
+            "export_level",
+            "value",
+            "unit",
+            "pipeline_version",
+            "export_models",
+        )
+    )
+    sql, params = rows.query.sql_with_params()
+    yield (",".join(COLUMN_NAMES) + "\r\n").encode()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy,
+    ):
+        for block in copy:
+            yield bytes(block)
