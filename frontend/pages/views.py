@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import ApplicationError
-from accounts.permissions import Action, can, has_role, patients_for, require, studies_for
+from accounts.permissions import Action, allowed_actions, has_role, patients_for, require, studies_for
 from accounts.roles import Role
 from audit.models import AccessEvent
 from audit.services import access_record
@@ -89,7 +89,7 @@ def _patient_page(
 ) -> HttpResponse:
     user = request.user
     active = consent_active_scopes(patient=patient)
-    allowed = {action for action in Action if can(user, action, patient)}
+    allowed = allowed_actions(user, patient)
     if Action.VIEW_IDENTITY in allowed:
         access_record(
             user=user,

@@ -130,3 +130,14 @@ def test_studies_for_each_role(world):
     assert list(studies_for(world.statistician)) == [world.study]
     assert list(studies_for(world.admin)) == [world.study]
     assert not studies_for(world.clinician).exists()
+
+
+@pytest.mark.parametrize(
+    "persona", ["clinician", "colleague", "outsider", "uploader", "statistician", "admin"]
+)
+def test_allowed_actions_agrees_with_can_for_every_action(world, persona):
+    from accounts.permissions import allowed_actions
+
+    user = getattr(world, persona)
+    for patient in (world.patient, world.other_patient):
+        assert allowed_actions(user, patient) == {action for action in Action if can(user, action, patient)}
