@@ -87,24 +87,11 @@ def percentiles(values_s: list[float]) -> str:
 
 def bench_callback(world) -> list[float]:
     from frontend.dashboards.labels import default_metrics
+    from tests.frontend.builders import callback_body
 
     client = Client()
     client.force_login(world.clinician)
-    body = {
-        "output": "..summary-cards.children...metric-graphs.children...session-links.children..",
-        "outputs": [
-            {"id": "summary-cards", "property": "children"},
-            {"id": "metric-graphs", "property": "children"},
-            {"id": "session-links", "property": "children"},
-        ],
-        "inputs": [
-            {"id": "metric-picker", "property": "value", "value": default_metrics(list(METRICS))},
-            {"id": "date-range", "property": "start_date", "value": None},
-            {"id": "date-range", "property": "end_date", "value": None},
-        ],
-        "state": [{"id": "patient-code", "property": "data", "value": world.patient.code}],
-        "changedPropIds": ["metric-picker.value"],
-    }
+    body = callback_body(world.patient.code, default_metrics(list(METRICS)))
     url = f"/dashboards/patient/{world.patient.code}/_dash-update-component"
     times = []
     for _ in range(CALLBACKS + 1):

@@ -185,6 +185,7 @@ def clinician_loop(
     password: str,
 ) -> None:
     from frontend.dashboards.labels import default_metrics
+    from tests.frontend.builders import callback_body
 
     browser = Browser(base, recorder)
     browser.call("login page", "GET", "/login/")
@@ -200,21 +201,7 @@ def clinician_loop(
         },
         headers=browser.csrf_headers(),
     )
-    callback = {
-        "output": "..summary-cards.children...metric-graphs.children...session-links.children..",
-        "outputs": [
-            {"id": "summary-cards", "property": "children"},
-            {"id": "metric-graphs", "property": "children"},
-            {"id": "session-links", "property": "children"},
-        ],
-        "inputs": [
-            {"id": "metric-picker", "property": "value", "value": default_metrics(list(METRICS))},
-            {"id": "date-range", "property": "start_date", "value": None},
-            {"id": "date-range", "property": "end_date", "value": None},
-        ],
-        "state": [{"id": "patient-code", "property": "data", "value": patient_code}],
-        "changedPropIds": ["metric-picker.value"],
-    }
+    callback = callback_body(patient_code, default_metrics(list(METRICS)))
     i = 0
     while time.monotonic() < deadline and recorder.remaining > 0:
         browser.call("patient list", "GET", "/patients/")

@@ -137,3 +137,22 @@ def make_analysed_session(
         for kind, start_s, end_s in events
     )
     return job
+
+
+def callback_body(patient_code, metrics=("apathy.neutral_share",)):
+    """What the Dash renderer posts for the dashboard's data callback."""
+    return {
+        "output": "..summary-cards.children...metric-graphs.children...session-links.children..",
+        "outputs": [
+            {"id": "summary-cards", "property": "children"},
+            {"id": "metric-graphs", "property": "children"},
+            {"id": "session-links", "property": "children"},
+        ],
+        "inputs": [
+            {"id": "metric-picker", "property": "value", "value": list(metrics)},
+            {"id": "date-range", "property": "start_date", "value": None},
+            {"id": "date-range", "property": "end_date", "value": None},
+        ],
+        "state": [{"id": "patient-code", "property": "data", "value": patient_code}],
+        "changedPropIds": ["metric-picker.value"],
+    }

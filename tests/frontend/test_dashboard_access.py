@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from audit.models import AccessEvent
-from tests.frontend.builders import make_analysed_session
+from tests.frontend.builders import callback_body, make_analysed_session
 
 pytestmark = pytest.mark.django_db
 
@@ -29,25 +29,6 @@ def analysed(world):
 
 def page_url(patient):
     return f"/dashboards/patient/{patient.code}/"
-
-
-def callback_body(patient_code, metrics=("apathy.neutral_share",)):
-    """What the Dash renderer posts for the dashboard's data callback."""
-    return {
-        "output": "..summary-cards.children...metric-graphs.children...session-links.children..",
-        "outputs": [
-            {"id": "summary-cards", "property": "children"},
-            {"id": "metric-graphs", "property": "children"},
-            {"id": "session-links", "property": "children"},
-        ],
-        "inputs": [
-            {"id": "metric-picker", "property": "value", "value": list(metrics)},
-            {"id": "date-range", "property": "start_date", "value": None},
-            {"id": "date-range", "property": "end_date", "value": None},
-        ],
-        "state": [{"id": "patient-code", "property": "data", "value": patient_code}],
-        "changedPropIds": ["metric-picker.value"],
-    }
 
 
 def post_callback(client, url_patient, body_patient_code):
