@@ -24,13 +24,16 @@ def validated_filters(serializer_class: type[serializers.Serializer], request: R
 class PatientDataViewSet(viewsets.GenericViewSet):
     """Base for endpoints over patient data.
 
-    Subclasses set `model`, `action_required` (an accounts.permissions.Action), `audit_type`,
+    Subclasses set `model`, `action_required` (an accounts.permissions.Action) and, per viewset
+    action, `actions_required`, `audit_type`,
     `patient_attr`, and optionally `filter_serializer` with an `apply_filters(queryset, filters)`.
     Rows outside the user's visible set are 404 (ids do not leak), never 403.
     """
 
     model: type[Model]
     action_required: Action = Action.VIEW_PATIENT
+    # Viewset actions that need another permission than action_required, e.g. {"retry": MANAGE_JOBS}.
+    actions_required: dict[str, Action] = {}
     audit_type: str = ""
     filter_serializer: type[serializers.Serializer] | None = None
     patient_attr: str = "patient"  # dotted path from a row to its Patient
@@ -40,7 +43,8 @@ class PatientDataViewSet(viewsets.GenericViewSet):
         return self.model.objects.select_related(*self.select_related)
 
     def get_queryset(self) -> QuerySet:
-        queryset = restrict(self.base_queryset(), self.request.user, self.action_required)
+        required = self.actions_required.get(self.action, self.action_required)
+        queryset = restrict(self.base_queryset(), self.request.user, required)
         if self.filter_serializer is not None and self.action == "list":
             queryset = self.apply_filters(queryset, validated_filters(self.filter_serializer, self.request))
         return queryset

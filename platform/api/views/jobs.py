@@ -21,13 +21,9 @@ class AnalysisJobViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientDataView
     serializer_class = AnalysisJobSerializer
     filter_serializer = JobFilter
     audit_type = "analysis_job"
+    actions_required = {"retry": Action.MANAGE_JOBS, "cancel": Action.MANAGE_JOBS}
     patient_attr = "recording.session.patient"
     select_related = ("recording__session__patient",)
-
-    def get_queryset(self):
-        if self.action in ("retry", "cancel"):
-            self.action_required = Action.MANAGE_JOBS
-        return super().get_queryset()
 
     def apply_filters(self, queryset, filters):
         return filter_by(

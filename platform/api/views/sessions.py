@@ -62,6 +62,7 @@ class ClinicalSessionViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientData
     serializer_class = ClinicalSessionSerializer
     filter_serializer = SessionFilter
     audit_type = "clinical_session"
+    actions_required = {"events_export": Action.VIEW_METRICS}
     select_related = ("patient", "protocol")
 
     def apply_filters(self, queryset, filters):
@@ -101,7 +102,6 @@ class ClinicalSessionViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientData
     @action(detail=True, methods=["get"], url_path="events-export")
     def events_export(self, request: Request, pk: str) -> HttpResponse:
         """The session's events for ELAN (format=eaf) or BORIS (format=boris)."""
-        self.action_required = Action.VIEW_METRICS
         session = self.get_object()
         file_format = validated_filters(_CodingFormat, request).get("format", "eaf")
         recording = session.recordings.filter(status=Recording.Status.STORED).first()
