@@ -60,6 +60,8 @@ COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
 )
 COLUMN_NAMES = tuple(name for name, _, _ in COLUMNS)
 PARQUET_SCHEMA = pa.schema([(name, arrow_type) for name, arrow_type, _ in COLUMNS])
+# Row order of every export, whichever writer produces it.
+ROW_ORDER = ("patient_id", "session_date", "session_id", "metric", "window_start_s")
 BATCH_ROWS = 20_000  # rows per CSV chunk and per Parquet row group
 
 
@@ -143,7 +145,7 @@ def export_batches(
         "pipeline_version",
         "job_id",
     )
-    ordered = samples.order_by("patient_id", "session_date", "session_id", "metric", "window_start_s")
+    ordered = samples.order_by(*ROW_ORDER)
     batch: list[tuple[Any, ...]] = []
     for (
         patient_id,
@@ -267,7 +269,7 @@ def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
     )
     rows = (
         export_samples(request)
-        .order_by("patient_id", "session_date", "session_id", "metric", "window_start_s")
+        .order_by(*ROW_ORDER)
         .annotate(
             export_study=Value(study.code, output_field=CharField()),
             export_date=Func(
