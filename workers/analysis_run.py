@@ -8,7 +8,7 @@ and analysis/ (the task in workers/tasks.py only adds retries around it).
 4. run analysis.pipeline.analyse_video, reporting stage and progress (which is the heartbeat)
    and asking between batches of frames whether to go on (job still ours, consent active);
 5. store the tracks Parquet through the storage API, then replace the recording's results and
-   mark the job succeeded in one transaction (analyses.services.analysis_results_replace).
+   mark the job succeeded in one transaction (results.services.analysis_results_replace).
 """
 
 from __future__ import annotations
@@ -27,15 +27,6 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
-from analyses.gesture_references import praxis_inputs_for
-from analyses.services import (
-    AnalysisOutcome,
-    analysis_job_cancel_running,
-    analysis_job_claim,
-    analysis_job_fail,
-    analysis_job_progress,
-    analysis_results_replace,
-)
 from analysis.errors import AnalysisCancelled, AnalysisError
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
@@ -44,6 +35,15 @@ from analysis.tracks import write_parquet
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from recordings.models import Recording
+from results.gesture_references import praxis_inputs_for
+from results.services import (
+    AnalysisOutcome,
+    analysis_job_cancel_running,
+    analysis_job_claim,
+    analysis_job_fail,
+    analysis_job_progress,
+    analysis_results_replace,
+)
 
 logger = logging.getLogger(__name__)
 

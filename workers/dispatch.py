@@ -9,7 +9,7 @@ import logging
 
 from kombu.exceptions import OperationalError as BrokerError
 
-from analyses.models import AnalysisJob
+from results.models import AnalysisJob
 from workers.celery import app
 from workers.tasks import analyse_job
 

@@ -27,14 +27,6 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from analyses.dashboard_selectors import (
-    MetricSummary,
-    SessionPoint,
-    metric_date_bounds,
-    metric_keys_for_patient,
-    metric_session_points,
-    metric_summaries,
-)
 from audit.models import AccessEvent
 from audit.services import access_record
 from frontend.dashboards.access import require_clinical_view
@@ -42,6 +34,14 @@ from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON
 from frontend.dashboards.figures import metric_figure, protocol_symbols
 from frontend.dashboards.labels import FAMILIES, default_metrics, metric_family, metric_label, unit_label
 from patients.models import Patient
+from results.dashboard_selectors import (
+    MetricSummary,
+    SessionPoint,
+    metric_date_bounds,
+    metric_keys_for_patient,
+    metric_session_points,
+    metric_summaries,
+)
 
 ROUTES_PREFIX = "/dashboards/app/"
 _CONFIG_SCRIPT = re.compile(r'(<script id="_dash-config" type="application/json">)(.*?)(</script>)', re.S)

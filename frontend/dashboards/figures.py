@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import groupby, pairwise
 
-from analyses.dashboard_selectors import SessionPoint
+from results.dashboard_selectors import SessionPoint
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon", "x")
 LINE_COLOUR = "#1f5f99"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from analyses.agreement import AgreementReport
+from results.agreement import AgreementReport
 
 _SERIES = (
     ("precision", "Precision", "#2f6f8f"),

@@ -1,5 +1,5 @@
 """The models page (admins): model versions with their metrics, which gesture model is active,
-and how far the models' events agree with the clinicians' reviews (analyses.agreement).
+and how far the models' events agree with the clinicians' reviews (results.agreement).
 
 Access: accounts.permissions.can_manage_models, checked on every view (403 otherwise). The
 agreement figures are aggregated over all patients and name none; viewing them is audited.
@@ -19,12 +19,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
 from accounts.permissions import can_manage_models
-from analyses.agreement import agreement_report, pipeline_versions_reviewed
-from analyses.gesture_models import gesture_model_activate, model_versions_list
-from analyses.models import ModelVersion
 from audit.models import AccessEvent
 from audit.services import access_record
 from frontend.models_admin.charts import agreement_chart_html
+from results.agreement import agreement_report, pipeline_versions_reviewed
+from results.gesture_models import gesture_model_activate, model_versions_list
+from results.models import ModelVersion
 
 
 class ModelActivateForm(forms.Form):

@@ -22,8 +22,8 @@ import numpy as np
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from analyses.models import AnalysisJob
 from analysis.tracks import read_parquet
+from results.models import AnalysisJob
 
 OVERLAY_VERSION = 1
 

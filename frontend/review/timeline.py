@@ -6,8 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analyses.models import BehaviourEvent
 from frontend.dashboards.labels import default_metrics, metric_label
+from results.models import BehaviourEvent
 
 MAX_CURVES = 4
 EVENT_COLOURS = {

@@ -24,16 +24,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
-from analyses.dashboard_selectors import (
-    session_events,
-    session_latest_job,
-    session_metric_windows,
-    session_recording,
-)
-from analyses.gesture_references import gesture_reference_create
-from analyses.models import BehaviourEvent
-from analyses.praxis_scores import praxis_scores_for_session
-from analyses.reviews import event_review_create
 from audit.models import AccessEvent
 from audit.services import access_record
 from frontend.dashboards.access import require_clinical_view
@@ -41,6 +31,16 @@ from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
+from results.dashboard_selectors import (
+    session_events,
+    session_latest_job,
+    session_metric_windows,
+    session_recording,
+)
+from results.gesture_references import gesture_reference_create
+from results.models import BehaviourEvent
+from results.praxis_scores import praxis_scores_for_session
+from results.reviews import event_review_create
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 

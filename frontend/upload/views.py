@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, patients_for, restrict
-from analyses.models import AnalysisJob
 from audit.models import AccessEvent
 from audit.services import access_record
 from frontend.pages.forms import SessionCreateForm
@@ -42,6 +41,7 @@ from recordings.uploads import (
     upload_start,
     upload_status,
 )
+from results.models import AnalysisJob
 
 
 # HTTP status for each kind of refusal named by recordings.uploads (extra["code"]).

@@ -70,10 +70,10 @@ PATIENT_PATHS: dict[str, str] = {
     "recordings.clinicalsession": "patient",
     "recordings.recording": "session__patient",
     "recordings.chunkedupload": "session__patient",
-    "analyses.analysisjob": "recording__session__patient",
-    "analyses.metricsample": "patient",
-    "analyses.behaviourevent": "patient",
-    "analyses.eventreview": "event__patient",
+    "results.analysisjob": "recording__session__patient",
+    "results.metricsample": "patient",
+    "results.behaviourevent": "patient",
+    "results.eventreview": "event__patient",
     "audit.accessevent": "patient",
 }
 

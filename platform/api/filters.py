@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from analyses.models import AnalysisJob, BehaviourEvent
+from results.models import AnalysisJob, BehaviourEvent
 
 
 class _DateRangeFilter(serializers.Serializer):

@@ -3,9 +3,9 @@
 from rest_framework import serializers
 
 from accounts.models import Study
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from patients.models import Patient, PatientIdentity
 from recordings.models import ChunkedUpload, ClinicalSession, Recording
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 
 
 class PatientSerializer(serializers.ModelSerializer):

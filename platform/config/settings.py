@@ -57,7 +57,7 @@ INSTALLED_APPS = [
     "audit",
     "patients",
     "recordings",
-    "analyses",
+    "results",
     "api",
     "frontend",
     "workers",
@@ -230,7 +230,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"BehaviourEventKindEnum": "analyses.models.BehaviourEvent.Kind"},
+    "ENUM_NAME_OVERRIDES": {"BehaviourEventKindEnum": "results.models.BehaviourEvent.Kind"},
 }
 
 LOGGING = {

@@ -144,8 +144,8 @@ def consent_record(
 @transaction.atomic
 def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -> Consent:
     """Withdraw one active scope and apply its consequences (see the module docstring)."""
-    from analyses.services import analysis_jobs_cancel_for_patient
     from recordings.services import recording_delete_video
+    from results.services import analysis_jobs_cancel_for_patient
 
     patient = _lock(patient)
     consent = Consent.objects.filter(patient=patient, scope=scope, withdrawn_at__isnull=True).first()
@@ -190,7 +190,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
     """Delete the patient's metric samples, behaviour events and the clinicians' reviews of
     those events (reviews are protected from any other deletion, so they are removed here
     explicitly and counted in the audit)."""
-    from analyses.models import BehaviourEvent, EventReview, MetricSample
+    from results.models import BehaviourEvent, EventReview, MetricSample
 
     n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
     n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()

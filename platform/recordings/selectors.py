@@ -13,7 +13,7 @@ def protocol_list() -> QuerySet[Protocol]:
 def session_list_for_patient(*, patient: Patient) -> list[ClinicalSession]:
     """The patient's sessions, newest first, each with its recordings (newest first) and, on
     every recording, `latest_job` (its most recent analysis job or None)."""
-    from analyses.models import AnalysisJob
+    from results.models import AnalysisJob
 
     recordings = Recording.objects.order_by("-created_at").prefetch_related(
         Prefetch("jobs", queryset=AnalysisJob.objects.order_by("-created_at"), to_attr="jobs_newest_first")

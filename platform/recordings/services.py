@@ -160,7 +160,7 @@ def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Rec
     The Recording row stays, marked deleted, so sessions keep their history; its active
     analysis jobs are cancelled. Each deleted file is one audited DELETE event.
     """
-    from analyses.models import AnalysisJob
+    from results.models import AnalysisJob
 
     recording = Recording.objects.select_for_update().get(pk=recording.pk)
     if recording.status == Recording.Status.DELETED:

@@ -292,8 +292,8 @@ def _upload_fail(upload: ChunkedUpload, reason: str) -> None:
 
 def _store_and_queue(upload: ChunkedUpload, path: Path) -> Recording:
     """Turn the verified file into a Recording and queue its analysis, all or nothing."""
-    from analyses.services import analysis_job_create
     from recordings.services import recording_create_from_file
+    from results.services import analysis_job_create
 
     created: list[Recording] = []
     try:

@@ -6,8 +6,8 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from tests.factories import make_session
 
 

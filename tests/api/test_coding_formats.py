@@ -4,7 +4,7 @@ import csv
 import io
 from xml.etree import ElementTree as ET
 
-from analyses.models import EventReview
+from results.models import EventReview
 
 
 def test_it_writes_an_eaf_tier_per_kind_with_reviews_beside(world, analysed, api):

@@ -35,8 +35,8 @@ def load_rows(n_rows: int):
     from django.db import connection
     from django.utils import timezone
 
-    from analyses.models import AnalysisJob
     from patients.models import StudyEnrolment
+    from results.models import AnalysisJob
     from tests.factories import make_patient, make_session, make_world
 
     world = make_world()
@@ -81,7 +81,7 @@ def load_rows(n_rows: int):
     columns = "job_id, patient_id, session_id, session_date, metric, value, unit, window_start_s, window_end_s, is_session_level, pipeline_version"
     with (
         connection.cursor() as cursor,
-        cursor.copy(f"COPY analyses_metricsample ({columns}) FROM STDIN") as copy,
+        cursor.copy(f"COPY results_metricsample ({columns}) FROM STDIN") as copy,
     ):
         written = 0
         for patient_id, session_id, session_date, job_id in sessions:
@@ -105,7 +105,7 @@ def load_rows(n_rows: int):
                 )
                 written += 1
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE analyses_metricsample")
+        cursor.execute("ANALYZE results_metricsample")
     return world.study, statistician, written
 
 
@@ -155,7 +155,7 @@ def main() -> None:
     tracemalloc.start()
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM analyses_metricsample")
+        cursor.execute("SELECT * FROM results_metricsample")
         read = 0
         while rows := cursor.fetchmany(5000):
             read += len(rows)

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview
 from analysis import PIPELINE_VERSION
+from results.models import AnalysisJob, BehaviourEvent, EventReview
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_session, make_world
 from tests.frontend.builders import make_analysed_session, make_recording

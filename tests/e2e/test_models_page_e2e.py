@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from analyses.gesture_models import active_gesture_model
-from analyses.models import ModelVersion
-from analyses.reviews import event_review_create
+from results.gesture_models import active_gesture_model
+from results.models import ModelVersion
+from results.reviews import event_review_create
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_world
 from tests.praxis_platform.conftest import add_event, store_analysis

@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from analyses.models import AnalysisJob
 from recordings.models import ChunkedUpload, Recording
+from results.models import AnalysisJob
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_session
 from tests.media import make_person_video

@@ -13,8 +13,8 @@ from pathlib import Path
 from django.core.files import File
 from django.utils import timezone
 
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
 from recordings.models import ClinicalSession, Protocol, Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from tests.factories import make_protocol, make_session
 
 UNITS = {

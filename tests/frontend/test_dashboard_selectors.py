@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from analyses.dashboard_selectors import metric_session_points, metric_summaries
 from frontend.dashboards.figures import metric_figure, protocol_symbols
+from results.dashboard_selectors import metric_session_points, metric_summaries
 from tests.factories import make_protocol
 from tests.frontend.builders import make_analysed_session
 

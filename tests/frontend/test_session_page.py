@@ -5,10 +5,10 @@ from datetime import date
 import numpy as np
 import pytest
 
-from analyses.models import EventReview
 from analysis.tracks import Tracks, write_parquet
 from audit.models import AccessEvent
 from frontend.review.overlay import FACE_POINTS
+from results.models import EventReview
 from tests.frontend.builders import make_analysed_session
 
 pytestmark = pytest.mark.django_db

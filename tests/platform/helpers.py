@@ -3,8 +3,8 @@
 import hashlib
 from pathlib import Path
 
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
 
 
 def sha256_of(path: Path) -> str:

@@ -30,7 +30,7 @@ def clinician_with_admin(world):
 def test_every_model_of_the_platform_is_registered():
     from django.apps import apps
 
-    ours = ("accounts", "patients", "recordings", "analyses", "audit")
+    ours = ("accounts", "patients", "recordings", "results", "audit")
     missing = [
         model._meta.label
         for label in ours

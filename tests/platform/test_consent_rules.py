@@ -5,13 +5,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.errors import ApplicationError
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
-from analyses.services import analysis_job_create
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope
 from patients.selectors import consent_active_scopes
 from patients.services import consent_record, consent_withdraw
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
+from results.services import analysis_job_create
 from tests.factories import make_patient, make_session
 from tests.platform.helpers import add_derived_results
 

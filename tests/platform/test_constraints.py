@@ -6,9 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from patients.models import Consent, ConsentScope
 from recordings.models import ChunkedUpload, Recording
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from tests.factories import make_session
 from tests.platform.helpers import add_derived_results
 

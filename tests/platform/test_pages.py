@@ -10,10 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from analyses.models import AnalysisJob
 from audit.models import AccessEvent
 from patients.models import Consent
 from recordings.models import ClinicalSession, Recording
+from results.models import AnalysisJob
 from tests.factories import make_protocol, make_session
 
 PERSONAS = ("clinician", "colleague", "outsider", "uploader", "statistician", "admin")

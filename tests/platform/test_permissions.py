@@ -106,9 +106,9 @@ def test_a_study_patient_is_seen_only_while_enrolled(world):
 def test_restrict_knows_every_patient_data_model(world):
     from django.apps import apps
 
-    from analyses.models import BehaviourEvent, MetricSample
+    from results.models import BehaviourEvent, MetricSample
 
-    for label in ("patients", "recordings", "analyses", "audit"):
+    for label in ("patients", "recordings", "results", "audit"):
         for model in apps.get_app_config(label).get_models():
             if model.__name__ in ("Protocol", "ModelVersion", "GestureReference"):
                 continue  # not patient data

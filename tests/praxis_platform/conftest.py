@@ -13,12 +13,12 @@ from django.core.files import File
 from django.utils import timezone
 
 from accounts.permissions import Action, can
-from analyses.models import AnalysisJob, BehaviourEvent
-from analyses.reviews import event_review_create
 from analysis.gestures.synthetic import GestureStyle, synth_session
 from analysis.tracks import Tracks, write_parquet
 from patients.models import Consent, ConsentScope
 from recordings.models import Protocol, Recording
+from results.models import AnalysisJob, BehaviourEvent
+from results.reviews import event_review_create
 from tests.factories import make_patient, make_protocol, make_session
 
 PIPELINE_VERSION = "test-praxis"

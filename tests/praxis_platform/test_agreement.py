@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from analyses.agreement import NONE_LABEL, agreement_from_pairs, agreement_report, cohen_kappa
-from analyses.reviews import event_review_create
 from audit.models import AccessEvent
+from results.agreement import NONE_LABEL, agreement_from_pairs, agreement_report, cohen_kappa
+from results.reviews import event_review_create
 from tests.praxis_platform.conftest import add_event, store_analysis
 
 

@@ -9,16 +9,16 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from analyses.gesture_references import gesture_reference_create, praxis_inputs_for, references_for
-from analyses.models import GestureReference
-from analyses.praxis_scores import praxis_scores_for_session
-from analyses.reviews import event_review_create
 from analysis.gestures.normalise import N_GESTURE_KEYPOINTS
 from analysis.gestures.scoring import reference_from_tracks
 from analysis.metrics.praxis import compute_praxis
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope
 from recordings.models import Protocol
+from results.gesture_references import gesture_reference_create, praxis_inputs_for, references_for
+from results.models import GestureReference
+from results.praxis_scores import praxis_scores_for_session
+from results.reviews import event_review_create
 from tests.factories import make_protocol
 from tests.praxis_platform.conftest import add_event, gesture_session, praxis_protocol, store_analysis
 

@@ -14,17 +14,17 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.errors import ApplicationError
-from analyses.gesture_models import (
+from analysis.gestures.model import load_model
+from analysis.gestures.synthetic import write_synthetic_dataset
+from analysis.gestures.train import train
+from results.gesture_models import (
     GESTURE_MODEL_NAME,
     active_gesture_model,
     gesture_model_activate,
     gesture_model_local_path,
     gesture_model_register,
 )
-from analyses.models import ModelVersion
-from analysis.gestures.model import load_model
-from analysis.gestures.synthetic import write_synthetic_dataset
-from analysis.gestures.train import train
+from results.models import ModelVersion
 
 GESTURES = ("wave", "circle", "point")
 

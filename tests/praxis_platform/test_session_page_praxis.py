@@ -3,8 +3,8 @@ as the protocol's reference from there."""
 
 from __future__ import annotations
 
-from analyses.gesture_references import references_for
 from analysis.metrics.praxis import compute_praxis
+from results.gesture_references import references_for
 from tests.praxis_platform.conftest import add_event, gesture_session, praxis_protocol, store_analysis
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from analyses.gesture_references import tracks_for_job
-from analyses.models import ModelVersion
 from analysis.gestures.dataset import read_dataset
 from analysis.gestures.scoring import reference_from_tracks
 from audit.models import AccessEvent
+from results.gesture_references import tracks_for_job
+from results.models import ModelVersion
 
 
 def _run(*args) -> str:

@@ -21,9 +21,9 @@ import pytest
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from analyses.models import AnalysisJob, MetricSample
-from analyses.services import analysis_job_create
 from recordings.models import ChunkedUpload, Recording
+from results.models import AnalysisJob, MetricSample
+from results.services import analysis_job_create
 from tests.factories import make_session, make_world
 from tests.media import make_person_video
 from tests.reliability.faults import publish_to

@@ -15,9 +15,9 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from analyses.models import AnalysisJob, EventReview
 from audit.models import AccessEvent
 from recordings.models import ChunkedUpload, Recording
+from results.models import AnalysisJob, EventReview
 
 CHUNK_BYTES = 2 * 1024
 MAX_BYTES = 2 * 1024**2

@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.views import APIView
 
-from analyses.models import EventReview
 from patients.models import Consent, ConsentScope
 from recordings.models import ChunkedUpload, ClinicalSession
+from results.models import EventReview
 from tests.api.conftest import make_analysed_session
 from tests.factories import PASSWORD, make_patient, make_protocol
 from tests.reliability.uploading import browser, sha256

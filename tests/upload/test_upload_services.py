@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from analyses.models import AnalysisJob
 from patients.models import Consent, ConsentScope
 from recordings.models import ChunkedUpload, Recording
 from recordings.uploads import (
@@ -16,6 +15,7 @@ from recordings.uploads import (
     upload_temp_path,
     uploads_sweep_stale,
 )
+from results.models import AnalysisJob
 from tests.upload.conftest import DISPATCHED, chunks, sha256
 
 

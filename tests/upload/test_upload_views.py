@@ -6,11 +6,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from analyses.models import AnalysisJob
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope
 from recordings.models import ChunkedUpload, ClinicalSession, Recording
 from recordings.uploads import upload_temp_path
+from results.models import AnalysisJob
 from tests.factories import make_protocol, make_session
 from tests.upload.conftest import CHUNK_BYTES, DISPATCHED, chunks, sha256
 

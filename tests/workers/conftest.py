@@ -18,10 +18,10 @@ import pytest
 from django.core.files import File
 from django.db import connection
 
-from analyses.models import AnalysisJob
 from analysis.errors import VideoError
 from analysis.video import probe
 from recordings.models import Recording
+from results.models import AnalysisJob
 from tests.factories import make_session, make_world
 from tests.media import make_corrupt_files, make_person_video
 from tests.workers.worker_process import WorkerProcess, database_url, purge_broker

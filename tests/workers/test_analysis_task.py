@@ -4,12 +4,12 @@ the results it stores, and what happens on a corrupt video and on a re-run."""
 import pytest
 from django.core.files.storage import default_storage
 
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
-from analyses.selectors import analysis_results_counts
-from analyses.services import analysis_job_create
 from analysis import PIPELINE_VERSION
 from analysis.tracks import read_parquet
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.selectors import analysis_results_counts
+from results.services import analysis_job_create
 from tests.workers.conftest import finished, store_recording, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""The job state machine in analyses.services, without a worker: claims, conditional progress,
+"""The job state machine in results.services, without a worker: claims, conditional progress,
 results replaced in one transaction, cancel, retry and the sweep; and the embedded default that
 runs a job in-process."""
 
@@ -10,8 +10,11 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
-from analyses.services import (
+from analysis.results import Event, MetricsReport, MetricValue, WindowSample
+from patients.models import ConsentScope
+from patients.services import consent_withdraw
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.services import (
     AnalysisOutcome,
     analysis_job_cancel,
     analysis_job_claim,
@@ -21,9 +24,6 @@ from analyses.services import (
     analysis_jobs_sweep,
     analysis_results_replace,
 )
-from analysis.results import Event, MetricsReport, MetricValue, WindowSample
-from patients.models import ConsentScope
-from patients.services import consent_withdraw
 from tests.workers.conftest import store_recording
 from workers.celery import app
 from workers.dispatch import enqueue_analysis
@@ -283,7 +283,7 @@ def test_an_unknown_pose_backend_fails_the_job_with_the_choices(job, settings):
 
 
 def test_a_rerun_keeps_clinicians_reviews_on_the_matching_new_event(job, world):
-    from analyses.models import EventReview
+    from results.models import EventReview
 
     analysis_job_claim(job_id=job.pk, task_id="t1")
     analysis_results_replace(job_id=job.pk, task_id="t1", outcome=_outcome())
@@ -300,7 +300,7 @@ def test_a_rerun_keeps_clinicians_reviews_on_the_matching_new_event(job, world):
 
 
 def test_a_rerun_keeps_a_reviewed_event_it_no_longer_finds_marked_superseded(job, world):
-    from analyses.models import EventReview
+    from results.models import EventReview
 
     analysis_job_claim(job_id=job.pk, task_id="t1")
     analysis_results_replace(job_id=job.pk, task_id="t1", outcome=_outcome())

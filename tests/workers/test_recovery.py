@@ -8,12 +8,12 @@ import pytest
 from django.core.files.storage import default_storage
 from django.db import connection
 
-from analyses.models import AnalysisJob, MetricSample
-from analyses.selectors import analysis_results_counts
-from analyses.services import analysis_job_create, analysis_jobs_sweep
 from analysis import PIPELINE_VERSION
 from patients.models import ConsentScope
 from patients.services import consent_withdraw
+from results.models import AnalysisJob, MetricSample
+from results.selectors import analysis_results_counts
+from results.services import analysis_job_create, analysis_jobs_sweep
 from tests.workers.conftest import finished, store_recording, wait_for_job, wait_for_task_end
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

@@ -34,9 +34,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.models import Study
-from analyses.models import AnalysisJob, MetricSample
 from patients.models import ConsentScope, Patient, StudyEnrolment
 from recordings.models import ClinicalSession
+from results.models import AnalysisJob, MetricSample
 
 # (name, arrow type, definition) — the data dictionary's column part is built from this.
 COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
@@ -262,8 +262,8 @@ def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
     )
     model_versions = RawSQL(
         "(SELECT string_agg((m.value->>'name') || '@' || (m.value->>'version'), ';' ORDER BY m.ordinality) "
-        "FROM analyses_analysisjob j, jsonb_array_elements(j.model_versions) WITH ORDINALITY m "
-        "WHERE j.id = analyses_metricsample.job_id)",
+        "FROM results_analysisjob j, jsonb_array_elements(j.model_versions) WITH ORDINALITY m "
+        "WHERE j.id = results_metricsample.job_id)",
         (),
         output_field=CharField(),
     )

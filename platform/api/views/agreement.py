@@ -1,6 +1,6 @@
 """GET /api/v1/agreement/: the models' agreement with clinicians' reviews, per event kind (admins).
 
-The figures and their definition are those of analyses.agreement (the same as the models page).
+The figures and their definition are those of results.agreement (the same as the models page).
 They are aggregated over all patients and name none; the request is still audited, since it
 reads every clinician's reviews.
 """
@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import can_manage_models
-from analyses.agreement import agreement_report
 from api.base import validated_filters
 from audit.models import AccessEvent
 from audit.services import access_record
+from results.agreement import agreement_report
 
 
 class _KindOutput(serializers.Serializer):

@@ -7,12 +7,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import Action
-from analyses.models import AnalysisJob
-from analyses.services import analysis_job_cancel, analysis_job_retry
 from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet
 from api.filters import JobFilter, filter_by
 from api.serializers import AnalysisJobSerializer
 from audit.models import AccessEvent
+from results.models import AnalysisJob
+from results.services import analysis_job_cancel, analysis_job_retry
 
 
 @extend_schema(tags=["analysis jobs"], parameters=[JobFilter])

@@ -7,8 +7,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import Action, require
-from analyses.models import BehaviourEvent, MetricSample
-from analyses.reviews import event_review_create
 from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet
 from api.filters import EventFilter, MetricSampleFilter, filter_by
 from api.serializers import (
@@ -18,6 +16,8 @@ from api.serializers import (
     MetricSampleSerializer,
 )
 from audit.models import AccessEvent
+from results.models import BehaviourEvent, MetricSample
+from results.reviews import event_review_create
 
 _COMMON_LOOKUPS = {
     "patient": "patient__code",

@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import Action, require, restrict
-from analyses.models import BehaviourEvent, EventReview
 from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet, validated_filters
 from api.exports.coding_formats import CodedEvent, boris_tabular_events, eaf_document
 from api.filters import RecordingFilter, SessionFilter, filter_by
@@ -19,6 +18,7 @@ from audit.models import AccessEvent
 from patients.models import Patient
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import session_create
+from results.models import BehaviourEvent, EventReview
 
 
 class _CodingFormat(serializers.Serializer):

@@ -282,8 +282,8 @@ class Command(BaseCommand):
         return recordings
 
     def _analyse(self, recordings: list[Recording], clinician) -> None:
-        from analyses.models import AnalysisJob
-        from analyses.services import analysis_job_create
+        from results.models import AnalysisJob
+        from results.services import analysis_job_create
 
         if importlib.util.find_spec("workers.tasks") is None:
             self.stdout.write(

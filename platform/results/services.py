@@ -26,10 +26,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.errors import ApplicationError
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from patients.models import ConsentScope
 from patients.selectors import consent_active_scopes
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 
 logger = logging.getLogger(__name__)
 

@@ -31,13 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accounts.errors import ApplicationError
-from analyses.agreement import events_with_latest_review
-from analyses.gesture_references import tracks_for_job
-from analyses.models import BehaviourEvent, EventReview
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope
 from patients.selectors import consent_active_scopes
+from results.agreement import events_with_latest_review
+from results.gesture_references import tracks_for_job
+from results.models import BehaviourEvent, EventReview
 
 _GESTURE_NOTE = re.compile(r"\bgesture\s*[:=]\s*([\w-]+)", re.IGNORECASE)
 

@@ -27,9 +27,9 @@ from datetime import date
 
 import numpy as np
 
-from analyses.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 
 BASELINE_SESSIONS = 3
 

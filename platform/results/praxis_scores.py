@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from analyses.agreement import events_with_latest_review
-from analyses.models import AnalysisJob, BehaviourEvent
 from recordings.models import ClinicalSession
+from results.agreement import events_with_latest_review
+from results.models import AnalysisJob, BehaviourEvent
 
 
 def praxis_scores_for_session(session: ClinicalSession) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
-from analyses.models import BehaviourEvent, EventReview
+from results.models import BehaviourEvent, EventReview
 
 NONE_LABEL = "none"
 KIND_ORDER = tuple(BehaviourEvent.Kind.values)

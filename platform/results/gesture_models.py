@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from accounts.errors import ApplicationError
-from analyses.models import ModelVersion
+from results.models import ModelVersion
 
 logger = logging.getLogger(__name__)
 

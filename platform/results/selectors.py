@@ -3,8 +3,8 @@ act for a person narrow the recording through accounts.permissions first)."""
 
 from django.db.models import QuerySet
 
-from analyses.models import AnalysisJob, BehaviourEvent, MetricSample
 from recordings.models import Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
 
 
 def analysis_jobs_for_recording(*, recording: Recording) -> QuerySet[AnalysisJob]:

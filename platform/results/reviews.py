@@ -15,9 +15,9 @@ from django.db import transaction
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, require
-from analyses.models import BehaviourEvent, EventReview
 from audit.models import AccessEvent
 from audit.services import access_record
+from results.models import BehaviourEvent, EventReview
 
 # A corrected event may end a little after the recording's last frame (rounding of timestamps).
 _END_TOLERANCE_S = 0.5

@@ -25,12 +25,12 @@ from django.db import transaction
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, require
-from analyses.models import AnalysisJob, GestureReference
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope
 from patients.selectors import consent_active_scopes
 from recordings.models import Protocol, Recording
+from results.models import AnalysisJob, GestureReference
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ and events only of the patients of their own care teams)."""
 from django.contrib import admin
 
 from accounts.permissions import Action
-from analyses.models import (
+from recordings.admin import PatientDataReadOnlyAdmin
+from results.models import (
     AnalysisJob,
     BehaviourEvent,
     EventReview,
@@ -13,7 +14,6 @@ from analyses.models import (
     MetricSample,
     ModelVersion,
 )
-from recordings.admin import PatientDataReadOnlyAdmin
 
 
 @admin.register(ModelVersion)

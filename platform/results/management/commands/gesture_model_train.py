@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.errors import ApplicationError
-from analyses.gesture_models import GESTURE_MODEL_NAME, gesture_model_activate, gesture_model_register
+from results.gesture_models import GESTURE_MODEL_NAME, gesture_model_activate, gesture_model_register
 
 
 class Command(BaseCommand):

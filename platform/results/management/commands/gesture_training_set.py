@@ -4,13 +4,13 @@ Writes DIR in analysis.gestures.dataset's format (manifest.json with the data sh
 sequences.npz) from confirmed or corrected events of patients whose current consent includes
 model_training; prints the samples per label and every left-out event's reason. The rules (and
 how a clinician names a gesture: "gesture: NAME" in the review note) are in
-analyses/gesture_training.py.
+results/gesture_training.py.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.errors import ApplicationError
-from analyses.gesture_training import gesture_training_set_build
+from results.gesture_training import gesture_training_set_build
 
 
 class Command(BaseCommand):
