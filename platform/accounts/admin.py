@@ -14,6 +14,6 @@ class CareTeamAdmin(admin.ModelAdmin):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "shift_dates", "created_at")
+    list_display = ("code", "title", "shift_dates", "age_band_years", "created_at")
     search_fields = ("code", "title")
     filter_horizontal = ("members",)

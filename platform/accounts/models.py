@@ -5,6 +5,7 @@ decides which patients a role applies to (see accounts.permissions).
 """
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -31,6 +32,12 @@ class Study(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="studies", blank=True)
     shift_dates = models.BooleanField(
         default=True, help_text="Exports shift each patient's dates by a random per-patient offset."
+    )
+    age_band_years = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Export age as bands this many years wide (5 gives 70-74) instead of years with one decimal.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

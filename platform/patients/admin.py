@@ -42,8 +42,8 @@ class PatientIdentityInline(admin.StackedInline):
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
-    list_display = ("code", "care_team", "created_at")
-    list_filter = ("care_team",)
+    list_display = ("code", "care_team", "sex", "created_at")
+    list_filter = ("care_team", "sex")
     search_fields = ("code",)
     readonly_fields = ("code", "created_at")
     inlines = (PatientIdentityInline,)
@@ -103,8 +103,8 @@ class PatientIdentityAdmin(admin.ModelAdmin):
 
 @admin.register(StudyEnrolment)
 class StudyEnrolmentAdmin(admin.ModelAdmin):
-    list_display = ("patient", "study", "enrolled_at", "date_shift_days")
-    list_filter = ("study",)
+    list_display = ("patient", "study", "group", "diagnosis_group", "enrolled_at", "date_shift_days")
+    list_filter = ("study", "group", "diagnosis_group")
     search_fields = ("patient__code",)
 
 

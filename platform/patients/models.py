@@ -3,6 +3,7 @@
 import secrets
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -14,11 +15,29 @@ def generate_pseudonym() -> str:
     return "P-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
 
 
+class Sex(models.TextChoices):
+    """Sex as recorded with the patient; studies export it as a covariate with these labels."""
+
+    FEMALE = "female", "female"
+    MALE = "male", "male"
+    OTHER = "other", "other"
+    NOT_RECORDED = "not_recorded", "not recorded"
+
+
+# A group, arm or diagnosis group is a short code (e.g. "control", "arm-B", "PD"), never free text,
+# because studies receive it as it is.
+study_code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9 _.+-]*$",
+    "Use a short code of letters, digits, spaces, dots, dashes or underscores (e.g. control, arm-B, PD).",
+)
+
+
 class Patient(models.Model):
     """A patient as the whole system sees them: a pseudonym and a care team, nothing identifying."""
 
     code = models.CharField(max_length=12, unique=True, default=generate_pseudonym, editable=False)
     care_team = models.ForeignKey("accounts.CareTeam", on_delete=models.PROTECT, related_name="patients")
+    sex = models.CharField(max_length=12, choices=Sex.choices, default=Sex.NOT_RECORDED)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -49,6 +68,19 @@ class StudyEnrolment(models.Model):
     enrolled_at = models.DateTimeField(auto_now_add=True)
     date_shift_days = models.IntegerField(
         default=0, help_text="Per-patient offset applied to dates in exports (de-identification)."
+    )
+    group = models.CharField(
+        "group or arm",
+        max_length=40,
+        blank=True,
+        validators=[study_code_validator],
+        help_text="The study group or arm the care team assigned, as a short code (e.g. control, arm-B).",
+    )
+    diagnosis_group = models.CharField(
+        max_length=40,
+        blank=True,
+        validators=[study_code_validator],
+        help_text="The diagnosis group for this study, as a short code (e.g. PD, MSA, healthy).",
     )
 
     class Meta:
