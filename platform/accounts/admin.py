@@ -14,6 +14,13 @@ class CareTeamAdmin(admin.ModelAdmin):
 
 @admin.register(Study)
 class StudyAdmin(admin.ModelAdmin):
-    list_display = ("code", "title", "shift_dates", "age_band_years", "created_at")
+    list_display = (
+        "code",
+        "title",
+        "date_shift_min_days",
+        "date_shift_max_days",
+        "age_band_years",
+        "created_at",
+    )
     search_fields = ("code", "title")
     filter_horizontal = ("members",)

@@ -5,8 +5,9 @@ decides which patients a role applies to (see accounts.permissions).
 """
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 
 
 class CareTeam(models.Model):
@@ -30,8 +31,17 @@ class Study(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     title = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="studies", blank=True)
-    shift_dates = models.BooleanField(
-        default=True, help_text="Exports shift each patient's dates by a random per-patient offset."
+    # Every date the study sees is shifted by a random offset drawn per enrolment, between these
+    # bounds in days, before or after (never 0, never chosen by anyone: see StudyEnrolment).
+    date_shift_min_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Smallest date shift of an enrolled patient, in days (before or after).",
+    )
+    date_shift_max_days = models.PositiveSmallIntegerField(
+        default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Largest date shift of an enrolled patient, in days (before or after).",
     )
     age_band_years = models.PositiveSmallIntegerField(
         null=True,
@@ -44,6 +54,14 @@ class Study(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_shift_min_days__gte=1)
+                & Q(date_shift_max_days__gte=F("date_shift_min_days")),
+                name="study_date_shift_range",
+                violation_error_message="The largest date shift must be at least the smallest, which is 1 day or more.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}: {self.title}"

@@ -55,8 +55,16 @@ def care_team_create(*, name: str) -> CareTeam:
 
 
 @transaction.atomic
-def study_create(*, code: str, title: str, shift_dates: bool = True) -> Study:
-    study = Study(code=code, title=title, shift_dates=shift_dates)
+def study_create(
+    *, code: str, title: str, date_shift_min_days: int = 1, date_shift_max_days: int = 180
+) -> Study:
+    """A study; its enrolled patients' dates are shifted by a random offset within these bounds."""
+    study = Study(
+        code=code,
+        title=title,
+        date_shift_min_days=date_shift_min_days,
+        date_shift_max_days=date_shift_max_days,
+    )
     study.full_clean()
     study.save()
     return study

@@ -189,4 +189,4 @@ class BehaviourEventSerializer(serializers.ModelSerializer):
 class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
-        fields = ["id", "code", "title", "shift_dates"]
+        fields = ["id", "code", "title"]

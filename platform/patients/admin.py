@@ -103,7 +103,7 @@ class PatientIdentityAdmin(admin.ModelAdmin):
 
 @admin.register(StudyEnrolment)
 class StudyEnrolmentAdmin(admin.ModelAdmin):
-    list_display = ("patient", "study", "group", "diagnosis_group", "enrolled_at", "date_shift_days")
+    list_display = ("patient", "study", "group", "diagnosis_group", "enrolled_at")
     list_filter = ("study", "group", "diagnosis_group")
     search_fields = ("patient__code",)
 

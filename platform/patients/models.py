@@ -32,6 +32,21 @@ study_code_validator = RegexValidator(
 )
 
 
+def generate_study_pseudonym() -> str:
+    """A study's name for an enrolled patient: random, unrelated to the care team's code."""
+    return "S-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def generate_session_key_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def draw_date_shift_days(*, min_days: int, max_days: int) -> int:
+    """A random non-zero offset of min_days..max_days days, before or after (uniform)."""
+    magnitude = min_days + secrets.randbelow(max_days - min_days + 1)
+    return magnitude if secrets.randbelow(2) else -magnitude
+
+
 class Patient(models.Model):
     """A patient as the whole system sees them: a pseudonym and a care team, nothing identifying."""
 
@@ -63,11 +78,22 @@ class PatientIdentity(models.Model):
 
 
 class StudyEnrolment(models.Model):
+    """A patient in a study. The study knows them only by `pseudonym` and sees every date moved
+    by `date_shift_days`; both are drawn at random when the enrolment is saved, never typed,
+    never shown in a form (editable=False), and read through patients.study_view only."""
+
     study = models.ForeignKey("accounts.Study", on_delete=models.CASCADE, related_name="enrolments")
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="enrolments")
     enrolled_at = models.DateTimeField(auto_now_add=True)
+    pseudonym = models.CharField(max_length=12, unique=True, default=generate_study_pseudonym, editable=False)
     date_shift_days = models.IntegerField(
-        default=0, help_text="Per-patient offset applied to dates in exports (de-identification)."
+        editable=False, help_text="Random non-zero offset added to every date the study sees."
+    )
+    session_key_salt = models.CharField(
+        max_length=32,
+        editable=False,
+        default=generate_session_key_salt,
+        help_text="Secret of the study's session keys (patients.study_view.study_session_key).",
     )
     group = models.CharField(
         "group or arm",
@@ -84,10 +110,25 @@ class StudyEnrolment(models.Model):
     )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["study", "patient"], name="unique_enrolment")]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "patient"], name="unique_enrolment"),
+            models.CheckConstraint(condition=~Q(date_shift_days=0), name="enrolment_date_shift_not_zero"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.patient} in {self.study.code}"
+        return f"{self.pseudonym} in {self.study.code}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Every path that creates an enrolment (service, admin, fixtures) gets a random shift.
+        self.draw_date_shift()
+        super().save(*args, **kwargs)
+
+    def draw_date_shift(self) -> None:
+        """Draw the shift from the study's range unless it is already set."""
+        if self.date_shift_days is None:
+            self.date_shift_days = draw_date_shift_days(
+                min_days=self.study.date_shift_min_days, max_days=self.study.date_shift_max_days
+            )
 
 
 class ConsentScope(models.TextChoices):

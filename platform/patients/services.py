@@ -14,7 +14,6 @@ withdrawn_at once. Withdrawing a scope takes effect here, in one transaction:
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -209,13 +208,10 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
     return counts
 
 
-# Exports shift a patient's dates by a random offset within this many days (de-identification).
-_DATE_SHIFT_MAX_DAYS = 30
-
-
 @transaction.atomic
 def study_enrol(*, patient: Patient, study: Any, by: Any) -> StudyEnrolment:
-    """Enrol a patient in a study (idempotent) with a random per-patient date shift for exports.
+    """Enrol a patient in a study (idempotent). The enrolment draws the study's pseudonym of the
+    patient and a random non-zero date shift within the study's range (patients.study_view).
 
     Enrolment alone exposes nothing: statisticians see a patient only while their current
     consent includes research_export (accounts.permissions).
@@ -223,12 +219,18 @@ def study_enrol(*, patient: Patient, study: Any, by: Any) -> StudyEnrolment:
     enrolment = StudyEnrolment.objects.filter(study=study, patient=patient).first()
     if enrolment is not None:
         return enrolment
-    shift = 0
-    while shift == 0:
-        shift = secrets.randbelow(2 * _DATE_SHIFT_MAX_DAYS + 1) - _DATE_SHIFT_MAX_DAYS
-    enrolment = StudyEnrolment(study=study, patient=patient, date_shift_days=shift)
-    enrolment.full_clean()
-    enrolment.save()
+    for _attempt in range(_PSEUDONYM_ATTEMPTS):
+        enrolment = StudyEnrolment(study=study, patient=patient)
+        enrolment.draw_date_shift()
+        enrolment.full_clean()
+        try:
+            with transaction.atomic():
+                enrolment.save()
+            break
+        except IntegrityError:  # study pseudonym collision: draw another one
+            continue
+    else:
+        raise ApplicationError("No free study pseudonym could be drawn. Try again.")
     access_record(
         user=by,
         action=AccessEvent.Action.CREATE,

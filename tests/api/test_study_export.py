@@ -26,7 +26,7 @@ def test_it_exports_long_format_rows_with_shifted_dates(world, analysed, api):
     assert len(rows) == 4 == int(response["X-Export-Rows"])
     first = rows[0]
     assert first["study"] == "apathy-2026"
-    assert first["pseudonym"] == world.patient.code
+    assert first["pseudonym"] == world.study.enrolments.get(patient=world.patient).pseudonym
     assert first["session_date"] == "2026-10-16"  # 2026-11-02 shifted by -17 days
     assert first["session_day"] == "0"
     assert first["model_versions"] == "mediapipe-pose-full@0.10.14"
@@ -62,7 +62,7 @@ def test_it_leaves_out_patients_without_research_export_consent(world, analysed,
     )
 
     rows = _csv_rows(api(world.statistician).get(f"/api/v1/studies/{world.study.pk}/export/"))
-    assert {row["pseudonym"] for row in rows} == {world.patient.code}
+    assert {row["pseudonym"] for row in rows} == {world.study.enrolments.get(patient=world.patient).pseudonym}
 
 
 def test_it_filters_by_metric_and_date(world, analysed, api):
@@ -70,7 +70,9 @@ def test_it_filters_by_metric_and_date(world, analysed, api):
     url = f"/api/v1/studies/{world.study.pk}/export/"
     rows = _csv_rows(
         api(world.statistician).get(
-            url, {"metrics": "stereotypy.episodes_per_min", "date_from": "2026-11-10"}
+            # The shifted dates are 2026-10-16 and 2026-11-03 (-17 days): the filter applies to them.
+            url,
+            {"metrics": "stereotypy.episodes_per_min", "date_from": "2026-10-20"},
         )
     )
     assert [(row["metric"], row["session_day"]) for row in rows] == [("stereotypy.episodes_per_min", "18")]

@@ -1,9 +1,9 @@
 """A study's metrics as a long-format table, streamed so that memory stays flat.
 
 Only patients enrolled in the study whose current consent includes research_export are
-included; the pseudonym is the only patient column; dates are shifted per patient when the
-study asks for it (StudyEnrolment.date_shift_days), and session_day counts days from the
-patient's first session, which survives the shift.
+included; the study pseudonym (patients.study_view) is the only patient column; every date is
+shifted by the enrolment's random offset, date filters apply to the shifted dates, and
+session_day counts days from the patient's first session, which survives the shift.
 """
 
 import csv
@@ -34,18 +34,24 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from accounts.models import Study
-from patients.models import ConsentScope, Patient, StudyEnrolment
+from patients.models import ConsentScope, Patient
+from patients.study_view import (
+    date_shift_expression,
+    filter_shifted_dates,
+    study_enrolments,
+    study_pseudonym_expression,
+)
 from recordings.models import ClinicalSession
 from results.models import AnalysisJob, MetricSample
 
 # (name, arrow type, definition) — the data dictionary's column part is built from this.
 COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("study", pa.string(), "Study code."),
-    ("pseudonym", pa.string(), "The patient's pseudonym; identity never leaves the care team."),
+    ("pseudonym", pa.string(), "The patient's study pseudonym; identity never leaves the care team."),
     (
         "session_date",
         pa.date32(),
-        "Date of the session, shifted by a per-patient offset when the study shifts dates.",
+        "Date of the session, shifted by the patient's random per-enrolment offset.",
     ),
     ("session_day", pa.int32(), "Days since the patient's first session (unchanged by the date shift)."),
     ("protocol", pa.string(), "Protocol code of the session."),
@@ -84,14 +90,17 @@ def consenting_patients(study: Study) -> QuerySet[Patient]:
 
 
 def export_samples(request: ExportRequest) -> QuerySet[MetricSample]:
-    """The MetricSample rows an export includes (date filters apply to the real dates)."""
+    """The MetricSample rows an export includes (date filters apply to the shifted dates)."""
     samples = MetricSample.objects.filter(patient__in=consenting_patients(request.study).values("pk"))
     if request.metrics:
         samples = samples.filter(metric__in=request.metrics)
-    if request.date_from:
-        samples = samples.filter(session_date__gte=request.date_from)
-    if request.date_to:
-        samples = samples.filter(session_date__lte=request.date_to)
+    samples = filter_shifted_dates(
+        samples,
+        study=request.study,
+        date_path="session_date",
+        date_from=request.date_from,
+        date_to=request.date_to,
+    )
     if request.pipeline_version:
         samples = samples.filter(pipeline_version=request.pipeline_version)
     return samples
@@ -118,12 +127,8 @@ def export_batches(
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in COLUMNS order, in lists of at most batch_rows, read with a server-side cursor."""
     study = request.study
-    shifts = {
-        patient_id: timedelta(days=days if study.shift_dates else 0)
-        for patient_id, days in StudyEnrolment.objects.filter(study=study).values_list(
-            "patient_id", "date_shift_days"
-        )
-    }
+    enrolments = study_enrolments(study=study)
+    shifts = {patient_id: timedelta(days=e.date_shift_days) for patient_id, e in enrolments.items()}
     first_sessions = dict(
         Patient.objects.filter(pk__in=shifts.keys())
         .annotate(first=Min("sessions__session_date"))
@@ -133,7 +138,6 @@ def export_batches(
     model_versions = _model_versions_by_job(samples)
     fields = (
         "patient_id",
-        "patient__code",
         "session_date",
         "session__protocol__code",
         "metric",
@@ -149,7 +153,6 @@ def export_batches(
     batch: list[tuple[Any, ...]] = []
     for (
         patient_id,
-        code,
         day,
         protocol,
         metric,
@@ -164,7 +167,7 @@ def export_batches(
         batch.append(
             (
                 study.code,
-                code,
+                enrolments[patient_id].pseudonym,
                 day + shifts[patient_id],
                 (day - (first_sessions[patient_id] or day)).days,
                 protocol,
@@ -246,15 +249,7 @@ def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
     the Python path.
     """
     study = request.study
-    shift = (
-        Subquery(
-            StudyEnrolment.objects.filter(study=study, patient=OuterRef("patient")).values("date_shift_days")[
-                :1
-            ]
-        )
-        if study.shift_dates
-        else Value(0)
-    )
+    shift = date_shift_expression(study=study)
     first_session = Subquery(
         ClinicalSession.objects.filter(patient=OuterRef("patient"))
         .order_by("session_date")
@@ -272,6 +267,7 @@ def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
         .order_by(*ROW_ORDER)
         .annotate(
             export_study=Value(study.code, output_field=CharField()),
+            export_pseudonym=study_pseudonym_expression(study=study),
             export_date=Func(
                 F("session_date"),
                 shift,
@@ -295,7 +291,7 @@ def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
         )
         .values_list(
             "export_study",
-            "patient__code",
+            "export_pseudonym",
             "export_date",
             "export_day",
             "session__protocol__code",
