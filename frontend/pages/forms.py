@@ -1,4 +1,4 @@
-"""The new-session form."""
+"""Forms of the care-team pages: new patient, identity correction, new or corrected session."""
 
 from django import forms
 from django.utils import timezone
@@ -43,3 +43,62 @@ class SessionCreateForm(forms.Form):
                 "The session date is in the future. Register a session once it has taken place."
             )
         return session_date
+
+
+class PatientRegisterForm(forms.Form):
+    """A new patient of one of the user's care teams."""
+
+    care_team = forms.ModelChoiceField(
+        queryset=None,
+        label="Care team",
+        empty_label=None,
+        error_messages={"required": "Choose the care team that looks after the patient."},
+    )
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=200,
+        error_messages={"required": "Enter the patient's full name as on the hospital record."},
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": "Enter the date of birth.",
+            "invalid": "Enter the date of birth as a date, e.g. 1948-03-14.",
+        },
+    )
+    hospital_number = forms.CharField(
+        label="Hospital number",
+        max_length=40,
+        help_text="Unique within the care team.",
+        error_messages={"required": "Enter the hospital number from the patient's record."},
+    )
+
+    def __init__(self, *args, care_teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["care_team"].queryset = care_teams
+        if care_teams.count() == 1:
+            self.fields["care_team"].initial = care_teams.first()
+
+    def clean_date_of_birth(self):
+        date_of_birth = self.cleaned_data["date_of_birth"]
+        if date_of_birth > timezone.localdate():
+            raise forms.ValidationError("The date of birth is in the future. Check the year.")
+        return date_of_birth
+
+
+class IdentityCorrectForm(forms.Form):
+    """A correction of the identity, with the reason kept in the history."""
+
+    full_name = forms.CharField(label="Full name", max_length=200)
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the date of birth as a date, e.g. 1948-03-14."},
+    )
+    hospital_number = forms.CharField(label="Hospital number", max_length=40)
+    reason = forms.CharField(
+        label="Reason for the correction",
+        max_length=300,
+        error_messages={"required": "Say why the identity is corrected (kept in the history)."},
+    )

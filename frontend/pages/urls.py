@@ -3,16 +3,23 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.pages import views
+from frontend.pages import registration, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", views.patient_list_page, name="patient_list"),
+    path("patients/new/", registration.patient_register_page, name="patient_register"),
     path("patients/<str:code>/", views.patient_detail, name="patient_detail"),
     path("patients/<str:code>/consent/", views.consent_record_page, name="consent_record"),
     path("patients/<str:code>/consent/withdraw/", views.consent_withdraw_page, name="consent_withdraw"),
     path("patients/<str:code>/sessions/new/", views.session_create_page, name="session_create"),
+    path("patients/<str:code>/identity/", registration.identity_correct_page, name="identity_correct"),
+    path(
+        "patients/<str:code>/sessions/<int:session_id>/edit/",
+        registration.session_edit_page,
+        name="session_edit",
+    ),
     path("studies/", views.study_list, name="study_list"),
 ]

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import ApplicationError
-from accounts.permissions import Action, allowed_actions, has_role, patients_for, require, studies_for
+from accounts.permissions import (
+    Action,
+    allowed_actions,
+    care_teams_for,
+    has_role,
+    patients_for,
+    require,
+    studies_for,
+)
 from accounts.roles import Role
 from audit.models import AccessEvent
 from audit.services import access_record
@@ -59,7 +67,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def patient_list_page(request: HttpRequest) -> HttpResponse:
     _require_care_team_role(request.user)
-    patients = list(patient_list(user=request.user))
+    search = request.GET.get("q", "").strip()[:200]
+    patients = list(patient_list(user=request.user, search=search))
     identity_visible = set(patients_for(request.user, Action.VIEW_IDENTITY).values_list("pk", flat=True))
     rows = [{"patient": patient, "show_identity": patient.pk in identity_visible} for patient in patients]
     access_record(
@@ -69,13 +78,20 @@ def patient_list_page(request: HttpRequest) -> HttpResponse:
         details={
             "patients": [patient.code for patient in patients],
             "identities_shown": [row["patient"].code for row in rows if row["show_identity"]],
+            # Whether the list was searched, not the words: they may be a name.
+            "searched": bool(search),
         },
         request=request,
     )
     return render(
         request,
         "pages/patient_list.html",
-        {"rows": rows, "any_identity": any(row["show_identity"] for row in rows)},
+        {
+            "rows": rows,
+            "any_identity": any(row["show_identity"] for row in rows),
+            "search": search,
+            "can_register_patient": care_teams_for(request.user, Action.REGISTER_PATIENT).exists(),
+        },
     )
 
 
@@ -120,6 +136,8 @@ def _patient_page(
         ],
         "can_manage_consent": Action.MANAGE_CONSENT in allowed,
         "can_register_session": Action.REGISTER_SESSION in allowed,
+        "can_correct_identity": Action.CORRECT_IDENTITY in allowed,
+        "can_edit_session": Action.EDIT_SESSION in allowed,
         "can_upload": Action.UPLOAD in allowed and ConsentScope.STORE_VIDEO in active,
         "can_view_metrics": Action.VIEW_METRICS in allowed,
         "record_form": record_form or ConsentRecordForm(initial={"given_on": timezone.localdate()}),

@@ -27,7 +27,7 @@ from django.db.models import Model, QuerySet
 from accounts.roles import Role
 
 if TYPE_CHECKING:
-    from accounts.models import Study
+    from accounts.models import CareTeam, Study
     from patients.models import Patient
 
 
@@ -41,6 +41,10 @@ class Action(StrEnum):
     VIEW_METRICS = "view_metrics"  # dashboards, metric samples, behaviour events
     REVIEW_EVENTS = "review_events"
     MANAGE_JOBS = "manage_jobs"  # retry or cancel an analysis
+    REGISTER_PATIENT = "register_patient"  # on a care team: add a patient to it
+    CORRECT_IDENTITY = "correct_identity"  # fix a misspelled name, birth date, hospital number
+    EDIT_SESSION = "edit_session"  # date, protocol, clinician, notes of a registered session
+    CHOOSE_ANALYSED_PERSON = "choose_analysed_person"  # say which tracked person is the patient
 
 
 CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -53,6 +57,9 @@ CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.REGISTER_SESSION,
             Action.UPLOAD,
             Action.MANAGE_JOBS,
+            Action.REGISTER_PATIENT,
+            Action.CORRECT_IDENTITY,
+            Action.EDIT_SESSION,
         }
     ),
 }
@@ -65,6 +72,7 @@ ADMIN_ACTIONS = frozenset({Action.VIEW_PATIENT, Action.MANAGE_JOBS})
 PATIENT_PATHS: dict[str, str] = {
     "patients.patient": "pk",
     "patients.patientidentity": "patient",
+    "patients.identitycorrection": "identity__patient",
     "patients.consent": "patient",
     "patients.studyenrolment": "patient",
     "recordings.clinicalsession": "patient",
@@ -116,6 +124,16 @@ def patients_for(user: Any, action: Action) -> QuerySet[Patient]:
     if Role.ADMIN in roles and action in ADMIN_ACTIONS:
         allowed = Patient.objects.all()
     return allowed.distinct()
+
+
+def care_teams_for(user: Any, action: Action) -> QuerySet[CareTeam]:
+    """The care teams on which the user may take a team-level action (REGISTER_PATIENT): those
+    the user belongs to with a role that grants it."""
+    from accounts.models import CareTeam
+
+    if not any(action in CARE_TEAM_ACTIONS.get(role, ()) for role in user_roles(user)):
+        return CareTeam.objects.none()
+    return CareTeam.objects.filter(members=user).order_by("name")
 
 
 def can(user: Any, action: Action, patient: Patient) -> bool:

@@ -2,8 +2,11 @@
 
 Identity stays with the care team here too: the identity admin lists only what
 accounts.permissions allows (Action.VIEW_IDENTITY), and the patient admin shows the identity
-only to a member of the patient's care team. Consent rows are append-only: they can be added
-(through consent_record) and read, never edited or deleted.
+only to a member of the patient's care team, read-only. Patients are registered and identities
+corrected by the care team on the patient pages (/patients/new/, the patient's "Correct the
+identity"), where hospital numbers are checked within the team and corrections kept in a
+history; the admin adds neither. Consent rows are append-only: they can be added (through
+consent_record) and read, never edited or deleted.
 """
 
 from django import forms
@@ -12,17 +15,20 @@ from django.contrib import admin
 from accounts.permissions import Action, can, restrict
 from audit.models import AccessEvent
 from audit.services import access_record
-from patients.models import Consent, Patient, PatientIdentity, StudyEnrolment
+from patients.models import Consent, IdentityCorrection, Patient, PatientIdentity, StudyEnrolment
 from patients.selectors import consent_active_scopes
 from patients.services import consent_record
 
 
 class PatientIdentityInline(admin.StackedInline):
-    """The identity on the patient's admin page, present only for the patient's care team."""
+    """The identity on the patient's admin page, present only for the patient's care team and
+    read-only: corrections are made on the patient page, which keeps their history."""
 
     model = PatientIdentity
     can_delete = False
     max_num = 1
+    readonly_fields = ("full_name", "date_of_birth", "hospital_number")
+    verbose_name_plural = "identity (corrected on the patient page, where every change is kept)"
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, Action.VIEW_IDENTITY)
@@ -34,10 +40,10 @@ class PatientIdentityInline(admin.StackedInline):
         return self._allowed(request, obj) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request, obj=None):
-        return self._allowed(request, obj) and super().has_add_permission(request, obj)
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return self._allowed(request, obj) and super().has_change_permission(request, obj)
+        return False
 
 
 @admin.register(Patient)
@@ -47,6 +53,11 @@ class PatientAdmin(admin.ModelAdmin):
     search_fields = ("code",)
     readonly_fields = ("code", "created_at")
     inlines = (PatientIdentityInline,)
+
+    def has_add_permission(self, request):
+        """Patients are registered by their care team at /patients/new/ (the pseudonym is drawn
+        when the patient is saved, and the identity is never typed by an administrator)."""
+        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_object(request, object_id)
@@ -91,11 +102,39 @@ class PatientIdentityAdmin(admin.ModelAdmin):
 
     list_display = ("patient", "full_name", "hospital_number")
     search_fields = ("patient__code", "hospital_number")
+    readonly_fields = ("patient", "full_name", "date_of_birth", "hospital_number")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, Action.VIEW_IDENTITY).select_related(
             "patient"
         )
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IdentityCorrection)
+class IdentityCorrectionAdmin(admin.ModelAdmin):
+    """The history of identity corrections, read-only and limited to the care team."""
+
+    list_display = ("identity", "corrected_at", "corrected_by", "reason")
+
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, Action.VIEW_IDENTITY).select_related(
+            "identity__patient", "corrected_by"
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -68,13 +68,33 @@ class PatientIdentity(models.Model):
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="identity")
     full_name = models.CharField(max_length=200)
     date_of_birth = models.DateField()
-    hospital_number = models.CharField(max_length=40, unique=True)
+    # Unique within the patient's care team (patients.services locks the team to check it):
+    # hospitals number their patients independently, so two teams may hold the same number.
+    hospital_number = models.CharField(max_length=40)
 
     class Meta:
         verbose_name_plural = "patient identities"
+        indexes = [models.Index(fields=["hospital_number"])]
 
     def __str__(self) -> str:
         return f"identity of {self.patient_id}"
+
+
+class IdentityCorrection(models.Model):
+    """One correction of a patient's identity by the care team: the values before and after,
+    who and why. Deleted with the identity (erasure leaves no copy of a name behind)."""
+
+    identity = models.ForeignKey(PatientIdentity, on_delete=models.CASCADE, related_name="corrections")
+    changes = models.JSONField(help_text='{"full_name": ["before", "after"], ...}')
+    reason = models.CharField(max_length=300)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-corrected_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"correction {self.pk} of {self.identity_id}"
 
 
 class StudyEnrolment(models.Model):

@@ -5,11 +5,11 @@ one rule on top: they list the patients of the user's own care teams (a statisti
 patients are reached through exports and the API, never through these pages).
 """
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404
 
 from accounts.permissions import Action, patients_for
-from patients.models import Consent, Patient
+from patients.models import Consent, IdentityCorrection, Patient
 
 
 def consent_active_scopes(*, patient: Patient) -> set[str]:
@@ -24,14 +24,30 @@ def care_team_patients(*, user, action: Action = Action.VIEW_PATIENT) -> QuerySe
     return patients_for(user, action).filter(care_team__members=user).distinct()
 
 
-def patient_list(*, user) -> QuerySet[Patient]:
-    """The patient list page: pseudonyms of the user's care teams, with the last session date."""
+def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
+    """The patient list page: pseudonyms of the user's care teams, with the last session date.
+
+    `search` matches the pseudonym for everyone, and the name or hospital number only of the
+    patients whose identity the user may see (so a search cannot probe hidden identities).
+    """
+    patients = care_team_patients(user=user)
+    search = " ".join(search.split())
+    if search:
+        identity_visible = patients_for(user, Action.VIEW_IDENTITY).values("pk")
+        by_identity = Q(pk__in=identity_visible) & (
+            Q(identity__full_name__icontains=search) | Q(identity__hospital_number__icontains=search)
+        )
+        patients = patients.filter(Q(code__icontains=search) | by_identity)
     return (
-        care_team_patients(user=user)
-        .select_related("care_team", "identity")
+        patients.select_related("care_team", "identity")
         .annotate(last_session_date=Max("sessions__session_date"))
         .order_by("code")
     )
+
+
+def identity_corrections(*, patient: Patient) -> QuerySet[IdentityCorrection]:
+    """The patient's identity corrections, newest first (the care team's audited history)."""
+    return IdentityCorrection.objects.filter(identity__patient=patient).select_related("corrected_by")
 
 
 def patient_get_visible(*, user, code: str) -> Patient:

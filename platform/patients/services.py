@@ -26,10 +26,35 @@ from accounts.errors import ApplicationError
 from accounts.models import CareTeam
 from audit.models import AccessEvent
 from audit.services import access_record
-from patients.models import Consent, ConsentScope, Patient, PatientIdentity, StudyEnrolment
+from patients.models import (
+    Consent,
+    ConsentScope,
+    IdentityCorrection,
+    Patient,
+    PatientIdentity,
+    StudyEnrolment,
+)
 from patients.selectors import consent_active_scopes
 
 _PSEUDONYM_ATTEMPTS = 5
+
+
+def _normalised_hospital_number(hospital_number: str) -> str:
+    return " ".join(hospital_number.split()).upper()
+
+
+def _hospital_number_taken(
+    *, care_team: CareTeam, hospital_number: str, exclude: Patient | None = None
+) -> Patient | None:
+    """The patient of this care team who already holds this hospital number, if any. Only the
+    team's own patients are looked at: another team's numbering is none of its business."""
+    identities = PatientIdentity.objects.filter(
+        patient__care_team=care_team, hospital_number__iexact=hospital_number
+    ).select_related("patient")
+    if exclude is not None:
+        identities = identities.exclude(patient=exclude)
+    identity = identities.first()
+    return identity.patient if identity else None
 
 
 @transaction.atomic
@@ -40,12 +65,26 @@ def patient_create(
     date_of_birth: date,
     hospital_number: str,
     by: Any,
+    request: Any = None,
 ) -> Patient:
-    """A patient with a generated pseudonym and their identity, kept in a separate table."""
-    if PatientIdentity.objects.filter(hospital_number=hospital_number).exists():
+    """A patient with a generated pseudonym and their identity, kept in a separate table.
+
+    Hospital numbers are unique within a care team; the team row is locked while checking so
+    that two registrations of the same number at once cannot both pass.
+    """
+    full_name = " ".join(full_name.split())
+    hospital_number = _normalised_hospital_number(hospital_number)
+    if not full_name or not hospital_number:
+        raise ApplicationError("Enter the patient's full name and hospital number.")
+    if date_of_birth > timezone.localdate():
+        raise ApplicationError("The date of birth is in the future. Check the year.")
+    CareTeam.objects.select_for_update().get(pk=care_team.pk)
+    existing = _hospital_number_taken(care_team=care_team, hospital_number=hospital_number)
+    if existing is not None:
         raise ApplicationError(
-            f"A patient with hospital number {hospital_number} is already registered. "
-            "Search for them instead of creating a second record."
+            f"Hospital number {hospital_number} is already registered in {care_team.name} as "
+            f"patient {existing.code}. Open that patient instead of registering them twice.",
+            extra={"field": "hospital_number", "existing": existing.code},
         )
     for _attempt in range(_PSEUDONYM_ATTEMPTS):
         patient = Patient(care_team=care_team)
@@ -69,8 +108,81 @@ def patient_create(
         object_type="patient",
         object_id=patient.pk,
         patient=patient,
+        request=request,
     )
     return patient
+
+
+_IDENTITY_FIELDS = ("full_name", "date_of_birth", "hospital_number")
+
+
+@transaction.atomic
+def patient_identity_correct(
+    *,
+    patient: Patient,
+    by: Any,
+    reason: str,
+    request: Any = None,
+    **values: Any,
+) -> IdentityCorrection | None:
+    """Correct the patient's identity (full_name, date_of_birth, hospital_number) and keep the
+    values before and after in an IdentityCorrection. The caller has checked
+    Action.CORRECT_IDENTITY. Returns None when nothing changed (nothing is written)."""
+    unknown = set(values) - set(_IDENTITY_FIELDS)
+    if unknown:
+        raise ApplicationError(f"Unknown identity field: {', '.join(sorted(unknown))}.")
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Say why the identity is corrected (e.g. 'name misspelled at registration').")
+    identity = (
+        PatientIdentity.objects.select_for_update().select_related("patient__care_team").get(patient=patient)
+    )
+    if "full_name" in values:
+        values["full_name"] = " ".join(str(values["full_name"]).split())
+    if "hospital_number" in values:
+        values["hospital_number"] = _normalised_hospital_number(str(values["hospital_number"]))
+    if not values.get("full_name", identity.full_name) or not values.get(
+        "hospital_number", identity.hospital_number
+    ):
+        raise ApplicationError("The full name and the hospital number cannot be empty.")
+    if values.get("date_of_birth") and values["date_of_birth"] > timezone.localdate():
+        raise ApplicationError("The date of birth is in the future. Check the year.")
+    changes = {
+        name: [str(getattr(identity, name)), str(value)]
+        for name, value in values.items()
+        if value is not None and getattr(identity, name) != value
+    }
+    if not changes:
+        return None
+    if "hospital_number" in changes:
+        CareTeam.objects.select_for_update().get(pk=patient.care_team_id)
+        existing = _hospital_number_taken(
+            care_team=patient.care_team, hospital_number=values["hospital_number"], exclude=patient
+        )
+        if existing is not None:
+            raise ApplicationError(
+                f"Hospital number {values['hospital_number']} already belongs to patient {existing.code} "
+                "of this care team. Nothing was changed.",
+                extra={"field": "hospital_number", "existing": existing.code},
+            )
+    for name in changes:
+        setattr(identity, name, values[name])
+    identity.full_clean()
+    identity.save(update_fields=list(changes))
+    correction = IdentityCorrection(identity=identity, changes=changes, reason=reason, corrected_by=by)
+    correction.full_clean()
+    correction.save()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="patient_identity",
+        object_id=patient.pk,
+        patient=patient,
+        # Field names only: the audit log is read by administrators, who never see identity.
+        details={"fields": sorted(changes), "correction_id": correction.pk},
+        request=request,
+    )
+    return correction
 
 
 def _lock(patient: Patient) -> Patient:

@@ -129,7 +129,7 @@ def test_the_patient_page_shows_sessions_recordings_analysis_status_and_consent_
 def test_the_uploader_gets_no_dashboard_nor_review_links(world, login):
     session = make_session(world.patient, by=world.clinician)
     html = login(world.uploader).get(reverse("patient_detail", args=[world.patient.code])).content.decode()
-    assert "/dashboards/" not in html and f"/sessions/{session.pk}/" not in html
+    assert "/dashboards/" not in html and f'href="/sessions/{session.pk}/"' not in html
     assert f"/upload/?session={session.pk}" in html
 
 

@@ -23,6 +23,9 @@ UPLOADER = {
     Action.REGISTER_SESSION,
     Action.UPLOAD,
     Action.MANAGE_JOBS,
+    Action.REGISTER_PATIENT,
+    Action.CORRECT_IDENTITY,
+    Action.EDIT_SESSION,
 }
 
 
