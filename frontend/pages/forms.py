@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.selectors import clinicians_of_care_team
-from patients.models import Patient
+from patients.models import Patient, Sex
 from recordings.selectors import protocol_list
 
 
@@ -73,6 +73,12 @@ class PatientRegisterForm(forms.Form):
         help_text="Unique within the care team.",
         error_messages={"required": "Enter the hospital number from the patient's record."},
     )
+    sex = forms.ChoiceField(
+        label="Sex",
+        choices=Sex.choices,
+        initial=Sex.NOT_RECORDED,
+        help_text="Studies receive it as a covariate.",
+    )
 
     def __init__(self, *args, care_teams, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,6 +103,7 @@ class IdentityCorrectForm(forms.Form):
         error_messages={"invalid": "Enter the date of birth as a date, e.g. 1948-03-14."},
     )
     hospital_number = forms.CharField(label="Hospital number", max_length=40)
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices)
     reason = forms.CharField(
         label="Reason for the correction",
         max_length=300,

@@ -98,6 +98,7 @@ def identity_correct_page(request: HttpRequest, code: str) -> HttpResponse:
                 "full_name": identity.full_name,
                 "date_of_birth": identity.date_of_birth,
                 "hospital_number": identity.hospital_number,
+                "sex": patient.sex,
             }
         )
     return render(

@@ -32,6 +32,7 @@ from patients.models import (
     IdentityCorrection,
     Patient,
     PatientIdentity,
+    Sex,
     StudyEnrolment,
 )
 from patients.selectors import consent_active_scopes
@@ -65,6 +66,7 @@ def patient_create(
     date_of_birth: date,
     hospital_number: str,
     by: Any,
+    sex: str = Sex.NOT_RECORDED,
     request: Any = None,
 ) -> Patient:
     """A patient with a generated pseudonym and their identity, kept in a separate table.
@@ -87,7 +89,7 @@ def patient_create(
             extra={"field": "hospital_number", "existing": existing.code},
         )
     for _attempt in range(_PSEUDONYM_ATTEMPTS):
-        patient = Patient(care_team=care_team)
+        patient = Patient(care_team=care_team, sex=sex)
         patient.full_clean()
         try:
             with transaction.atomic():
@@ -114,6 +116,7 @@ def patient_create(
 
 
 _IDENTITY_FIELDS = ("full_name", "date_of_birth", "hospital_number")
+_PATIENT_FIELDS = ("sex",)  # stored on Patient (studies receive it), corrected with the identity
 
 
 @transaction.atomic
@@ -125,10 +128,10 @@ def patient_identity_correct(
     request: Any = None,
     **values: Any,
 ) -> IdentityCorrection | None:
-    """Correct the patient's identity (full_name, date_of_birth, hospital_number) and keep the
-    values before and after in an IdentityCorrection. The caller has checked
+    """Correct the patient's identity (full_name, date_of_birth, hospital_number, and sex, which
+    is kept on the patient) and keep the values before and after in an IdentityCorrection. The caller has checked
     Action.CORRECT_IDENTITY. Returns None when nothing changed (nothing is written)."""
-    unknown = set(values) - set(_IDENTITY_FIELDS)
+    unknown = set(values) - set(_IDENTITY_FIELDS) - set(_PATIENT_FIELDS)
     if unknown:
         raise ApplicationError(f"Unknown identity field: {', '.join(sorted(unknown))}.")
     reason = reason.strip()
@@ -147,10 +150,15 @@ def patient_identity_correct(
         raise ApplicationError("The full name and the hospital number cannot be empty.")
     if values.get("date_of_birth") and values["date_of_birth"] > timezone.localdate():
         raise ApplicationError("The date of birth is in the future. Check the year.")
+    patient = identity.patient
+
+    def current(name: str) -> Any:
+        return getattr(patient if name in _PATIENT_FIELDS else identity, name)
+
     changes = {
-        name: [str(getattr(identity, name)), str(value)]
+        name: [str(current(name)), str(value)]
         for name, value in values.items()
-        if value is not None and getattr(identity, name) != value
+        if value is not None and current(name) != value
     }
     if not changes:
         return None
@@ -165,10 +173,16 @@ def patient_identity_correct(
                 "of this care team. Nothing was changed.",
                 extra={"field": "hospital_number", "existing": existing.code},
             )
+    identity_fields = [name for name in changes if name in _IDENTITY_FIELDS]
+    patient_fields = [name for name in changes if name in _PATIENT_FIELDS]
     for name in changes:
-        setattr(identity, name, values[name])
-    identity.full_clean()
-    identity.save(update_fields=list(changes))
+        setattr(patient if name in _PATIENT_FIELDS else identity, name, values[name])
+    if identity_fields:
+        identity.full_clean()
+        identity.save(update_fields=identity_fields)
+    if patient_fields:
+        patient.full_clean()
+        patient.save(update_fields=patient_fields)
     correction = IdentityCorrection(identity=identity, changes=changes, reason=reason, corrected_by=by)
     correction.full_clean()
     correction.save()

@@ -9,7 +9,12 @@ from audit.models import AccessEvent
 from patients.models import IdentityCorrection, Patient, PatientIdentity
 from tests.factories import make_protocol, make_session
 
-NEW = {"full_name": "Marie  Curie", "date_of_birth": "1950-04-02", "hospital_number": "h-0777"}
+NEW = {
+    "full_name": "Marie  Curie",
+    "date_of_birth": "1950-04-02",
+    "hospital_number": "h-0777",
+    "sex": "female",
+}
 
 
 def _register(client, world, **overrides):
@@ -25,6 +30,7 @@ def test_the_uploader_registers_a_patient_of_the_team(world, login):
         "patient_detail", args=[identity.patient.code]
     )
     assert identity.full_name == "Marie Curie" and identity.patient.care_team == world.memory_clinic
+    assert identity.patient.sex == "female"
     assert AccessEvent.objects.filter(user=world.uploader, action="create", patient=identity.patient).exists()
     assert "Marie Curie" in client.get(response.url).content.decode()
 
@@ -86,6 +92,7 @@ def test_a_misspelled_name_is_corrected_with_a_history(world, login):
             "full_name": "Jeanne Martins",
             "date_of_birth": "1948-03-15",
             "hospital_number": "H-0001",
+            "sex": "female",
             "reason": "typed wrongly at registration",
         },
     )
@@ -96,9 +103,11 @@ def test_a_misspelled_name_is_corrected_with_a_history(world, login):
     assert correction.changes == {
         "full_name": ["Jeanne Martin", "Jeanne Martins"],
         "date_of_birth": ["1948-03-14", "1948-03-15"],
+        "sex": ["not_recorded", "female"],
     }
+    assert Patient.objects.get(pk=world.patient.pk).sex == "female"
     audit = AccessEvent.objects.get(action="update", object_type="patient_identity", patient=world.patient)
-    assert audit.details["fields"] == ["date_of_birth", "full_name"]
+    assert audit.details["fields"] == ["date_of_birth", "full_name", "sex"]
     assert "Jeanne" not in str(audit.details)  # administrators read the audit log
     history = client.get(url).content.decode()
     assert "Jeanne Martin → Jeanne Martins" in history and "typed wrongly at registration" in history
