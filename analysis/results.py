@@ -17,10 +17,21 @@ METRIC_FAMILIES = ("apathy", "stereotypy", "attention", "praxis")
 @dataclass(frozen=True)
 class MetricValue:
     """A session-level value of one metric. value is NaN when it cannot be computed
-    (for example no face was visible), never a made-up 0."""
+    (for example no face was visible), never a made-up 0, and reason then says why in a
+    sentence a clinician can read. analysable_s is the time (s) the value rests on, given for
+    every rate and share so that "0 per minute over 3 s" cannot pass for "0 per minute"."""
 
     value: float
     unit: str
+    reason: str = ""
+    analysable_s: float | None = None
+
+    @classmethod
+    def unknown(cls, unit: str, reason: str, analysable_s: float | None = None) -> MetricValue:
+        """A metric that could not be measured: NaN with the reason."""
+        if not reason:
+            raise ValueError("an unknown metric needs a reason")
+        return cls(float("nan"), unit, reason, analysable_s)
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,13 @@ class MetricsReport:
         return {
             "metrics": {
                 family: {
-                    key: {"value": _finite_or_none(m.value), "unit": m.unit} for key, m in values.items()
+                    key: {
+                        "value": _finite_or_none(m.value),
+                        "unit": m.unit,
+                        "reason": m.reason or None,
+                        "analysable_s": None if m.analysable_s is None else _finite_or_none(m.analysable_s),
+                    }
+                    for key, m in values.items()
                 }
                 for family, values in self.metrics.items()
             },

@@ -11,12 +11,20 @@ from analysis.metrics.activity import activity_report
 from analysis.metrics.apathy import apathy_report
 from analysis.metrics.attention import GazeTarget, attention_report
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.definitions import METRIC_DEFINITIONS
+from analysis.metrics.definitions import METRIC_DEFINITIONS, MetricDefinition
+from analysis.metrics.segments import ProtocolSegment
 from analysis.metrics.stereotypy import stereotypy_report
 from analysis.results import MetricsReport
 from analysis.tracks import Tracks
 
-__all__ = ["METRIC_DEFINITIONS", "GazeTarget", "MetricsConfig", "compute_all"]
+__all__ = [
+    "METRIC_DEFINITIONS",
+    "GazeTarget",
+    "MetricDefinition",
+    "MetricsConfig",
+    "ProtocolSegment",
+    "compute_all",
+]
 
 
 def compute_all(
@@ -25,6 +33,7 @@ def compute_all(
     window_s: float = 10.0,
     gaze_target: GazeTarget | None = None,
     config: MetricsConfig | None = None,
+    segments: list[ProtocolSegment] | None = None,
 ) -> MetricsReport:
     """Compute the apathy, stereotypy and attention families for one session.
 
@@ -39,6 +48,10 @@ def compute_all(
         What counts as looking at the target; default the camera (GazeTarget.camera()).
     config : MetricsConfig, optional
         Thresholds; defaults documented in analysis/README.md.
+    segments : list of ProtocolSegment, optional
+        The protocol's marked segments: a baseline for agitation, a calibration for everything
+        that compares the gaze with its target (NaN "needs calibration" without one), the
+        positive and negative stories for apathy.
 
     Returns
     -------
@@ -56,9 +69,11 @@ def compute_all(
     gaze_target = gaze_target or GazeTarget.camera()
     report = MetricsReport()
     with np.errstate(invalid="ignore", divide="ignore"):
-        report.merge(apathy_report(tracks, window_s=window_s, config=config))
+        report.merge(apathy_report(tracks, window_s=window_s, config=config, segments=segments))
         report.merge(stereotypy_report(tracks, window_s=window_s, config=config))
-        report.merge(activity_report(tracks, window_s=window_s, config=config))
-        report.merge(attention_report(tracks, window_s=window_s, target=gaze_target, config=config))
+        report.merge(activity_report(tracks, window_s=window_s, config=config, segments=segments))
+        report.merge(
+            attention_report(tracks, window_s=window_s, target=gaze_target, config=config, segments=segments)
+        )
     report.events.sort(key=lambda e: (e.start_s, e.kind, e.body_part))
     return report

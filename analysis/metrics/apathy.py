@@ -11,23 +11,42 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.metrics.body import torso_frame
 from analysis.metrics.config import MetricsConfig
+from analysis.metrics.noise import gated, jitter_sd, noise_speed_threshold, smoothed_speed_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
+    inter_ocular_distance_px,
     interpolate_short_gaps,
     mask_low_confidence,
     nanmean,
     nanquantile,
     nanstd,
-    per_minute,
+    pose_points,
     savgol_smooth,
     share_of,
     speed_per_s,
+    true_runs,
+)
+from analysis.metrics.segments import (
+    NEGATIVE_STORY,
+    NEUTRAL,
+    POSITIVE_STORY,
+    ProtocolSegment,
+    mask_of,
+    of_kind,
 )
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import MetricsReport, MetricValue
-from analysis.tracks import EMOTION_CLASSES, FACE_LEFT_EYE_OUTER, FACE_RIGHT_EYE_OUTER, Tracks
+from analysis.tracks import (
+    EMOTION_CLASSES,
+    FACE_LEFT_EYE_OUTER,
+    FACE_RIGHT_EYE_OUTER,
+    POSE_LEFT_SHOULDER,
+    POSE_RIGHT_SHOULDER,
+    Tracks,
+)
 
 FAMILY = "apathy"
 # Face Mesh landmarks that do not move with expressions (forehead, nose bridge and tip, eye
@@ -45,6 +64,8 @@ FACE_REGIONS: dict[str, tuple[int, ...]] = {
     ),
 }  # fmt: skip
 POSITIVE_CLASSES = ("happy",)
+NEGATIVE_CLASSES = ("angry", "disgust", "fear", "sad")
+STORY_KINDS = (POSITIVE_STORY, NEGATIVE_STORY, NEUTRAL)
 EMOTION_INDEX = {name: i for i, name in enumerate(EMOTION_CLASSES)}
 
 
@@ -103,16 +124,31 @@ def aligned_face_iod(
     return out
 
 
-def facial_region_speeds(tracks: Tracks, config: MetricsConfig) -> dict[str, np.ndarray]:
-    """Per-frame mean landmark speed (IOD/s) of each face region, rigid head motion removed.
+def face_jitter_iod(tracks: Tracks, config: MetricsConfig) -> float:
+    """Jitter SD (IOD) of the face landmarks, measured on the rigid anchors after alignment:
+    expressions and speech do not move them, so a patient who talks or smiles all session does
+    not raise their own noise floor."""
+    anchors = aligned_face_iod(tracks.face_xy, np.array(RIGID_ANCHORS), usable=confident_face(tracks, config))
+    return jitter_sd(interpolate_short_gaps(anchors, tracks.time_s, config.max_gap_s), tracks.time_s)
+
+
+def facial_region_speeds(
+    tracks: Tracks, config: MetricsConfig
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Per-frame mean landmark speed (IOD/s) of each face region, rigid head motion removed,
+    and the landmarks' measured jitter.
 
     Aligned landmarks (aligned_face_iod) are gap-filled (<= max_gap_s), Savitzky-Golay
-    smoothed, then differentiated frame to frame. Returns {"brows"|"lids"|"mouth"|"all":
-    array of shape (n_frames,)}, NaN where the face is missing in either frame.
+    smoothed, then differentiated frame to frame. Returns ({"brows"|"lids"|"mouth"|"all":
+    array of shape (n_frames,)}, NaN where the face is missing in either frame; {"sigma": the
+    aligned landmarks' jitter SD (IOD), "threshold": the speed (IOD/s) one landmark's jitter
+    alone stays below 99 % of the time}).
     """
     landmarks = np.concatenate([np.array(v) for v in FACE_REGIONS.values()])
     aligned = aligned_face_iod(tracks.face_xy, landmarks, usable=confident_face(tracks, config))
     aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
+    sigma = face_jitter_iod(tracks, config)
+    speed_sd = smoothed_speed_sd(sigma, tracks.time_s, config.smooth_window_s, config.smooth_order)
     aligned = savgol_smooth(aligned, tracks.time_s, config.smooth_window_s, config.smooth_order)
     speeds = speed_per_s(aligned, tracks.time_s)
     out: dict[str, np.ndarray] = {}
@@ -121,7 +157,11 @@ def facial_region_speeds(tracks: Tracks, config: MetricsConfig) -> dict[str, np.
         out[region] = speeds[:, start : start + len(members)].mean(axis=1)
         start += len(members)
     out["all"] = speeds.mean(axis=1)
-    return out
+    noise = {
+        "sigma": sigma,
+        "threshold": noise_speed_threshold(speed_sd, 2),
+    }
+    return out, noise
 
 
 def emotion_entropy_bits(probs: np.ndarray) -> np.ndarray:
@@ -159,69 +199,252 @@ def stable_switch_times(labels: np.ndarray, time_s: np.ndarray, min_hold_s: floa
     return time_s[kept_starts[switched]]
 
 
-def head_angular_speed_deg_s(tracks: Tracks, config: MetricsConfig) -> np.ndarray:
-    """Head angular speed (deg/s) per frame: norm of the frame-to-frame change of (yaw, pitch,
-    roll) over dt, after gap filling and Savitzky-Golay smoothing. Shape (n_frames,)."""
+def head_angles_relative_to_torso(tracks: Tracks, config: MetricsConfig) -> np.ndarray:
+    """Head yaw, pitch, roll (deg, n_frames x 3), masked by face confidence and gap-filled, with
+    the roll taken relative to the shoulder line where the shoulders are seen: a person swaying
+    as a whole, or a camera that rolls, tilts head and shoulders together."""
     head = mask_low_confidence(tracks.head_pose_deg, tracks.face_confidence, config.min_face_confidence)
     head = interpolate_short_gaps(head, tracks.time_s, config.max_gap_s)
+    pose = pose_points(tracks.pose_xy, tracks.pose_visibility, config.min_pose_visibility)
+    _, angle, _ = torso_frame(pose[:, POSE_LEFT_SHOULDER], pose[:, POSE_RIGHT_SHOULDER], tracks.time_s)
+    shoulder_roll = np.rad2deg(angle)
+    seen = np.isfinite(shoulder_roll)
+    if seen.any():
+        head[seen, 2] -= shoulder_roll[seen] - np.median(shoulder_roll[seen])
+    return head
+
+
+def head_angular_speed_deg_s(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, float]:
+    """Head angular speed (deg/s) per frame, relative to the torso: norm of the frame-to-frame
+    change of (yaw, pitch, roll) over dt after Savitzky-Golay smoothing, shape (n_frames,); and
+    the speeds (deg/s) the measured head-pose jitter alone stays below 99 % of the time and
+    gives on average."""
+    head = head_angles_relative_to_torso(tracks, config)
+    sigma = jitter_sd(head, tracks.time_s)
+    speed_sd = smoothed_speed_sd(sigma, tracks.time_s, config.smooth_window_s, config.smooth_order)
     head = savgol_smooth(head, tracks.time_s, config.smooth_window_s, config.smooth_order)
-    return speed_per_s(head[:, None, :], tracks.time_s)[:, 0]
+    speed = speed_per_s(head[:, None, :], tracks.time_s)[:, 0]
+    return speed, noise_speed_threshold(speed_sd, 3)
 
 
-def apathy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig) -> MetricsReport:
-    """The "apathy" family: facial motion energy, emotion shares and dynamics, head motion.
+def valence(probs: np.ndarray) -> np.ndarray:
+    """Per-frame valence: P(happy) - (P(angry) + P(disgust) + P(fear) + P(sad)), in [-1, 1].
+    Surprise and neutral count as neither (surprise is as often negative as positive)."""
+    p = np.asarray(probs, dtype=np.float64)
+    positive = p[:, [EMOTION_INDEX[c] for c in POSITIVE_CLASSES]].sum(axis=1)
+    negative = p[:, [EMOTION_INDEX[c] for c in NEGATIVE_CLASSES]].sum(axis=1)
+    return positive - negative
 
-    See METRIC_DEFINITIONS for keys and units. All values are NaN (never 0) when the face was
-    never seen; window samples (window_s) are given for the main metrics.
+
+def held_expressions(probs: np.ndarray, time_s: np.ndarray, config: MetricsConfig) -> np.ndarray:
+    """Per-frame index of the expression clearly shown and held, -1 elsewhere: the top class with
+    probability >= expression_min_prob, in a run of that class lasting >= emotion_min_hold_s.
+    A classifier unsure in every frame holds nothing, whatever its per-frame entropy."""
+    p = np.asarray(probs, dtype=np.float64)
+    finite = np.isfinite(p).all(axis=1)
+    top = np.where(finite, np.argmax(np.nan_to_num(p, nan=-1.0), axis=1), -1)
+    clear = finite & (np.nan_to_num(p, nan=0.0).max(axis=1) >= config.expression_min_prob)
+    label = np.where(clear, top, -1)
+    period = frame_period_s(time_s)
+    held = np.full(label.shape, -1)
+    for value in np.unique(label[label >= 0]):
+        for a, b in true_runs(label == value):
+            if (b - a) * period >= config.emotion_min_hold_s - 1e-9:
+                held[a:b] = value
+    return held
+
+
+def expression_variety(held: np.ndarray) -> tuple[float, int]:
+    """Expressive variety across the session: (entropy in bits of the share of held time per
+    expression, number of distinct expressions held). (NaN, 0) when nothing was held."""
+    labels = held[held >= 0]
+    if labels.size == 0:
+        return float("nan"), 0
+    shares = np.bincount(labels, minlength=len(EMOTION_CLASSES)) / labels.size
+    shares = shares[shares > 0]
+    return float(-(shares * np.log2(shares)).sum()), int(shares.size)
+
+
+def story_metrics(
+    segments: list[ProtocolSegment] | None,
+    time_s: np.ndarray,
+    frame_valence: np.ndarray,
+    face_speed: np.ndarray,
+    held: np.ndarray,
+) -> dict[str, MetricValue]:
+    """Valence, facial motion and expressive variety per protocol story (positive, negative,
+    neutral), and the valence change from the negative to the positive story: a reactive
+    patient's happy and sad stories no longer cancel (Happy et al. FG 2019, 2020)."""
+    out: dict[str, MetricValue] = {}
+    means = {}
+    for kind in STORY_KINDS:
+        marked = of_kind(segments, kind)
+        reason = f"the protocol's {kind.replace('_', ' ')} segment was not marked"
+        inside = mask_of(marked, time_s)
+        seen = inside & np.isfinite(frame_valence)
+        seconds = float(seen.sum() * frame_period_s(time_s)) if marked else 0.0
+        if marked and not seen.any():
+            reason = f"no facial expression was measured during the {kind.replace('_', ' ')}"
+        if not seen.any():
+            means[kind] = float("nan")
+            out[f"apathy.{kind}.valence_mean"] = MetricValue.unknown("valence", reason, seconds)
+            out[f"apathy.{kind}.facial_motion_energy"] = MetricValue.unknown("IOD/s", reason)
+            out[f"apathy.{kind}.expression_variety_bits"] = MetricValue.unknown("bits", reason)
+            continue
+        means[kind] = nanmean(frame_valence[seen])
+        out[f"apathy.{kind}.valence_mean"] = MetricValue(means[kind], "valence", analysable_s=seconds)
+        out[f"apathy.{kind}.facial_motion_energy"] = MetricValue(nanmean(face_speed[inside]), "IOD/s")
+        bits, _ = expression_variety(np.where(inside, held, -1))
+        out[f"apathy.{kind}.expression_variety_bits"] = (
+            MetricValue(bits, "bits")
+            if np.isfinite(bits)
+            else MetricValue.unknown("bits", "no expression held")
+        )
+    change = means[POSITIVE_STORY] - means[NEGATIVE_STORY]
+    out["apathy.valence_change_positive_minus_negative"] = (
+        MetricValue(change, "valence")
+        if np.isfinite(change)
+        else MetricValue.unknown("valence", "needs both the positive and the negative story, with faces seen")
+    )
+    return out
+
+
+def apathy_report(
+    tracks: Tracks, *, window_s: float, config: MetricsConfig, segments: list[ProtocolSegment] | None = None
+) -> MetricsReport:
+    """The "apathy" family: facial motion, expressions and their variety, head motion, per story.
+
+    See METRIC_DEFINITIONS for keys, units and ranges. Values are NaN with the reason (never 0)
+    when the face was never seen or is too small; motion is measured above the session's own
+    jitter (noise.py), so a still face reads still at any size. Window samples (window_s) are
+    given for the main metrics.
     """
     t = np.asarray(tracks.time_s, dtype=np.float64)
+    period = frame_period_s(t)
     values: dict[str, MetricValue] = {}
     face_seen = np.isfinite(tracks.face_xy).all(axis=(1, 2)) & confident_face(tracks, config)
     values["apathy.face_coverage"] = MetricValue(coverage_share(face_seen), "share")
+    iod = nanquantile(inter_ocular_distance_px(tracks.face_xy)[face_seen], 0.5)
+    values["apathy.inter_ocular_distance_px"] = (
+        MetricValue(iod, "px") if np.isfinite(iod) else MetricValue.unknown("px", NO_FACE)
+    )
+    size_reason = NO_FACE if not np.isfinite(iod) else ""
+    if np.isfinite(iod) and iod < config.min_inter_ocular_px:
+        size_reason = (
+            f"the face is too small in the image (inter-ocular distance {iod:.0f} px, below the "
+            f"{config.min_inter_ocular_px:.0f} px minimum)"
+        )
 
-    speeds = facial_region_speeds(tracks, config)
-    values["apathy.facial_motion_energy"] = MetricValue(nanmean(speeds["all"]), "IOD/s")
+    speeds, face_noise = facial_region_speeds(tracks, config)
+    values["apathy.face_jitter_iod"] = (
+        MetricValue(face_noise["sigma"], "IOD")
+        if np.isfinite(face_noise["sigma"])
+        else MetricValue.unknown("IOD", size_reason or NO_FACE)
+    )
+    threshold = (
+        max(config.face_active_speed_iod_s, face_noise["threshold"])
+        if np.isfinite(face_noise["threshold"])
+        else config.face_active_speed_iod_s
+    )
+    excess = {region: gated(speed, face_noise["threshold"]) for region, speed in speeds.items()}
+    face_seconds = float(np.isfinite(speeds["all"]).sum() * period) if np.isfinite(period) else 0.0
+    if size_reason:
+        values["apathy.facial_motion_energy"] = MetricValue.unknown("IOD/s", size_reason)
+    else:
+        values["apathy.facial_motion_energy"] = MetricValue(nanmean(excess["all"]), "IOD/s")
     for region in FACE_REGIONS:
         speed = speeds[region]
         moving = np.isfinite(speed)
-        values[f"apathy.facial_motion.{region}.mean"] = MetricValue(nanmean(speed), "IOD/s")
-        values[f"apathy.facial_motion.{region}.p90"] = MetricValue(nanquantile(speed, 0.9), "IOD/s")
-        active = share_of(speed > config.face_active_speed_iod_s, moving)
-        values[f"apathy.facial_motion.{region}.active_share"] = MetricValue(active, "share")
+        if size_reason:
+            values[f"apathy.facial_motion.{region}.mean"] = MetricValue.unknown("IOD/s", size_reason)
+            values[f"apathy.facial_motion.{region}.p90"] = MetricValue.unknown("IOD/s", size_reason)
+            values[f"apathy.facial_motion.{region}.active_share"] = MetricValue.unknown(
+                "share", size_reason, 0.0
+            )
+            continue
+        values[f"apathy.facial_motion.{region}.mean"] = MetricValue(nanmean(excess[region]), "IOD/s")
+        values[f"apathy.facial_motion.{region}.p90"] = MetricValue(nanquantile(excess[region], 0.9), "IOD/s")
+        active = share_of(speed > threshold, moving)
+        values[f"apathy.facial_motion.{region}.active_share"] = (
+            MetricValue(active, "share", analysable_s=face_seconds)
+            if np.isfinite(active)
+            else MetricValue.unknown("share", NO_FACE, 0.0)
+        )
 
     probs = mask_low_confidence(tracks.emotion_probs, tracks.face_confidence, config.min_face_confidence)
     has_emotion = np.isfinite(probs).all(axis=1)
+    emotion_seconds = float(has_emotion.sum() * period) if np.isfinite(period) else 0.0
     top = np.where(has_emotion, np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1), -1)
     entropy = emotion_entropy_bits(probs)
+    held = held_expressions(probs, t, config)
+    frame_valence = valence(probs)
+
+    def share(condition: np.ndarray) -> MetricValue:
+        value = share_of(condition, has_emotion)
+        if not np.isfinite(value):
+            return MetricValue.unknown("share", NO_EXPRESSION, 0.0)
+        return MetricValue(value, "share", analysable_s=emotion_seconds)
+
+    def mean(values_: np.ndarray, unit: str) -> MetricValue:
+        value = nanmean(values_)
+        return MetricValue(value, unit) if np.isfinite(value) else MetricValue.unknown(unit, NO_EXPRESSION)
+
     values["apathy.emotion_coverage"] = MetricValue(coverage_share(has_emotion), "share")
     for name, index in EMOTION_INDEX.items():
-        values[f"apathy.emotion_share.{name}"] = MetricValue(share_of(top == index, has_emotion), "share")
-        values[f"apathy.emotion_mean_prob.{name}"] = MetricValue(nanmean(probs[:, index]), "probability")
+        values[f"apathy.emotion_share.{name}"] = share(top == index)
+        values[f"apathy.emotion_mean_prob.{name}"] = mean(probs[:, index], "probability")
     positive_index = [EMOTION_INDEX[c] for c in POSITIVE_CLASSES]
     values["apathy.neutral_share"] = values["apathy.emotion_share.neutral"]
-    values["apathy.positive_share"] = MetricValue(
-        share_of(np.isin(top, positive_index), has_emotion), "share"
+    values["apathy.positive_share"] = share(np.isin(top, positive_index))
+    values["apathy.valence_mean"] = mean(frame_valence, "valence")
+    values["apathy.expression_uncertainty_bits"] = mean(entropy, "bits")
+    bits, count = expression_variety(held)
+    values["apathy.expression_variety_bits"] = (
+        MetricValue(bits, "bits")
+        if np.isfinite(bits)
+        else MetricValue.unknown("bits", NO_EXPRESSION if not has_emotion.any() else "no expression was held")
     )
-    valence = probs[:, EMOTION_INDEX["happy"]] - probs[:, EMOTION_INDEX["sad"]]
-    values["apathy.valence_mean"] = MetricValue(nanmean(valence), "probability")
-    values["apathy.emotion_entropy"] = MetricValue(nanmean(entropy), "bits")
+    values["apathy.expressions_held_count"] = (
+        MetricValue(float(count), "count")
+        if has_emotion.any()
+        else MetricValue.unknown("count", NO_EXPRESSION)
+    )
     switches = stable_switch_times(top[has_emotion], t[has_emotion], config.emotion_min_hold_s)
-    values["apathy.emotion_switches_per_min"] = MetricValue(
-        per_minute(switches.size, has_emotion, t), "per_min"
+    values["apathy.emotion_switches_per_min"] = (
+        MetricValue(60.0 * switches.size / emotion_seconds, "per_min", analysable_s=emotion_seconds)
+        if emotion_seconds > 0
+        else MetricValue.unknown("per_min", NO_EXPRESSION, 0.0)
     )
+    values.update(story_metrics(segments, t, frame_valence, excess["all"], held))
 
-    head_speed = head_angular_speed_deg_s(tracks, config)
+    head_speed, head_noise = head_angular_speed_deg_s(tracks, config)
     head_valid = np.isfinite(head_speed)
-    values["apathy.head_motion_deg_s"] = MetricValue(nanmean(head_speed), "deg/s")
-    values["apathy.head_motion_std_deg_s"] = MetricValue(nanstd(head_speed), "deg/s")
-    values["apathy.head_still_share"] = MetricValue(
-        share_of(head_speed < config.head_still_deg_s, head_valid), "share"
+    head_seconds = float(head_valid.sum() * period) if np.isfinite(period) else 0.0
+    still_threshold = (
+        max(config.head_still_deg_s, head_noise) if np.isfinite(head_noise) else config.head_still_deg_s
     )
+    head_excess = gated(head_speed, head_noise)
+    if head_valid.any():
+        values["apathy.head_pose_jitter_deg_s"] = MetricValue(head_noise, "deg/s")
+        values["apathy.head_motion_deg_s"] = MetricValue(nanmean(head_excess), "deg/s")
+        values["apathy.head_motion_std_deg_s"] = MetricValue(nanstd(head_speed), "deg/s")
+        values["apathy.head_still_share"] = MetricValue(
+            share_of(head_speed < still_threshold, head_valid), "share", analysable_s=head_seconds
+        )
+    else:
+        values["apathy.head_pose_jitter_deg_s"] = MetricValue.unknown("deg/s", NO_HEAD)
+        values["apathy.head_motion_deg_s"] = MetricValue.unknown("deg/s", NO_HEAD)
+        values["apathy.head_motion_std_deg_s"] = MetricValue.unknown("deg/s", NO_HEAD)
+        values["apathy.head_still_share"] = MetricValue.unknown("share", NO_HEAD, 0.0)
 
     windows = tiling_windows(t, window_s)
     samples = [
         *window_samples(
-            "apathy.facial_motion_energy", "IOD/s", t, windows, lambda f, a, b: nanmean(speeds["all"][f])
+            "apathy.facial_motion_energy",
+            "IOD/s",
+            t,
+            windows,
+            lambda f, a, b: float("nan") if size_reason else nanmean(excess["all"][f]),
         ),
         *window_samples(
             "apathy.neutral_share",
@@ -237,9 +460,16 @@ def apathy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig) -> 
             windows,
             lambda f, a, b: share_of(np.isin(top[f], positive_index), has_emotion[f]),
         ),
-        *window_samples("apathy.emotion_entropy", "bits", t, windows, lambda f, a, b: nanmean(entropy[f])),
         *window_samples(
-            "apathy.head_motion_deg_s", "deg/s", t, windows, lambda f, a, b: nanmean(head_speed[f])
+            "apathy.valence_mean", "valence", t, windows, lambda f, a, b: nanmean(frame_valence[f])
+        ),
+        *window_samples(
+            "apathy.head_motion_deg_s", "deg/s", t, windows, lambda f, a, b: nanmean(head_excess[f])
         ),
     ]
     return MetricsReport(metrics={FAMILY: values}, samples=samples)
+
+
+NO_FACE = "no face was seen"
+NO_EXPRESSION = "no facial expression was measured"
+NO_HEAD = "no head pose was measured"

@@ -9,11 +9,13 @@ ETRA 2000). Gaze aversion while speaking follows Vail et al. (ACII 2017) and Cho
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from analysis.metrics.apathy import face_jitter_iod
 from analysis.metrics.config import MetricsConfig
+from analysis.metrics.noise import MAD_TO_SD, jitter_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
@@ -24,6 +26,7 @@ from analysis.metrics.preprocessing import (
     share_of,
     true_runs,
 )
+from analysis.metrics.segments import CALIBRATION, ProtocolSegment, mask_of, of_kind
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
 from analysis.tracks import Tracks
@@ -174,26 +177,47 @@ def _idt(points: np.ndarray, min_frames: int, max_dispersion: float) -> list[int
     return counts
 
 
-def speaking_frames(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Speech proxy: (speaking, measured) bool arrays of shape (n_frames,).
+def speaking_frames(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, np.ndarray, str]:
+    """Speech proxy: (speaking, measured) bool arrays of shape (n_frames,), and why it is withheld
+    ("" when it is not).
 
     Mouth opening = inner-lip distance (Face Mesh 13-14) / IOD. A frame is speaking when the
     standard deviation of the opening over a centred speech_window_s window (at least half of
-    it measured) reaches speech_mouth_std_iod: talking opens and closes the mouth several
-    times a second, while a still or steadily open mouth does not vary.
+    it measured) reaches speech_mouth_std_iod, or 3 x the opening's measured jitter when that is
+    larger: talking opens and closes the mouth several times a second, while a still or steadily
+    open mouth does not vary, and a small face's landmark jitter (measured on the face's rigid
+    anchors, which talking does not move) must not read as talking. Faces
+    with a median IOD below min_inter_ocular_px are withheld.
     """
     lips = mask_low_confidence(
         tracks.face_xy[:, [FACE_UPPER_LIP_INNER, FACE_LOWER_LIP_INNER]],
         tracks.face_confidence,
         config.min_face_confidence,
     )
+    iod = inter_ocular_distance_px(tracks.face_xy)
     with np.errstate(invalid="ignore", divide="ignore"):
-        opening = np.linalg.norm(lips[:, 0] - lips[:, 1], axis=-1) / inter_ocular_distance_px(tracks.face_xy)
+        opening = np.linalg.norm(lips[:, 0] - lips[:, 1], axis=-1) / iod
     opening = interpolate_short_gaps(opening, tracks.time_s, config.max_gap_s)
     measured = np.isfinite(opening)
     period = frame_period_s(tracks.time_s)
+    nothing = np.zeros(len(tracks), dtype=bool)
     if not measured.any() or not np.isfinite(period):
-        return np.zeros(len(tracks), dtype=bool), measured
+        return nothing, measured, ""
+    size = float(np.nanmedian(iod[measured]))
+    if size < config.min_inter_ocular_px:
+        return (
+            nothing,
+            nothing,
+            (
+                f"the face is too small in the image (inter-ocular distance {size:.0f} px, below the "
+                f"{config.min_inter_ocular_px:.0f} px minimum)"
+            ),
+        )
+    # The opening is the distance of two landmarks: its jitter is sqrt(2) x one landmark's.
+    sigma = np.sqrt(2.0) * face_jitter_iod(tracks, config)
+    threshold = (
+        max(config.speech_mouth_std_iod, 3.0 * sigma) if np.isfinite(sigma) else config.speech_mouth_std_iod
+    )
     width = max(round(config.speech_window_s / period), 3)
     kernel = np.ones(width)
     counts = np.convolve(measured.astype(float), kernel, mode="same")
@@ -201,55 +225,192 @@ def speaking_frames(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, 
     mean = np.convolve(x, kernel, mode="same") / np.maximum(counts, 1)
     var = np.convolve(x**2, kernel, mode="same") / np.maximum(counts, 1) - mean**2
     std = np.sqrt(np.maximum(var, 0.0))
-    speaking = measured & (counts >= width / 2) & (std >= config.speech_mouth_std_iod)
-    return speaking, measured
+    speaking = measured & (counts >= width / 2) & (std >= threshold)
+    return speaking, measured, ""
+
+
+def calibrated_target(
+    direction: np.ndarray, time_s: np.ndarray, target: GazeTarget, segments: list[ProtocolSegment] | None
+) -> tuple[GazeTarget | None, float]:
+    """The target with the patient's own offsets, and the SD (deg) of their gaze while looking at
+    it, from the calibration segments; (None, NaN) without a calibration segment holding at least
+    five directions.
+
+    Uncalibrated landmark gaze is biased by 5-10 deg (eye shape, camera height), as large as the
+    target itself, so "on target" means nothing without it. During calibration the patient looks
+    at the target's centre (or the camera): the median direction there minus that centre is the
+    offset, and the robust SD around it is the gaze noise the shifts must clear.
+    """
+    inside = mask_of(of_kind(segments, CALIBRATION), time_s) & np.isfinite(direction).all(axis=1)
+    if inside.sum() < 5:
+        return None, float("nan")
+    if target.box_deg is not None:
+        centre = (
+            0.5 * (target.box_deg[0] + target.box_deg[1]),
+            0.5 * (target.box_deg[2] + target.box_deg[3]),
+        )
+    else:
+        centre = (target.yaw_deg, target.pitch_deg)
+    median = np.median(direction[inside], axis=0)
+    spread = MAD_TO_SD * np.median(np.abs(direction[inside] - median), axis=0)
+    calibrated = replace(
+        target, yaw_offset_deg=float(median[0] - centre[0]), pitch_offset_deg=float(median[1] - centre[1])
+    )
+    return calibrated, float(np.hypot(*spread))
+
+
+def on_target_with_hysteresis(
+    target: GazeTarget, direction: np.ndarray, from_eyes: np.ndarray, noise_deg: float
+) -> np.ndarray:
+    """Per-frame on-target state with hysteresis above the gaze noise: a look starts inside the
+    target (its radius widened to 3 x noise when that is larger) and ends only beyond it by 2 x
+    noise, so jitter at the edge does not count as shifts. False on NaN frames."""
+    margin = 2.0 * noise_deg if np.isfinite(noise_deg) else 0.0
+    widened = target
+    if target.box_deg is None and np.isfinite(noise_deg):
+        base = target.radius_deg
+        radius = (
+            np.where(from_eyes, GAZE_RADIUS_DEG, HEAD_RADIUS_DEG)
+            if base is None
+            else np.full(len(from_eyes), base)
+        )
+        widened = replace(target, radius_deg=None)
+        inner = np.maximum(radius, 3.0 * noise_deg)
+        enter = _within(widened, direction, inner)
+        leave = ~_within(widened, direction, inner + margin)
+    else:
+        enter = target.contains(direction[:, 0], direction[:, 1], from_eyes)
+        leave = ~target.contains(direction[:, 0], direction[:, 1], from_eyes)
+    valid = np.isfinite(direction).all(axis=1)
+    state = np.zeros(len(direction), dtype=bool)
+    current = False
+    for i in range(len(direction)):
+        if not valid[i]:
+            current = False
+            continue
+        current = True if enter[i] else (False if leave[i] else current)
+        state[i] = current
+    return state
+
+
+def _within(target: GazeTarget, direction: np.ndarray, radius_deg: np.ndarray) -> np.ndarray:
+    yaw = direction[:, 0] - target.yaw_offset_deg - target.yaw_deg
+    pitch = direction[:, 1] - target.pitch_offset_deg - target.pitch_deg
+    with np.errstate(invalid="ignore"):
+        return np.hypot(yaw, pitch) <= radius_deg
+
+
+def fixations_withheld(period_s: float, noise_deg: float, config: MetricsConfig) -> str:
+    """Why I-DT fixations cannot be told from noise here ("" when they can): the minimum
+    duration must span at least 5 frames (the dispersion of fewer samples says nothing about
+    stability) and the dispersion threshold must be at least 8 x the gaze noise (the yaw + pitch
+    range of 5 samples of pure noise is 4.7 SD on average)."""
+    frames = config.fixation_min_s / period_s if np.isfinite(period_s) else 0.0
+    if frames < 5 - 1e-9:
+        return (
+            f"a {config.fixation_min_s:g} s fixation is {frames:.0f} frames at this frame rate; "
+            "fixations need at least 5"
+        )
+    if np.isfinite(noise_deg) and config.fixation_dispersion_deg < 8.0 * noise_deg:
+        return (
+            f"gaze noise ({noise_deg:.1f} deg) is too high for fixations of "
+            f"{config.fixation_dispersion_deg:g} deg dispersion"
+        )
+    return ""
 
 
 def attention_report(
-    tracks: Tracks, *, window_s: float, target: GazeTarget, config: MetricsConfig
+    tracks: Tracks,
+    *,
+    window_s: float,
+    target: GazeTarget,
+    config: MetricsConfig,
+    segments: list[ProtocolSegment] | None = None,
 ) -> MetricsReport:
     """The "attention" family and its gaze_shift events (shifts held >= gaze_event_min_hold_s).
 
-    Shares are over frames with a gaze direction; rates are per minute of such frames.
+    Everything that compares the gaze with the target (on-target share, shifts, looks, aversion)
+    needs a calibration segment and is NaN "needs calibration" without one; fixations need
+    calibration too and a frame rate and gaze noise that let them be told from noise. Shares are
+    over frames with a gaze direction; rates are per minute of such frames; both carry their
+    analysable time.
     """
     t = np.asarray(tracks.time_s, dtype=np.float64)
     period = frame_period_s(t)
     direction, from_eyes = gaze_direction_deg(tracks, target, config)
     valid = np.isfinite(direction).all(axis=1)
-    on = target.contains(direction[:, 0], direction[:, 1], from_eyes) & valid
-    runs = stable_runs(on[valid], period, config.gaze_min_hold_s) if valid.any() else []
+    analysable_s = float(valid.sum() * period) if np.isfinite(period) else 0.0
+    calibrated, calibration_sd = calibrated_target(direction, t, target, segments)
+    jitter = jitter_sd(direction, t)
+    noise = (
+        np.nanmax([calibration_sd, jitter]) if np.isfinite([calibration_sd, jitter]).any() else float("nan")
+    )
+    speaking, mouth_measured, speech_reason = speaking_frames(tracks, config)
+    values = {
+        "attention.gaze_coverage": MetricValue(coverage_share(valid), "share"),
+        "attention.eye_gaze_share": _share(from_eyes, valid, period),
+        "attention.gaze_noise_deg": MetricValue(noise, "deg", "" if np.isfinite(noise) else NO_GAZE),
+        "attention.speaking_share": _share(speaking, mouth_measured, period, speech_reason or NO_MOUTH),
+    }
+    if not valid.any():
+        reason = NO_GAZE
+    elif calibrated is None:
+        reason = NEEDS_CALIBRATION
+    else:
+        reason = ""
+    if reason:
+        for key, unit in GAZE_TARGET_METRICS.items():
+            values[key] = MetricValue.unknown(
+                unit, reason, analysable_s if unit in ("share", "per_min") else None
+            )
+        return MetricsReport(metrics={FAMILY: values})
+
+    on = on_target_with_hysteresis(calibrated, direction, from_eyes, noise)
+    runs = stable_runs(on[valid], period, config.gaze_min_hold_s)
     valid_idx = np.flatnonzero(valid)
     shift_times = np.array([t[valid_idx[r.start]] for r in runs[1:]])
     looks = [r for r in runs if r.state]
     look_s = [(r.stop - r.start) * period for r in looks]
-    fixations = fixation_durations_s(direction, t, config)
-    speaking, mouth_measured = speaking_frames(tracks, config)
-    aversion_speaking = share_of(~on, valid & speaking)
-    aversion_listening = share_of(~on, valid & mouth_measured & ~speaking)
-
-    nan = float("nan")
-    values = {
-        "attention.gaze_coverage": MetricValue(coverage_share(valid), "share"),
-        "attention.eye_gaze_share": MetricValue(share_of(from_eyes, valid), "share"),
-        "attention.gaze_on_target_share": MetricValue(share_of(on, valid), "share"),
-        "attention.gaze_shifts_per_min": MetricValue(per_minute(shift_times.size, valid, t), "per_min"),
-        "attention.looks_per_min": MetricValue(per_minute(len(looks), valid, t), "per_min"),
-        "attention.look_duration_mean_s": MetricValue(float(np.mean(look_s)) if look_s else nan, "s"),
-        "attention.fixations_per_min": MetricValue(per_minute(fixations.size, valid, t), "per_min"),
-        "attention.fixation_duration_mean_s": MetricValue(
-            float(fixations.mean()) if fixations.size else nan, "s"
-        ),
-        "attention.fixation_duration_median_s": MetricValue(
-            float(np.median(fixations)) if fixations.size else nan, "s"
-        ),
-        "attention.speaking_share": MetricValue(share_of(speaking, mouth_measured), "share"),
-        "attention.gaze_aversion_while_speaking_share": MetricValue(aversion_speaking, "share"),
-        "attention.gaze_aversion_while_listening_share": MetricValue(aversion_listening, "share"),
-        "attention.gaze_aversion_speaking_minus_listening": MetricValue(
-            aversion_speaking - aversion_listening, "share"
-        ),
-    }
-    events = _shift_events(runs, on[valid], t[valid], period=period, target=target, config=config)
+    withheld = fixations_withheld(period, noise, config)
+    fixations = fixation_durations_s(direction, t, config) if not withheld else np.zeros(0)
+    aversion_speaking = _share(~on, valid & speaking, period, speech_reason or "no speaking frame")
+    aversion_listening = _share(
+        ~on, valid & mouth_measured & ~speaking, period, speech_reason or "no listening frame"
+    )
+    difference = aversion_speaking.value - aversion_listening.value
+    values.update(
+        {
+            "attention.gaze_on_target_share": _share(on, valid, period),
+            "attention.gaze_shifts_per_min": _rate(shift_times.size, analysable_s),
+            "attention.looks_per_min": _rate(len(looks), analysable_s),
+            "attention.look_duration_mean_s": MetricValue(float(np.mean(look_s)), "s")
+            if look_s
+            else MetricValue.unknown("s", "no look at the target"),
+            "attention.fixations_per_min": MetricValue.unknown("per_min", withheld, analysable_s)
+            if withheld
+            else _rate(fixations.size, analysable_s),
+            "attention.fixation_duration_mean_s": MetricValue(float(fixations.mean()), "s")
+            if fixations.size
+            else MetricValue.unknown("s", withheld or "no fixation"),
+            "attention.fixation_duration_median_s": MetricValue(float(np.median(fixations)), "s")
+            if fixations.size
+            else MetricValue.unknown("s", withheld or "no fixation"),
+            "attention.gaze_aversion_while_speaking_share": aversion_speaking,
+            "attention.gaze_aversion_while_listening_share": aversion_listening,
+            "attention.gaze_aversion_speaking_minus_listening": MetricValue(
+                difference,
+                "share",
+                analysable_s=min(aversion_speaking.analysable_s, aversion_listening.analysable_s),
+            )
+            if np.isfinite(difference)
+            else MetricValue.unknown(
+                "share",
+                aversion_speaking.reason or aversion_listening.reason,
+                min(aversion_speaking.analysable_s, aversion_listening.analysable_s),
+            ),
+        }
+    )
+    events = _shift_events(runs, on[valid], t[valid], period=period, target=calibrated, config=config)
 
     def shifts_in(frames: slice, start: float, end: float) -> float:
         count = int(np.sum((shift_times >= start) & (shift_times < end)))
@@ -270,6 +431,41 @@ def attention_report(
         ),
     ]
     return MetricsReport(metrics={FAMILY: values}, samples=samples, events=events)
+
+
+NO_GAZE = "no gaze or head direction was measured"
+NO_MOUTH = "the mouth was not seen"
+NEEDS_CALIBRATION = "needs calibration"
+GAZE_TARGET_METRICS = {
+    "attention.gaze_on_target_share": "share",
+    "attention.gaze_shifts_per_min": "per_min",
+    "attention.looks_per_min": "per_min",
+    "attention.look_duration_mean_s": "s",
+    "attention.fixations_per_min": "per_min",
+    "attention.fixation_duration_mean_s": "s",
+    "attention.fixation_duration_median_s": "s",
+    "attention.gaze_aversion_while_speaking_share": "share",
+    "attention.gaze_aversion_while_listening_share": "share",
+    "attention.gaze_aversion_speaking_minus_listening": "share",
+}
+
+
+def _share(condition: np.ndarray, valid: np.ndarray, period: float, reason: str = NO_GAZE) -> MetricValue:
+    """Share of the valid frames where condition holds, with their time; NaN with the reason."""
+    seconds = float(np.sum(valid) * period) if np.isfinite(period) else 0.0
+    value = share_of(condition, valid)
+    return (
+        MetricValue(value, "share", analysable_s=seconds)
+        if np.isfinite(value)
+        else MetricValue.unknown("share", reason, seconds)
+    )
+
+
+def _rate(count: int, seconds: float) -> MetricValue:
+    """count per minute of seconds of analysable time."""
+    if seconds <= 0:
+        return MetricValue.unknown("per_min", NO_GAZE, 0.0)
+    return MetricValue(60.0 * count / seconds, "per_min", analysable_s=seconds)
 
 
 def _shift_events(

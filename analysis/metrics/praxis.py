@@ -25,6 +25,7 @@ import numpy as np
 from analysis.gestures.normalise import LEFT_ARM, RIGHT_ARM, gesture_keypoints
 from analysis.gestures.scoring import DEFAULT_EXPERT_P95_SW, PraxisScore, score_gesture
 from analysis.gestures.segmentation import GestureSegment, segment_gestures
+from analysis.metrics.definitions import MetricDefinition
 from analysis.results import Event, MetricsReport, MetricValue, WindowSample
 from analysis.tracks import Tracks
 
@@ -35,7 +36,7 @@ FAMILY = "praxis"
 SCORE_UNIT = "score"  # 0-100
 
 # key -> (unit, description, family). Keys with <gesture> exist once per expected gesture.
-METRIC_DEFINITIONS: dict[str, tuple[str, str, str]] = {
+_DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "praxis.gesture_count": ("count", "Gestures performed (hand movement segments found).", FAMILY),
     "praxis.duration_mean_s": ("s", "Mean duration of the performed gestures, onset to offset.", FAMILY),
     "praxis.hesitation_mean_s": (
@@ -61,6 +62,13 @@ METRIC_DEFINITIONS: dict[str, tuple[str, str, str]] = {
         "Performed gestures whose best match is this expected gesture.",
         FAMILY,
     ),
+}
+
+
+_RANGES = {"score": (0.0, 100.0)}
+METRIC_DEFINITIONS: dict[str, MetricDefinition] = {
+    key: MetricDefinition(unit, description, family, *_RANGES.get(unit, (0.0, float("inf"))))
+    for key, (unit, description, family) in _DEFINITIONS.items()
 }
 
 

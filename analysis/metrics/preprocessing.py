@@ -87,7 +87,7 @@ def interpolate_short_gaps(values: np.ndarray, time_s: np.ndarray, max_gap_s: fl
     return out
 
 
-def _odd_window_frames(window_s: float, period_s: float, order: int) -> int:
+def odd_window_frames(window_s: float, period_s: float, order: int) -> int:
     """Savitzky-Golay length in frames: the odd count nearest window_s, at least order + 3.
 
     At 10 fps, 0.25 s is 2.5 frames and a 3-frame quadratic fit reproduces its input exactly,
@@ -109,7 +109,7 @@ def savgol_smooth(
     """
     out = np.array(values, dtype=np.float64)
     n = out.shape[0]
-    length = _odd_window_frames(window_s, frame_period_s(time_s), order)
+    length = odd_window_frames(window_s, frame_period_s(time_s), order)
     complete = np.isfinite(out).reshape(n, -1).all(axis=1) if n else np.zeros(0, dtype=bool)
     for start, stop in true_runs(complete):
         if stop - start >= length:

@@ -103,7 +103,8 @@ def dominant_peak(
 
     The peak is the largest power bin within the band widened by half the natural frequency
     resolution (0.5 / window duration, 0.125 Hz for 4 s: a 0.5 Hz rocking in a 4 s window
-    peaks at about 0.49 Hz); the upper edge is capped at 0.95 x Nyquist. Its power is summed
+    peaks at about 0.49 Hz); the upper edge is capped at 0.98 x Nyquist (the Nyquist bin
+    itself sees a sine only at some phases). Its power is summed
     over the Hann main lobe (+-2 / window duration) above floor_hz.
 
     Returns
@@ -122,7 +123,7 @@ def dominant_peak(
         return nan, nan, nan, np.zeros(n_windows, dtype=bool)
     nyquist = freqs[-1]
     tolerance = 0.5 / spectra.duration_s
-    in_band = (freqs >= band_hz[0] - tolerance) & (freqs <= min(band_hz[1] + tolerance, 0.95 * nyquist))
+    in_band = (freqs >= band_hz[0] - tolerance) & (freqs <= min(band_hz[1] + tolerance, 0.98 * nyquist))
     above_floor = freqs > floor_hz
     usable = np.isfinite(power).all(axis=1) & in_band.any()
     frequency, periodicity, amplitude = nan.copy(), nan.copy(), nan.copy()

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, detrend, sosfiltfilt
 
+from analysis.metrics.body import in_torso_frame, torso_frame
 from analysis.metrics.config import MetricsConfig
+from analysis.metrics.noise import jitter_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
     interpolate_short_gaps,
     mask_low_confidence,
-    per_minute,
     pose_points,
     shoulder_width_px,
     true_runs,
@@ -47,6 +48,7 @@ from analysis.tracks import (
 
 FAMILY = "stereotypy"
 PERIODIC_KINDS = ("body_rocking", "hand_flapping", "head_movement")
+PERIODICITY_WINDOW_WORDS = "4 s stretch"
 
 
 @dataclass(frozen=True)
@@ -54,15 +56,19 @@ class PeriodicSignal:
     """One trajectory the detector scans.
 
     xy has shape (n_frames, 2) in shoulder widths (SW), NaN where missing; band_hz is the
-    band searched for the dominant frequency and min_amplitude_sw the amplitude floor.
+    band of the kind, max_hz the fastest large movement of that body part (the true frequencies
+    an aliased peak may stand for), min_amplitude_sw the amplitude floor (already raised to the
+    measured jitter) and room_xy, for the hands, the same point in the room (image) frame.
     """
 
     kind: str
     body_part: str
     xy: np.ndarray
     band_hz: tuple[float, float]
+    max_hz: float
     min_amplitude_sw: float
     reference: str
+    room_xy: np.ndarray | None = None
 
 
 def body_points_sw(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, float]:
@@ -73,6 +79,18 @@ def body_points_sw(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, f
     return pose, shoulder_width_px(pose)
 
 
+def body_size_reason(width_px: float, config: MetricsConfig) -> str:
+    """Why body metrics are withheld ("" when they are not): no shoulders, or too small."""
+    if not np.isfinite(width_px):
+        return "the shoulders were never seen"
+    if width_px < config.min_shoulder_width_px:
+        return (
+            f"the body is too small in the image (shoulder width {width_px:.0f} px, "
+            f"below the {config.min_shoulder_width_px:.0f} px minimum)"
+        )
+    return ""
+
+
 def stereotypy_signals(tracks: Tracks, config: MetricsConfig) -> list[PeriodicSignal]:
     """The trajectories scanned for each kind of stereotypy, in SW.
 
@@ -81,11 +99,13 @@ def stereotypy_signals(tracks: Tracks, config: MetricsConfig) -> list[PeriodicSi
       midpoint. Seated patients often have their hips hidden by a table or cut by the frame;
       the camera is fixed, so the absolute shoulder midpoint then carries the rocking (and so
       would a whole-body sway or a chair moving).
-    - hand_flapping ("left_hand", "right_hand"): wrist relative to the same-side shoulder, so
-      that rocking or moving the whole body does not look like flapping.
-    - head_movement ("head"): nose relative to the shoulder midpoint.
+    - hand_flapping ("left_hand", "right_hand"): the wrist in the torso frame (body.py), so that
+      rocking, swaying or moving the whole body does not look like flapping.
+    - head_movement ("head"): the nose in the torso frame.
+    Each amplitude floor is raised to noise_amplitude_factor x the signal's measured jitter.
     """
     pose, width = body_points_sw(tracks, config)
+    t = tracks.time_s
     width = width if np.isfinite(width) else np.nan
     shoulders = 0.5 * (pose[:, POSE_LEFT_SHOULDER] + pose[:, POSE_RIGHT_SHOULDER])
     hips = 0.5 * (pose[:, POSE_LEFT_HIP] + pose[:, POSE_RIGHT_HIP])
@@ -95,63 +115,122 @@ def stereotypy_signals(tracks: Tracks, config: MetricsConfig) -> list[PeriodicSi
         shoulders_seen.any() and hips_seen.sum() >= config.hips_reliable_share * shoulders_seen.sum()
     )
     torso = shoulders - hips if hips_reliable else shoulders
+    frame = torso_frame(pose[:, POSE_LEFT_SHOULDER], pose[:, POSE_RIGHT_SHOULDER], t, config.max_gap_s)
 
     def prepared(xy: np.ndarray) -> np.ndarray:
-        return interpolate_short_gaps(xy / width, tracks.time_s, config.max_gap_s)
+        return interpolate_short_gaps(xy, t, config.max_gap_s)
 
-    return [
+    def floor(xy: np.ndarray, minimum: float) -> float:
+        sigma = jitter_sd(xy, t)
+        return max(minimum, config.noise_amplitude_factor * sigma) if np.isfinite(sigma) else minimum
+
+    signals = []
+    rocking = prepared(torso / width)
+    signals.append(
         PeriodicSignal(
             "body_rocking",
             "torso",
-            prepared(torso),
+            rocking,
             config.rocking_band_hz,
-            config.rocking_min_amplitude_sw,
+            config.trunk_max_hz,
+            floor(rocking, config.rocking_min_amplitude_sw),
             "shoulder midpoint relative to hips" if hips_reliable else "shoulder midpoint",
-        ),
-        PeriodicSignal(
-            "hand_flapping",
-            "left_hand",
-            prepared(pose[:, POSE_LEFT_WRIST] - pose[:, POSE_LEFT_SHOULDER]),
-            config.flapping_band_hz,
-            config.flapping_min_amplitude_sw,
-            "left wrist relative to left shoulder",
-        ),
-        PeriodicSignal(
-            "hand_flapping",
-            "right_hand",
-            prepared(pose[:, POSE_RIGHT_WRIST] - pose[:, POSE_RIGHT_SHOULDER]),
-            config.flapping_band_hz,
-            config.flapping_min_amplitude_sw,
-            "right wrist relative to right shoulder",
-        ),
+        )
+    )
+    for side, wrist in (("left", POSE_LEFT_WRIST), ("right", POSE_RIGHT_WRIST)):
+        hand = prepared(in_torso_frame(pose[:, wrist], frame))
+        signals.append(
+            PeriodicSignal(
+                "hand_flapping",
+                f"{side}_hand",
+                hand,
+                config.flapping_band_hz,
+                config.hand_max_hz,
+                floor(hand, config.flapping_min_amplitude_sw),
+                f"{side} wrist in the torso frame",
+                room_xy=prepared(pose[:, wrist] / width),
+            )
+        )
+    head = prepared(in_torso_frame(pose[:, POSE_NOSE], frame))
+    signals.append(
         PeriodicSignal(
             "head_movement",
             "head",
-            prepared(pose[:, POSE_NOSE] - shoulders),
+            head,
             config.head_band_hz,
-            config.head_min_amplitude_sw,
-            "nose relative to shoulder midpoint",
-        ),
-    ]
+            config.trunk_max_hz,
+            floor(head, config.head_min_amplitude_sw),
+            "nose in the torso frame",
+        )
+    )
+    return signals
+
+
+def frequency_reading(
+    peak_hz: float, rate_hz: float, band_hz: tuple[float, float], max_hz: float, tolerance_hz: float
+) -> tuple[float | None, list[float], str]:
+    """What a spectral peak at peak_hz (at most the Nyquist frequency) says about the true
+    frequency, given the sampling rate: (frequency or None, candidates, note).
+
+    A movement at f is seen at |f - k x rate| for the k that brings it below Nyquist, so the
+    true frequency is one of the candidates k x rate +- peak_hz up to max_hz. One candidate
+    inside the band: that frequency. Several: None, "ambiguous at this frame rate" with the
+    candidates. All above the band: None, "above the measurable band".
+    """
+    candidates = {round(peak_hz, 3)}
+    k = 1
+    while k * rate_hz - peak_hz <= max_hz + tolerance_hz:
+        for f in (k * rate_hz - peak_hz, k * rate_hz + peak_hz):
+            if f <= max_hz + tolerance_hz:
+                candidates.add(round(f, 3))
+        k += 1
+    ordered = sorted(candidates)
+    if all(f > band_hz[1] + tolerance_hz for f in ordered):
+        return None, ordered, f"above the measurable band (> {band_hz[1]:g} Hz)"
+    if len(ordered) > 1:
+        listed = ", ".join(f"{f:.2f}" for f in ordered)
+        return None, ordered, f"ambiguous at {rate_hz:.3g} frames/s: one of {listed} Hz"
+    return float(peak_hz), ordered, ""
 
 
 def periodic_episodes(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> list[Event]:
-    """Episodes of periodic movement in one signal, as Events of signal.kind.
+    """Episodes of periodic movement in one signal, as Events of signal.kind (see scan)."""
+    return scan(signal, time_s, config)[0]
+
+
+def scan(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> tuple[list[Event], np.ndarray]:
+    """Episodes of periodic movement in one signal, and the frames that could be analysed (those
+    inside a window with >= min_window_coverage of its frames measured), bool (n_frames,).
 
     Each Event has start_s/end_s (refined edges), frequency_hz (peak of one FFT over the whole
-    bout), confidence (median periodicity ratio of its windows, 0..1) and attributes amplitude
-    (median equivalent-sine amplitude of its windows, SW), periodicity, amplitude_unit and signal.
-    The signal is assumed sampled at a near-constant rate (one row per analysed frame).
+    bout; None when the frame rate cannot tell it, see frequency_reading, with the note and the
+    candidate frequencies in attributes), confidence (median periodicity ratio of its windows,
+    0..1) and attributes amplitude (median equivalent-sine amplitude of its windows, SW),
+    periodicity, amplitude_unit and signal. The peak is searched up to 0.98 x Nyquist, so that a
+    movement faster than the band is seen as such rather than missed or folded into the band.
+    A hand bout whose oscillation in the room is below flapping_min_room_ratio of its oscillation
+    relative to the trunk is the trunk moving past a resting hand, and is dropped.
     """
     t = np.asarray(time_s, dtype=np.float64)
     spectra = window_spectra(
         signal.xy, t, config.periodicity_window_s, config.periodicity_hop_s, config.min_window_coverage
     )
-    frequency, periodicity, amplitude, is_peak = dominant_peak(spectra, signal.band_hz)
+    analysable = np.zeros(t.size, dtype=bool)
+    for start, row in zip(spectra.starts, spectra.power, strict=True):
+        if np.isfinite(row).all():
+            analysable[start : start + spectra.length] = True
+    if spectra.starts.size == 0:
+        return [], analysable
+    rate = 1.0 / spectra.period_s
+    search = (
+        signal.band_hz[0],
+        max(signal.band_hz[1], 0.49 * rate) if signal.room_xy is not None else signal.band_hz[1],
+    )
+    frequency, periodicity, amplitude, is_peak = dominant_peak(spectra, search)
     with np.errstate(invalid="ignore"):
         periodic = is_peak & (periodicity >= config.min_periodicity) & (amplitude >= signal.min_amplitude_sw)
     if not periodic.any():
-        return []
+        return [], analysable
     period = spectra.period_s
     bouts: list[tuple[float, float, np.ndarray]] = []
     for first, stop in _window_groups(periodic, spectra.starts, config.merge_gap_s, spectra.length, period):
@@ -166,12 +245,24 @@ def periodic_episodes(signal: PeriodicSignal, time_s: np.ndarray, config: Metric
     events = []
     for start, end, members in _merged_bouts(bouts, config.merge_gap_s):
         frames = (t >= start - 1e-9) & (t < end - 1e-9)
-        f0 = _bout_frequency_hz(signal.xy[frames], period, signal.band_hz)
+        f0 = _bout_frequency_hz(signal.xy[frames], period, search)
         f0 = f0 if np.isfinite(f0) else float(np.median(frequency[members]))
         duration = end - start
         if duration < config.min_bout_s or duration * f0 < config.min_bout_cycles:
             continue
+        if signal.room_xy is not None and not _moves_in_room(signal, frames, period, f0, config):
+            continue
+        reading, candidates, note = frequency_reading(f0, rate, signal.band_hz, signal.max_hz, 0.5 / duration)
         ratio = float(np.median(periodicity[members]))
+        attributes = {
+            "amplitude": float(np.median(amplitude[members])),
+            "amplitude_unit": "SW",
+            "periodicity": ratio,
+            "signal": signal.reference,
+        }
+        if note:
+            attributes["frequency_note"] = note
+            attributes["frequency_candidates_hz"] = candidates
         events.append(
             Event(
                 kind=signal.kind,
@@ -179,16 +270,36 @@ def periodic_episodes(signal: PeriodicSignal, time_s: np.ndarray, config: Metric
                 start_s=start,
                 end_s=end,
                 confidence=float(np.clip(ratio, 0.0, 1.0)),
-                frequency_hz=f0,
-                attributes={
-                    "amplitude": float(np.median(amplitude[members])),
-                    "amplitude_unit": "SW",
-                    "periodicity": ratio,
-                    "signal": signal.reference,
-                },
+                frequency_hz=reading,
+                attributes=attributes,
             )
         )
-    return events
+    return events, analysable
+
+
+def _moves_in_room(
+    signal: PeriodicSignal, frames: np.ndarray, period: float, f0: float, config: MetricsConfig
+) -> bool:
+    """Whether the hand oscillates at f0 in the room, not only relative to the moving trunk."""
+    relative = _amplitude_at(signal.xy[frames], period, f0)
+    room = _amplitude_at(signal.room_xy[frames], period, f0)
+    if not (np.isfinite(relative) and np.isfinite(room)) or relative <= 0:
+        return True
+    return room >= config.flapping_min_room_ratio * relative
+
+
+def _amplitude_at(xy: np.ndarray, period: float, f0: float) -> float:
+    """Equivalent-sine amplitude of a 2-D stretch at f0: sqrt(2 x power) within the Hann main
+    lobe (+-2 / duration), power scaled as in spectral.window_spectra. NaN with missing frames."""
+    if xy.shape[0] < 4 or not np.isfinite(xy).all():
+        return float("nan")
+    taper = np.hanning(xy.shape[0])
+    nfft = max(1024, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
+    spectrum = np.fft.rfft(detrend(xy, axis=0) * taper[:, None], n=nfft, axis=0)
+    power = 2.0 * (np.abs(spectrum) ** 2).sum(axis=1) / (nfft * np.sum(taper**2))
+    freqs = np.fft.rfftfreq(nfft, period)
+    lobe = np.abs(freqs - f0) <= 2.0 / (xy.shape[0] * period)
+    return float(np.sqrt(2.0 * power[lobe].sum()))
 
 
 def _window_groups(
@@ -269,46 +380,113 @@ def _bout_frequency_hz(xy: np.ndarray, period: float, band_hz: tuple[float, floa
 def stereotypy_episodes(tracks: Tracks, config: MetricsConfig | None = None) -> list[Event]:
     """All periodic-movement episodes of the patient's tracks, sorted by start time."""
     config = config or MetricsConfig()
-    return _episodes(stereotypy_signals(tracks, config), tracks.time_s, config)
+    return _episodes(stereotypy_signals(tracks, config), tracks.time_s, config)[0]
 
 
-def _episodes(signals: list[PeriodicSignal], time_s: np.ndarray, config: MetricsConfig) -> list[Event]:
+def _episodes(
+    signals: list[PeriodicSignal], time_s: np.ndarray, config: MetricsConfig
+) -> tuple[list[Event], list[np.ndarray]]:
+    """Episodes of all signals (a bilateral flapping bout once) and each signal's analysable
+    frames, in the order of signals."""
     t = np.asarray(time_s, dtype=np.float64)
     if not np.isfinite(frame_period_s(t)):
-        return []
-    events = [e for s in signals for e in periodic_episodes(s, t, config)]
-    return sorted(events, key=lambda e: (e.start_s, e.kind, e.body_part))
+        return [], [np.zeros(t.size, dtype=bool) for _ in signals]
+    scans = [scan(s, t, config) for s in signals]
+    events = [e for found, _ in scans for e in found]
+    events = bilateral_once(events)
+    return sorted(events, key=lambda e: (e.start_s, e.kind, e.body_part)), [a for _, a in scans]
+
+
+def bilateral_once(events: list[Event]) -> list[Event]:
+    """Left and right hand_flapping episodes that overlap for at least half the shorter one are
+    one bout of both hands: body_part "both_hands", the union of their spans, the frequency when
+    both agree on it (within 0.25 Hz), attributes hands ["left", "right"] and each hand's own."""
+    left = [e for e in events if e.kind == "hand_flapping" and e.body_part == "left_hand"]
+    right = [e for e in events if e.kind == "hand_flapping" and e.body_part == "right_hand"]
+    others = [e for e in events if e not in left and e not in right]
+    used: set[int] = set()
+    merged = []
+    for a in left:
+        partner = None
+        for i, b in enumerate(right):
+            overlap = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+            if i not in used and overlap >= 0.5 * min(a.end_s - a.start_s, b.end_s - b.start_s):
+                partner = i
+                break
+        if partner is None:
+            merged.append(a)
+            continue
+        used.add(partner)
+        b = right[partner]
+        agree = (
+            a.frequency_hz is not None
+            and b.frequency_hz is not None
+            and abs(a.frequency_hz - b.frequency_hz) <= 0.25
+        )
+        merged.append(
+            Event(
+                kind="hand_flapping",
+                body_part="both_hands",
+                start_s=min(a.start_s, b.start_s),
+                end_s=max(a.end_s, b.end_s),
+                confidence=max(a.confidence, b.confidence),
+                frequency_hz=0.5 * (a.frequency_hz + b.frequency_hz)
+                if agree
+                else a.frequency_hz or b.frequency_hz,
+                attributes={
+                    **a.attributes,
+                    "amplitude": max(a.attributes["amplitude"], b.attributes["amplitude"]),
+                    "hands": ["left", "right"],
+                    "left": {"frequency_hz": a.frequency_hz, **a.attributes},
+                    "right": {"frequency_hz": b.frequency_hz, **b.attributes},
+                    "signal": "both wrists in the torso frame",
+                },
+            )
+        )
+    merged += [b for i, b in enumerate(right) if i not in used]
+    return others + merged
 
 
 def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig) -> MetricsReport:
     """The periodic-movement part of the "stereotypy" family, and its episodes as events.
 
-    Rates and shares are per minute of the time where that kind's signal was measurable
-    (NaN when it never was); frequency and amplitude are NaN when there is no episode.
-    Window samples: stereotypy.share, the share of each window inside any episode.
+    Rates and shares are per minute of the analysable time of that kind's signals (frames inside
+    a 4 s window measured on >= 80 % of its frames), which each value carries; NaN with the
+    reason when there was none. Frequency and amplitude are NaN when there is no episode (or no
+    episode whose frequency the frame rate can tell). Window samples: stereotypy.share, the share
+    of each window inside any episode.
     """
     t = np.asarray(tracks.time_s, dtype=np.float64)
-    signals = stereotypy_signals(tracks, config)
-    events = _episodes(signals, t, config)
-    values: dict[str, MetricValue] = {}
-    pose, _ = body_points_sw(tracks, config)
+    pose, width = body_points_sw(tracks, config)
     shoulders_seen = np.isfinite(pose[:, [POSE_LEFT_SHOULDER, POSE_RIGHT_SHOULDER]]).all(axis=(1, 2))
-    values["stereotypy.pose_coverage"] = MetricValue(coverage_share(shoulders_seen), "share")
+    values: dict[str, MetricValue] = {
+        "stereotypy.pose_coverage": MetricValue(coverage_share(shoulders_seen), "share"),
+        "stereotypy.shoulder_width_px": MetricValue(
+            width, "px", "" if np.isfinite(width) else "the shoulders were never seen"
+        ),
+    }
+    reason = body_size_reason(width, config)
+    signals = stereotypy_signals(tracks, config)
+    events, analysable = (
+        ([], [np.zeros(t.size, dtype=bool)] * len(signals)) if reason else _episodes(signals, t, config)
+    )
+    any_analysable = np.zeros(t.size, dtype=bool)
     for kind in PERIODIC_KINDS:
         measured = np.zeros(t.size, dtype=bool)
-        for signal in signals:
+        for signal, frames in zip(signals, analysable, strict=True):
             if signal.kind == kind:
-                measured |= np.isfinite(signal.xy).all(axis=1)
+                measured |= frames
+        any_analysable |= measured
         values.update(
-            _episode_metrics(f"stereotypy.{kind}", [e for e in events if e.kind == kind], measured, t)
+            _episode_metrics(f"stereotypy.{kind}", [e for e in events if e.kind == kind], measured, t, reason)
         )
-    overall = _episode_metrics("stereotypy", events, shoulders_seen, t)
+    overall = _episode_metrics("stereotypy", events, any_analysable, t, reason)
     values.update({k: v for k, v in overall.items() if not k.endswith(("_hz", "_sw"))})
 
     intervals = _union([(e.start_s, e.end_s) for e in events])
 
     def window_share(frames: slice, start: float, end: float) -> float:
-        if not shoulders_seen[frames].any():
+        if reason or not any_analysable[frames].any():
             return float("nan")
         inside = sum(max(0.0, min(b, end) - max(a, start)) for a, b in intervals)
         return inside / (end - start)
@@ -317,25 +495,37 @@ def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig)
     return MetricsReport(metrics={FAMILY: values}, samples=samples, events=events)
 
 
-def _episode_metrics(prefix: str, events: list[Event], measured: np.ndarray, time_s: np.ndarray) -> dict:
-    """Rate, total time, share, median frequency and mean amplitude of a set of episodes."""
+def _episode_metrics(
+    prefix: str, events: list[Event], measured: np.ndarray, time_s: np.ndarray, reason: str
+) -> dict[str, MetricValue]:
+    """Rate, total time, share, median frequency and mean amplitude of a set of episodes, over
+    the analysable frames `measured`."""
     minutes = valid_minutes(measured, time_s)
+    seconds = 60.0 * minutes
+    if not reason and minutes <= 0:
+        reason = f"no {PERIODICITY_WINDOW_WORDS} had the body part seen in enough of its frames"
     total_s = sum(b - a for a, b in _union([(e.start_s, e.end_s) for e in events]))
     frequencies = [e.frequency_hz for e in events if e.frequency_hz is not None]
     amplitudes = [e.attributes["amplitude"] for e in events]
-    nan = float("nan")
+    if reason:
+        return {
+            f"{prefix}.episodes_per_min": MetricValue.unknown("per_min", reason, 0.0),
+            f"{prefix}.total_s": MetricValue.unknown("s", reason, 0.0),
+            f"{prefix}.share": MetricValue.unknown("share", reason, 0.0),
+            f"{prefix}.median_frequency_hz": MetricValue.unknown("Hz", reason),
+            f"{prefix}.mean_amplitude_sw": MetricValue.unknown("SW", reason),
+        }
+    no_frequency = "no episode" if not events else "no episode whose frequency the frame rate can tell"
     return {
-        f"{prefix}.episodes_per_min": MetricValue(per_minute(len(events), measured, time_s), "per_min"),
-        f"{prefix}.total_s": MetricValue(total_s if minutes > 0 else nan, "s"),
-        f"{prefix}.share": MetricValue(
-            min(total_s / (60.0 * minutes), 1.0) if minutes > 0 else float("nan"), "share"
-        ),
-        f"{prefix}.median_frequency_hz": MetricValue(
-            float(np.median(frequencies)) if frequencies else nan, "Hz"
-        ),
-        f"{prefix}.mean_amplitude_sw": MetricValue(
-            float(np.mean(amplitudes)) if amplitudes else float("nan"), "SW"
-        ),
+        f"{prefix}.episodes_per_min": MetricValue(len(events) / minutes, "per_min", analysable_s=seconds),
+        f"{prefix}.total_s": MetricValue(total_s, "s", analysable_s=seconds),
+        f"{prefix}.share": MetricValue(min(total_s / seconds, 1.0), "share", analysable_s=seconds),
+        f"{prefix}.median_frequency_hz": MetricValue(float(np.median(frequencies)), "Hz")
+        if frequencies
+        else MetricValue.unknown("Hz", no_frequency),
+        f"{prefix}.mean_amplitude_sw": MetricValue(float(np.mean(amplitudes)), "SW")
+        if amplitudes
+        else MetricValue.unknown("SW", "no episode"),
     }
 
 

@@ -40,12 +40,14 @@ def test_activity_does_not_depend_on_the_camera_distance():
     )
 
 
-def test_agitation_share_counts_windows_far_above_the_session_median():
+def test_agitation_share_counts_windows_above_the_reference():
     t = np.arange(600) / 10  # 60 one-second windows
     rng = np.random.default_rng(0)
     activity = 0.1 + 0.01 * rng.standard_normal(600)
     activity[100:130] = 1.0  # three agitated seconds
-    assert agitation_share(activity, t, 1.0, 3.0) == pytest.approx(3 / 60)
+    share = agitation_share(activity, t, 1.0, 0.25)
+    assert share.value == pytest.approx(3 / 60)
+    assert share.analysable_s == pytest.approx(60.0)
 
 
 def test_fidget_index_sees_fast_hand_motion_but_not_slow_motion():

@@ -57,7 +57,9 @@ def test_emotion_shares_equal_the_constructed_fractions():
     assert values["apathy.neutral_share"] == pytest.approx(0.5)
     assert values["apathy.positive_share"] == pytest.approx(0.3)
     assert values["apathy.emotion_mean_prob.happy"] == pytest.approx(0.3 * 0.7 + 0.7 * 0.05)
-    assert values["apathy.valence_mean"] == pytest.approx((0.3 - 0.2) * (0.7 - 0.05))
+    # Valence P(happy) - P(angry + disgust + fear + sad): neutral frames 0.05 - 0.20 = -0.15,
+    # happy frames 0.70 - 0.20 = 0.50, sad frames 0.05 - 0.85 = -0.80.
+    assert values["apathy.valence_mean"] == pytest.approx(0.5 * -0.15 + 0.3 * 0.5 + 0.2 * -0.8)
     # Two changes of top class (neutral->happy, happy->sad) over 10 s: 12 per minute.
     assert values["apathy.emotion_switches_per_min"] == pytest.approx(12.0)
     assert values["apathy.emotion_coverage"] == 1.0

@@ -7,17 +7,29 @@ import pytest
 
 from analysis.metrics import GazeTarget, MetricsConfig
 from analysis.metrics.attention import attention_report, fixation_durations_s
+from analysis.metrics.segments import ProtocolSegment
 from tests.analysis.metrics_synthetic import canonical_face, mouth_opening, put_face, session
 
 
-def report_of(tracks, target: GazeTarget | None = None):
+def report_of(
+    tracks,
+    target: GazeTarget | None = None,
+    calibration_s: tuple[float, float] | None = (0.0, 1.0),
+    config: MetricsConfig | None = None,
+):
+    """The attention report, with the patient looking at the target during calibration_s."""
+    segments = [ProtocolSegment("calibration", *calibration_s)] if calibration_s else []
     return attention_report(
-        tracks, window_s=10.0, target=target or GazeTarget.camera(), config=MetricsConfig()
+        tracks,
+        window_s=10.0,
+        target=target or GazeTarget.camera(),
+        config=config or MetricsConfig(),
+        segments=segments,
     )
 
 
-def values_of(tracks, target: GazeTarget | None = None) -> dict[str, float]:
-    return {k: m.value for k, m in report_of(tracks, target).metrics["attention"].items()}
+def values_of(tracks, target: GazeTarget | None = None, **kwargs) -> dict[str, float]:
+    return {k: m.value for k, m in report_of(tracks, target, **kwargs).metrics["attention"].items()}
 
 
 def with_gaze(duration_s: float, yaw_deg: np.ndarray, pitch_deg: float = 0.0):
@@ -40,25 +52,28 @@ def test_gaze_on_target_share_matches_the_constructed_yaw():
 
 
 def test_head_pose_alone_uses_the_wider_15_degree_threshold():
-    tracks, _ = session(5.0)
+    tracks, t = session(6.0)
     tracks.face_confidence[:] = 0.99
-    tracks.head_pose_deg[:] = [12.0, 0.0, 0.0]
+    yaw = np.where(t < 1.0, 0.0, 12.0)  # calibrated on the camera, then 12 deg off
+    tracks.head_pose_deg[:] = np.stack([yaw, 0 * t, 0 * t], axis=1)
     assert values_of(tracks)["attention.gaze_on_target_share"] == 1.0
-    tracks.gaze_deg[:] = [12.0, 0.0]
-    assert values_of(tracks)["attention.gaze_on_target_share"] == 0.0
+    tracks.gaze_deg[:] = np.stack([yaw, 0 * t], axis=1)
+    assert values_of(tracks)["attention.gaze_on_target_share"] == pytest.approx(1 / 6)
 
 
-def test_per_subject_offsets_and_regions_move_the_target():
-    tracks, _ = with_gaze(5.0, np.full(50, 25.0), pitch_deg=-10.0)
-    assert (
-        values_of(tracks, GazeTarget.camera(yaw_offset_deg=20.0, pitch_offset_deg=-8.0))[
-            "attention.gaze_on_target_share"
-        ]
-        == 1.0
-    )
+def test_the_calibration_segment_gives_the_subjects_offsets():
+    # The patient's measured gaze reads (20, -8) deg while looking at the camera (a bias of
+    # landmark gaze), then (25, -10): 5.4 deg from the camera, on target.
+    t = np.arange(50) / 10
+    tracks, _ = with_gaze(5.0, np.where(t < 1.0, 20.0, 25.0))
+    tracks.gaze_deg[:, 1] = np.where(t < 1.0, -8.0, -10.0)
+    assert values_of(tracks)["attention.gaze_on_target_share"] == 1.0
+    # Without calibration the same session is not "never on target": it is unknown.
+    unknown = report_of(tracks, calibration_s=None).metrics["attention"]["attention.gaze_on_target_share"]
+    assert np.isnan(unknown.value) and unknown.reason == "needs calibration"
+    # A screen centred 30 deg to the patient's left: calibrated by looking at its centre.
     screen = GazeTarget.region("screen", (20.0, 40.0), (-15.0, 0.0))
     assert values_of(tracks, screen)["attention.gaze_on_target_share"] == 1.0
-    assert values_of(tracks)["attention.gaze_on_target_share"] == 0.0
 
 
 def test_a_one_frame_glance_is_not_a_gaze_shift_and_events_need_half_a_second():
@@ -86,7 +101,10 @@ def test_fixation_durations_of_a_step_sequence():
     durations = fixation_durations_s(yaw_pitch, t, MetricsConfig())
     np.testing.assert_allclose(durations, [1.0, 2.0, 0.5, 1.5])
     tracks, _ = with_gaze(5.0, yaw)
-    values = values_of(tracks)
+    # At 10 fps a 0.2 s fixation is two frames, which noise alone fills: withheld.
+    withheld = report_of(tracks).metrics["attention"]["attention.fixations_per_min"]
+    assert np.isnan(withheld.value) and "at least 5" in withheld.reason
+    values = values_of(tracks, config=MetricsConfig(fixation_min_s=0.5))
     assert values["attention.fixation_duration_mean_s"] == pytest.approx(1.25)
     assert values["attention.fixation_duration_median_s"] == pytest.approx(1.25)
 
@@ -101,7 +119,7 @@ def test_gaze_aversion_while_speaking_vs_listening():
     # Looks away for 8 of the 10 speaking seconds, at the camera for 8 of 10 listening seconds.
     yaw = np.where(speaking, np.where(t < 8.0, 30.0, 0.0), np.where(t < 18.0, 0.0, 30.0))
     tracks.gaze_deg[:] = np.stack([yaw, np.zeros_like(t)], axis=1)
-    values = values_of(tracks)
+    values = values_of(tracks, calibration_s=(8.0, 10.0))
     # The 1 s speech window blurs the speaking edge by about half a second.
     assert values["attention.speaking_share"] == pytest.approx(0.5, abs=0.04)
     assert values["attention.gaze_aversion_while_speaking_share"] == pytest.approx(0.8, abs=0.06)
@@ -116,5 +134,7 @@ def test_no_gaze_gives_nan_not_zero():
         if key != "attention.gaze_coverage":
             assert np.isnan(metric.value), key
     assert report.metrics["attention"]["attention.gaze_coverage"].value == 0.0
-    assert report.events == []
-    assert all(np.isnan(s.value) for s in report.samples)
+    assert report.events == [] and report.samples == []
+    assert report.metrics["attention"]["attention.gaze_on_target_share"].reason == (
+        "no gaze or head direction was measured"
+    )

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from analysis.metrics import METRIC_DEFINITIONS, compute_all
+from analysis.metrics import METRIC_DEFINITIONS, ProtocolSegment, compute_all
 from analysis.results import METRIC_FAMILIES
 from tests.analysis.metrics_synthetic import (
     SHOULDER_WIDTH_PX,
@@ -35,7 +35,7 @@ def full_session():
     tracks.emotion_probs[:] = probs
     tracks.head_pose_deg[:] = 0.0
     tracks.gaze_deg[:] = 0.0
-    return tracks, compute_all(tracks)
+    return tracks, compute_all(tracks, segments=[ProtocolSegment("calibration", 0.0, 2.0)])
 
 
 def test_every_family_and_every_defined_key_is_reported(full_session):
@@ -46,9 +46,15 @@ def test_every_family_and_every_defined_key_is_reported(full_session):
     assert produced == set(METRIC_DEFINITIONS)
     for family, values in report.metrics.items():
         for key, metric in values.items():
-            unit, description, defined_family = METRIC_DEFINITIONS[key]
-            assert key.startswith(f"{family}.") and defined_family == family
-            assert metric.unit == unit and description
+            definition = METRIC_DEFINITIONS[key]
+            assert key.startswith(f"{family}.") and definition.family == family
+            assert metric.unit == definition.unit and definition.description
+            if np.isnan(metric.value):
+                assert metric.reason, f"{key} is NaN without a reason"
+            else:
+                assert definition.minimum <= metric.value <= definition.maximum, key
+            if metric.unit in ("share", "per_min") and not key.endswith("_coverage"):
+                assert metric.analysable_s is not None, f"{key} has no analysable time"
 
 
 def test_the_rocking_session_gives_one_rocking_event_and_plausible_values(full_session):
@@ -68,7 +74,7 @@ def test_window_samples_cover_the_session_for_each_metric(full_session):
     by_metric: dict[str, list[tuple[float, float]]] = {}
     for sample in report.samples:
         by_metric.setdefault(sample.metric, []).append((sample.window_start_s, sample.window_end_s))
-        assert sample.metric in METRIC_DEFINITIONS and sample.unit == METRIC_DEFINITIONS[sample.metric][0]
+        assert sample.metric in METRIC_DEFINITIONS and sample.unit == METRIC_DEFINITIONS[sample.metric].unit
     assert {m.split(".")[0] for m in by_metric} == set(FAMILIES)
     for bounds in by_metric.values():
         assert bounds == [(0.0, 10.0), (10.0, pytest.approx(14.0))]
@@ -85,7 +91,7 @@ def test_all_nan_tracks_give_nan_values_without_warnings():
             if key.endswith("_coverage"):
                 assert metric.value == 0.0, key
             else:
-                assert np.isnan(metric.value), key
+                assert np.isnan(metric.value) and metric.reason, key
     assert report.events == []
     assert len(report.samples) > 0 and all(np.isnan(s.value) for s in report.samples)
     json.dumps(report.to_json(), allow_nan=False)

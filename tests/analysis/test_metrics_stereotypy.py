@@ -79,7 +79,7 @@ def test_whole_body_translation_is_rocking_but_not_flapping_or_head_movement():
 
 
 def test_it_finds_hand_flapping_relative_to_the_shoulder():
-    tracks, t = session(12.0)
+    tracks, t = session(12.0, fps=25.0)
     put_body(tracks)
     flap = burst(t, 4.0, 2.0, 9.0, 0.15 * SHOULDER_WIDTH_PX)
     tracks.pose_xy[:, 16, 1] += flap  # the right wrist flaps up and down at 4 Hz
@@ -87,6 +87,16 @@ def test_it_finds_hand_flapping_relative_to_the_shoulder():
     assert [(e.kind, e.body_part) for e in events] == [("hand_flapping", "right_hand")]
     assert events[0].frequency_hz == pytest.approx(4.0, abs=0.2)
     assert temporal_iou((events[0].start_s, events[0].end_s), (2.0, 9.0)) >= 0.8
+
+
+def test_at_ten_frames_per_second_a_four_hertz_flap_is_found_but_its_frequency_is_not_guessed():
+    # At 10 fps a 4 Hz and a 6 Hz flap give the same samples: both are named, neither is chosen.
+    tracks, t = session(12.0)
+    put_body(tracks)
+    tracks.pose_xy[:, 16, 1] += burst(t, 4.0, 2.0, 9.0, 0.15 * SHOULDER_WIDTH_PX)
+    (event,) = stereotypy_episodes(tracks)
+    assert (event.kind, event.frequency_hz) == ("hand_flapping", None)
+    assert event.attributes["frequency_candidates_hz"] == pytest.approx([4.0, 6.0], abs=0.1)
 
 
 def test_it_finds_head_nodding():

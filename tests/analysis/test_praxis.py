@@ -96,9 +96,9 @@ def test_every_metric_key_is_defined(scored):
     for key, value in report.metrics["praxis"].items():
         name = key.split(".")
         template = key if key in METRIC_DEFINITIONS else ".".join([*name[:2], "<gesture>"])
-        unit, description, family = METRIC_DEFINITIONS[template]
-        assert family == "praxis" and description
-        assert value.unit == unit
+        definition = METRIC_DEFINITIONS[template]
+        assert definition.family == "praxis" and definition.description
+        assert value.unit == definition.unit
     assert {s.metric for s in report.samples} == {"praxis.score_mean"}
     assert len(report.samples) == 5
 

@@ -106,10 +106,16 @@ def test_it_ships_a_data_dictionary_defining_every_column_and_metric(world, api)
     assert [c["name"] for c in dictionary["columns"]][:2] == ["study", "pseudonym"]
     metrics = {m["metric"]: m for m in dictionary["metrics"]}
     assert metrics["apathy.neutral_share"]["unit"] == "share"
+    assert (metrics["apathy.neutral_share"]["minimum"], metrics["apathy.neutral_share"]["maximum"]) == (
+        0.0,
+        1.0,
+    )
+    assert metrics["stereotypy.agitation_index"]["maximum"] is None  # unbounded above
     assert any(key.startswith("praxis.") for key in metrics)
     as_csv = api(world.statistician).get(url, {"format": "csv"})
-    header = as_csv.content.decode().splitlines()[0]
-    assert header == "kind,name,type_or_unit,family,definition"
+    lines = as_csv.content.decode().splitlines()
+    assert lines[0] == "kind,name,type_or_unit,family,minimum,maximum,definition"
+    assert any(line.startswith("metric,apathy.valence_mean,valence,apathy,-1.0,1.0,") for line in lines)
 
 
 def test_it_rejects_bad_export_filters_with_a_clear_message(world, api):

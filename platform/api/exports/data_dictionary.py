@@ -2,13 +2,18 @@
 
 import csv
 import io
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 
 from api.exports.study_export import COLUMNS
 
+if TYPE_CHECKING:
+    from analysis.metrics import MetricDefinition
 
-def metric_definitions() -> dict[str, tuple[str, str, str]]:
-    """metric key → (unit, description, family), from the analysis library itself."""
+
+def metric_definitions() -> dict[str, "MetricDefinition"]:
+    """metric key → MetricDefinition (unit, description, family, valid range), from the analysis
+    library itself."""
     from analysis.metrics import METRIC_DEFINITIONS
     from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS
 
@@ -24,8 +29,15 @@ def data_dictionary() -> dict[str, Any]:
             {"name": name, "type": str(arrow_type), "definition": text} for name, arrow_type, text in COLUMNS
         ],
         "metrics": [
-            {"metric": key, "unit": unit, "family": family, "definition": description}
-            for key, (unit, description, family) in sorted(metric_definitions().items())
+            {
+                "metric": key,
+                "unit": d.unit,
+                "family": d.family,
+                "minimum": _bound(d.minimum),
+                "maximum": _bound(d.maximum),
+                "definition": d.description,
+            }
+            for key, d in sorted(metric_definitions().items())
         ],
     }
 
@@ -35,9 +47,24 @@ def data_dictionary_csv() -> str:
     dictionary = data_dictionary()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["kind", "name", "type_or_unit", "family", "definition"])
+    writer.writerow(["kind", "name", "type_or_unit", "family", "minimum", "maximum", "definition"])
     for column in dictionary["columns"]:
-        writer.writerow(["column", column["name"], column["type"], "", column["definition"]])
+        writer.writerow(["column", column["name"], column["type"], "", "", "", column["definition"]])
     for metric in dictionary["metrics"]:
-        writer.writerow(["metric", metric["metric"], metric["unit"], metric["family"], metric["definition"]])
+        writer.writerow(
+            [
+                "metric",
+                metric["metric"],
+                metric["unit"],
+                metric["family"],
+                "" if metric["minimum"] is None else metric["minimum"],
+                "" if metric["maximum"] is None else metric["maximum"],
+                metric["definition"],
+            ]
+        )
     return buffer.getvalue()
+
+
+def _bound(value: float) -> float | None:
+    """A range bound for JSON: None where the range is unbounded."""
+    return None if math.isinf(value) else value
