@@ -31,7 +31,7 @@ from analysis.errors import AnalysisCancelled
 from analysis.face import FaceMeshModel
 from analysis.gaze import eye_in_head_deg, gaze_deg, head_pose_deg
 from analysis.hands import HandsModel
-from analysis.metrics import compute_all
+from analysis.metrics import ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
 from analysis.people import FaceDetector, FaceTrack, PatientPoint, body_crop, choose_patient, track_faces
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
@@ -104,6 +104,7 @@ def analyse_video(
     pose_model: Callable[[], PoseBackend] = PoseModel,
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
+    segments: list[ProtocolSegment] | None = None,
 ) -> AnalysisResult:
     """Analyse one session video.
 
@@ -123,6 +124,8 @@ def analyse_video(
         functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker).
     praxis_references, expected_gestures : a praxis protocol's reference trajectories and
         expected gestures, so that each performed gesture is scored (see compute_praxis).
+    segments : the protocol's marked segments (baseline, gaze calibration, stories, praxis cues;
+        analysis.metrics.ProtocolSegment), which the metrics that need a reference use.
 
     Raises
     ------
@@ -150,7 +153,7 @@ def analyse_video(
             tracks = Tracks.empty(len(frames))
             tracks.frame, tracks.time_s = frames, times_s
             tracks.metadata = _metadata(path, target_fps, [detector], None)
-            report = _session_report(tracks, praxis_references, expected_gestures)
+            report = _session_report(tracks, praxis_references, expected_gestures, segments)
             _report(progress, "metrics", 1.0)
             return AnalysisResult(
                 video=info,
@@ -176,18 +179,21 @@ def analyse_video(
     tracks = _assemble(frames, times_s, face_tracks, patient, parts)
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id)
     _report(progress, "metrics", 0.0)
-    report = _session_report(tracks.patient(), praxis_references, expected_gestures)
+    report = _session_report(tracks.patient(), praxis_references, expected_gestures, segments)
     _report(progress, "metrics", 1.0)
     return AnalysisResult(video=info, tracks=tracks, models=models, status=STATUS_OK, report=report)
 
 
 def _session_report(
-    rows: Tracks, references: dict[str, np.ndarray] | None, expected_gestures: list[str] | None
+    rows: Tracks,
+    references: dict[str, np.ndarray] | None,
+    expected_gestures: list[str] | None,
+    segments: list[ProtocolSegment] | None = None,
 ) -> MetricsReport:
     """Every metric family on one person's rows (time-ordered): apathy, stereotypy, attention
     (analysis.metrics.compute_all) and praxis (gestures found and timed, and scored when the
     protocol gives reference gestures)."""
-    report = compute_all(rows)
+    report = compute_all(rows, segments=segments)
     report.merge(compute_praxis(rows, references=references, expected_gestures=expected_gestures))
     return report
 

@@ -105,6 +105,17 @@ class MetricSample(models.Model):
     metric = models.CharField(max_length=80)
     value = models.FloatField(null=True, help_text="Null when it could not be computed (e.g. no face seen).")
     unit = models.CharField(max_length=20)
+    reason = models.CharField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Why the value is null, in a sentence a clinician reads.",
+    )
+    analysable_s = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Seconds of the session the value rests on (rates and shares); null where not applicable.",
+    )
     window_start_s = models.FloatField()
     window_end_s = models.FloatField()
     is_session_level = models.BooleanField(default=False)

@@ -245,6 +245,8 @@ def _result_rows(
             metric=key,
             value=_finite_or_none(metric.value),
             unit=metric.unit,
+            reason=metric.reason[:300],
+            analysable_s=None if metric.analysable_s is None else _finite_or_none(metric.analysable_s),
             window_start_s=0.0,
             window_end_s=duration_s,
             is_session_level=True,

@@ -41,8 +41,8 @@ def _report() -> MetricsReport:
     return MetricsReport(
         metrics={
             "apathy": {
-                "apathy.neutral_share": MetricValue(0.62, "ratio"),
-                "apathy.expressivity": MetricValue(np.nan, "au"),
+                "apathy.neutral_share": MetricValue(0.62, "ratio", analysable_s=np.float64(11.5)),
+                "apathy.expressivity": MetricValue.unknown("au", "no face was seen", 0.0),
             },
             "stereotypy": {"stereotypy.agitation_index": MetricValue(np.float32(1.5), "1/min")},
         },
@@ -106,6 +106,16 @@ def test_results_are_stored_in_one_go_with_nan_as_null(job):
         "apathy.expressivity": None,
         "stereotypy.agitation_index": 1.5,
     }
+    # Null is stored with its reason, and every share with the time it rests on.
+    reasons = {
+        m: (reason, seconds)
+        for m, reason, seconds in MetricSample.objects.filter(job=job, is_session_level=True).values_list(
+            "metric", "reason", "analysable_s"
+        )
+    }
+    assert reasons["apathy.expressivity"] == ("no face was seen", 0.0)
+    assert reasons["apathy.neutral_share"] == ("", 11.5)
+    assert reasons["stereotypy.agitation_index"] == ("", None)
     assert set(
         MetricSample.objects.filter(job=job, is_session_level=True).values_list(
             "window_start_s", "window_end_s"
