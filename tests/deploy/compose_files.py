@@ -11,6 +11,7 @@ import yaml
 
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy"
 COMPOSE_FILE = DEPLOY_DIR / "compose.yaml"
+LOCAL_OVERRIDE = DEPLOY_DIR / "compose.local.yaml"
 ENV_EXAMPLE = DEPLOY_DIR / "env.example"
 NGINX_CONF = DEPLOY_DIR / "nginx" / "platform.conf"
 GUNICORN_CONF = DEPLOY_DIR / "gunicorn.conf.py"

