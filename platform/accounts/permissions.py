@@ -9,11 +9,14 @@ may take, and membership says on which patients:
   patient's identity (to pick the right person); no video playback, no metrics, no review;
 - study member with role statistician: pseudonymised metrics and events of patients enrolled
   in that study whose *current* consent includes research_export; never identity, never video;
+  and only through that study (`study=` below, the study-scoped API under /api/v1/studies/<id>/),
+  so that what they read is always under the study's pseudonym and date shift;
 - admin: operational access (pseudonyms, analysis jobs) and the audit log; patient data only
   through care-team membership like anyone else.
 
 `restrict(queryset, user, action)` narrows any patient-data queryset to what the user may see,
-so that list views, the API and dashboards all share one rule.
+so that list views, the API and dashboards all share one rule. Without a study, the study route
+is closed: care-team pages and endpoints never serve study members.
 """
 
 from __future__ import annotations
@@ -104,23 +107,28 @@ def has_role(user: Any, role: Role) -> bool:
     return role in user_roles(user)
 
 
-def patients_for(user: Any, action: Action) -> QuerySet[Patient]:
-    """Every patient on whom the user may take this action."""
+def patients_for(user: Any, action: Action, *, study: Study | None = None) -> QuerySet[Patient]:
+    """Every patient on whom the user may take this action: through care teams (and the admin
+    role) when no study is given; through membership of `study` only when one is."""
     from patients.models import ConsentScope, Patient
 
     roles = user_roles(user)
     allowed = Patient.objects.none()
     if not roles:
         return allowed
+    if study is not None:
+        if any(action in STUDY_ACTIONS.get(role, ()) for role in roles) and (
+            study.members.filter(pk=user.pk).exists()
+        ):
+            allowed = Patient.objects.filter(
+                enrolments__study=study,
+                consents__scope=ConsentScope.RESEARCH_EXPORT,
+                consents__withdrawn_at__isnull=True,
+            )
+        return allowed.distinct()
     care_team_roles = [role for role in roles if action in CARE_TEAM_ACTIONS.get(role, ())]
     if care_team_roles:
         allowed = allowed | Patient.objects.filter(care_team__members=user)
-    if any(action in STUDY_ACTIONS.get(role, ()) for role in roles):
-        allowed = allowed | Patient.objects.filter(
-            enrolments__study__members=user,
-            consents__scope=ConsentScope.RESEARCH_EXPORT,
-            consents__withdrawn_at__isnull=True,
-        )
     if Role.ADMIN in roles and action in ADMIN_ACTIONS:
         allowed = Patient.objects.all()
     return allowed.distinct()
@@ -136,17 +144,18 @@ def care_teams_for(user: Any, action: Action) -> QuerySet[CareTeam]:
     return CareTeam.objects.filter(members=user).order_by("name")
 
 
-def can(user: Any, action: Action, patient: Patient) -> bool:
-    """May this user take this action on this patient?"""
+def can(user: Any, action: Action, patient: Patient, *, study: Study | None = None) -> bool:
+    """May this user take this action on this patient (through `study`, when given)?"""
     if patient is None or patient.pk is None:
         return False
-    return patients_for(user, action).filter(pk=patient.pk).exists()
+    return patients_for(user, action, study=study).filter(pk=patient.pk).exists()
 
 
 def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
-    """Every action the user may take on this patient, in at most two queries: for pages that
-    show or hide many controls at once. The same rules as patients_for (a test checks that)."""
-    from patients.models import ConsentScope, Patient
+    """Every action the user may take on this patient outside any study, in at most one query:
+    for pages that show or hide many controls at once. The same rules as patients_for (a test
+    checks that)."""
+    from patients.models import Patient
 
     roles = user_roles(user)
     if not roles or patient is None or patient.pk is None:
@@ -156,18 +165,6 @@ def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
     if care_team_roles and Patient.objects.filter(pk=patient.pk, care_team__members=user).exists():
         for role in care_team_roles:
             allowed |= CARE_TEAM_ACTIONS[role]
-    study_roles = [role for role in roles if role in STUDY_ACTIONS]
-    if (
-        study_roles
-        and Patient.objects.filter(
-            pk=patient.pk,
-            enrolments__study__members=user,
-            consents__scope=ConsentScope.RESEARCH_EXPORT,
-            consents__withdrawn_at__isnull=True,
-        ).exists()
-    ):
-        for role in study_roles:
-            allowed |= STUDY_ACTIONS[role]
     return frozenset(allowed)
 
 
@@ -177,14 +174,17 @@ def require(user: Any, action: Action, patient: Patient) -> None:
         raise PermissionDenied(f"You are not allowed to {action.value.replace('_', ' ')} for this patient.")
 
 
-def restrict(queryset: QuerySet[Model], user: Any, action: Action) -> QuerySet[Model]:
-    """Narrow a queryset of any patient-data model to the rows the user may act on."""
+def restrict(
+    queryset: QuerySet[Model], user: Any, action: Action, *, study: Study | None = None
+) -> QuerySet[Model]:
+    """Narrow a queryset of any patient-data model to the rows the user may act on (through
+    `study`, when given)."""
     label = queryset.model._meta.label_lower
     try:
         path = PATIENT_PATHS[label]
     except KeyError:
         raise ValueError(f"{label} is not a patient-data model known to accounts.permissions") from None
-    return queryset.filter(**{f"{path}__in": patients_for(user, action).values("pk")})
+    return queryset.filter(**{f"{path}__in": patients_for(user, action, study=study).values("pk")})
 
 
 def can_view_patient(user: Any, patient: Patient) -> bool:
@@ -224,7 +224,7 @@ def can_manage_jobs(user: Any, patient: Patient) -> bool:
 
 
 def can_export(user: Any, study: Study) -> bool:
-    """Study exports: statisticians who are members of the study."""
+    """Study exports and the study-scoped API: statisticians who are members of the study."""
     return has_role(user, Role.STATISTICIAN) and study.members.filter(pk=user.pk).exists()
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from results.models import AnalysisJob, BehaviourEvent
 
 
-class _DateRangeFilter(serializers.Serializer):
+class DateRangeFilter(serializers.Serializer):
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
 
@@ -22,7 +22,7 @@ class PatientFilter(serializers.Serializer):
     study = serializers.IntegerField(required=False, min_value=1)
 
 
-class SessionFilter(_DateRangeFilter):
+class SessionFilter(DateRangeFilter):
     patient = serializers.CharField(required=False, max_length=12)
     study = serializers.IntegerField(required=False, min_value=1)
     protocol = serializers.SlugField(required=False, max_length=40)
@@ -40,7 +40,7 @@ class JobFilter(serializers.Serializer):
     pipeline_version = serializers.CharField(required=False, max_length=20)
 
 
-class MetricSampleFilter(_DateRangeFilter):
+class MetricSampleFilter(DateRangeFilter):
     patient = serializers.CharField(required=False, max_length=12)
     study = serializers.IntegerField(required=False, min_value=1)
     session = serializers.IntegerField(required=False, min_value=1)
@@ -49,7 +49,7 @@ class MetricSampleFilter(_DateRangeFilter):
     session_level = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class EventFilter(_DateRangeFilter):
+class EventFilter(DateRangeFilter):
     patient = serializers.CharField(required=False, max_length=12)
     study = serializers.IntegerField(required=False, min_value=1)
     session = serializers.IntegerField(required=False, min_value=1)
@@ -57,7 +57,7 @@ class EventFilter(_DateRangeFilter):
     pipeline_version = serializers.CharField(required=False, max_length=20)
 
 
-class ExportFilter(_DateRangeFilter):
+class ExportFilter(DateRangeFilter):
     format = serializers.ChoiceField(choices=["csv", "parquet"], default="csv")
     metrics = serializers.CharField(required=False, max_length=2000, help_text="Comma-separated metric keys.")
     pipeline_version = serializers.CharField(required=False, max_length=20)

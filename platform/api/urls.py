@@ -10,6 +10,12 @@ from api.views.metrics import BehaviourEventViewSet, MetricSampleViewSet
 from api.views.patients import PatientViewSet
 from api.views.sessions import ClinicalSessionViewSet, RecordingViewSet
 from api.views.studies import StudyViewSet
+from api.views.study_data import (
+    StudyBehaviourEventViewSet,
+    StudyMetricSampleViewSet,
+    StudyRecordingViewSet,
+    StudySessionViewSet,
+)
 from api.views.tokens import TokenView
 from api.views.uploads import UploadViewSet
 
@@ -23,6 +29,12 @@ router.register("jobs", AnalysisJobViewSet, basename="job")
 router.register("metric-samples", MetricSampleViewSet, basename="metric-sample")
 router.register("events", BehaviourEventViewSet, basename="event")
 router.register("studies", StudyViewSet, basename="study")
+# What study members read of patients: always inside one study (its pseudonyms, shifted dates).
+_STUDY = r"studies/(?P<study_pk>[0-9]+)"
+router.register(f"{_STUDY}/sessions", StudySessionViewSet, basename="study-session")
+router.register(f"{_STUDY}/recordings", StudyRecordingViewSet, basename="study-recording")
+router.register(f"{_STUDY}/metric-samples", StudyMetricSampleViewSet, basename="study-metric-sample")
+router.register(f"{_STUDY}/behaviour-events", StudyBehaviourEventViewSet, basename="study-behaviour-event")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),

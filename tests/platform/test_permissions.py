@@ -36,7 +36,7 @@ UPLOADER = {
         ("colleague", ALL),
         ("outsider", set()),
         ("uploader", UPLOADER),
-        ("statistician", {Action.VIEW_PATIENT, Action.VIEW_METRICS}),
+        ("statistician", set()),  # only through the study: see below
         ("admin", {Action.VIEW_PATIENT, Action.MANAGE_JOBS}),
     ],
 )
@@ -44,6 +44,22 @@ def test_it_grants_each_role_exactly_its_actions(world, persona, allowed_on_pati
     user = getattr(world, persona)
     granted = {action for action in Action if can(user, action, world.patient)}
     assert granted == allowed_on_patient
+
+
+@pytest.mark.parametrize(
+    ("persona", "allowed_through_the_study"),
+    [
+        ("clinician", set()),
+        ("outsider", set()),
+        ("uploader", set()),
+        ("statistician", {Action.VIEW_PATIENT, Action.VIEW_METRICS}),
+        ("admin", set()),
+    ],
+)
+def test_study_members_reach_study_patients_only_through_the_study(world, persona, allowed_through_the_study):
+    user = getattr(world, persona)
+    granted = {action for action in Action if can(user, action, world.patient, study=world.study)}
+    assert granted == allowed_through_the_study
 
 
 def test_it_narrows_querysets_to_the_care_team(world):
@@ -54,11 +70,11 @@ def test_it_narrows_querysets_to_the_care_team(world):
 def test_it_drops_study_patients_whose_research_consent_is_withdrawn(world):
     from django.utils import timezone
 
-    assert world.patient in patients_for(world.statistician, Action.VIEW_METRICS)
+    assert world.patient in patients_for(world.statistician, Action.VIEW_METRICS, study=world.study)
     Consent.objects.filter(patient=world.patient, scope=ConsentScope.RESEARCH_EXPORT).update(
         withdrawn_at=timezone.now(), withdrawn_by=world.clinician
     )
-    assert world.patient not in patients_for(world.statistician, Action.VIEW_METRICS)
+    assert world.patient not in patients_for(world.statistician, Action.VIEW_METRICS, study=world.study)
 
 
 def test_it_lets_only_study_statisticians_export(world):
@@ -74,7 +90,7 @@ def test_it_lets_only_study_statisticians_export(world):
         ("colleague", {"patient"}),
         ("outsider", {"other_patient"}),
         ("uploader", {"patient"}),
-        ("statistician", {"patient"}),
+        ("statistician", set()),
         ("admin", {"patient", "other_patient"}),
     ],
 )
@@ -102,8 +118,9 @@ def test_anonymous_and_inactive_users_may_do_nothing(world):
 def test_a_study_patient_is_seen_only_while_enrolled(world):
     from patients.models import StudyEnrolment
 
+    assert can(world.statistician, Action.VIEW_METRICS, world.patient, study=world.study)
     StudyEnrolment.objects.filter(patient=world.patient).delete()
-    assert not can(world.statistician, Action.VIEW_METRICS, world.patient)
+    assert not can(world.statistician, Action.VIEW_METRICS, world.patient, study=world.study)
 
 
 def test_restrict_knows_every_patient_data_model(world):

@@ -1,0 +1,451 @@
+"""The study-scoped API: what a study member reads of the patients of one study.
+
+Every URL names the study (/api/v1/studies/<id>/...), so each row is known under that study's
+pseudonym and date shift, even for a patient enrolled in two studies. Rows carry the study
+pseudonym, study session keys and shifted dates only: no care-team code, database id, free
+text, file name, checksum or creation time. Date filters apply to the shifted dates. A study
+the user is not a member of answers 404, like an unknown one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Study
+from accounts.permissions import Action, can_export, restrict
+from api.base import validated_filters
+from api.exports.coding_formats import CodedEvent, boris_tabular_events, eaf_document
+from api.filters import DateRangeFilter
+from audit.models import AccessEvent
+from audit.services import access_record
+from patients.models import Patient, StudyEnrolment
+from patients.study_view import (
+    date_shift,
+    filter_shifted_dates,
+    session_id_for_key,
+    study_enrolment_by_pseudonym,
+    study_enrolments,
+    study_session_key,
+)
+from recordings.models import ClinicalSession, Recording
+from results.models import BehaviourEvent, EventReview, MetricSample
+
+# --- output shapes ------------------------------------------------------------------------------
+
+
+class StudySessionSerializer(serializers.Serializer):
+    session = serializers.CharField(help_text="The study's key of the session.")
+    pseudonym = serializers.CharField(help_text="The patient's study pseudonym.")
+    protocol = serializers.CharField()
+    session_date = serializers.DateField(help_text="Shifted by the patient's study date shift.")
+
+
+class StudyRecordingSerializer(serializers.Serializer):
+    session = serializers.CharField()
+    pseudonym = serializers.CharField()
+    codec = serializers.CharField()
+    fps = serializers.FloatField()
+    duration_s = serializers.FloatField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    rotation_deg = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class StudyMetricSampleSerializer(serializers.Serializer):
+    session = serializers.CharField()
+    pseudonym = serializers.CharField()
+    session_date = serializers.DateField(help_text="Shifted by the patient's study date shift.")
+    metric = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    unit = serializers.CharField()
+    window_start_s = serializers.FloatField()
+    window_end_s = serializers.FloatField()
+    is_session_level = serializers.BooleanField()
+    pipeline_version = serializers.CharField()
+
+
+class StudyReviewSerializer(serializers.Serializer):
+    decision = serializers.CharField()
+    corrected_kind = serializers.CharField()
+    corrected_start_s = serializers.FloatField(allow_null=True)
+    corrected_end_s = serializers.FloatField(allow_null=True)
+
+
+class StudyBehaviourEventSerializer(serializers.Serializer):
+    session = serializers.CharField()
+    pseudonym = serializers.CharField()
+    kind = serializers.CharField()
+    body_part = serializers.CharField()
+    start_s = serializers.FloatField()
+    end_s = serializers.FloatField()
+    frequency_hz = serializers.FloatField(allow_null=True)
+    confidence = serializers.FloatField()
+    pipeline_version = serializers.CharField()
+    reviews = StudyReviewSerializer(many=True, help_text="Clinicians' decisions, without their notes.")
+
+
+# --- filters (dates are the shifted ones) -------------------------------------------------------
+
+
+class StudySessionFilter(DateRangeFilter):
+    pseudonym = serializers.CharField(required=False, max_length=12)
+    protocol = serializers.SlugField(required=False, max_length=40)
+
+
+class StudyRecordingFilter(serializers.Serializer):
+    pseudonym = serializers.CharField(required=False, max_length=12)
+    session = serializers.CharField(required=False, max_length=24)
+
+
+class StudyMetricSampleFilter(DateRangeFilter):
+    pseudonym = serializers.CharField(required=False, max_length=12)
+    session = serializers.CharField(required=False, max_length=24)
+    metric = serializers.CharField(required=False, max_length=80)
+    pipeline_version = serializers.CharField(required=False, max_length=20)
+    session_level = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class StudyEventFilter(DateRangeFilter):
+    pseudonym = serializers.CharField(required=False, max_length=12)
+    session = serializers.CharField(required=False, max_length=24)
+    kind = serializers.ChoiceField(required=False, choices=BehaviourEvent.Kind.choices)
+    pipeline_version = serializers.CharField(required=False, max_length=20)
+
+
+class _CodingFormat(serializers.Serializer):
+    format = serializers.ChoiceField(choices=["eaf", "boris"], default="eaf")
+
+
+# --- the base ------------------------------------------------------------------------------------
+
+
+class StudyDataViewSet(viewsets.GenericViewSet):
+    """Rows of one model, narrowed by accounts.permissions to the study's consenting patients,
+    turned into study rows by `study_row`, one AccessEvent per patient on the page."""
+
+    model: type[Model]
+    action_required: Action = Action.VIEW_PATIENT
+    # Viewset actions that need another permission than action_required.
+    actions_required: dict[str, Action] = {}
+    audit_type: str = ""
+    filter_serializer: type[serializers.Serializer]
+    patient_path: str = "patient"  # ORM path from a row to its patient
+    session_id_path: str = "session_id"  # ORM path from a row to its session's id
+    date_path: str = "session__session_date"
+    ordering: tuple[str, ...] = ("-id",)
+    select_related: tuple[str, ...] = ()
+
+    @property
+    def study(self) -> Study:
+        if not hasattr(self, "_study"):
+            study = Study.objects.filter(pk=self.kwargs["study_pk"]).first()
+            if study is None or not can_export(self.request.user, study):
+                raise Http404("No such study among your studies.")
+            self._study = study
+        return self._study
+
+    @property
+    def enrolments(self) -> dict[int, StudyEnrolment]:
+        if not hasattr(self, "_enrolments"):
+            self._enrolments = study_enrolments(study=self.study)
+        return self._enrolments
+
+    def base_queryset(self) -> QuerySet:
+        return self.model.objects.select_related(*self.select_related)
+
+    def get_queryset(self) -> QuerySet:
+        required = self.actions_required.get(self.action, self.action_required)
+        queryset = restrict(self.base_queryset(), self.request.user, required, study=self.study)
+        return queryset.order_by(*self.ordering)
+
+    def filtered(self, queryset: QuerySet, filters: dict[str, Any]) -> QuerySet:
+        """The filters every study resource shares; subclasses add their own."""
+        if "pseudonym" in filters:
+            enrolment = study_enrolment_by_pseudonym(study=self.study, pseudonym=filters["pseudonym"])
+            patient_id = enrolment.patient_id if enrolment else None
+            queryset = queryset.filter(**{f"{self.patient_path}_id": patient_id})
+        if "session" in filters:
+            sessions = restrict(
+                ClinicalSession.objects.all(), self.request.user, self.action_required, study=self.study
+            )
+            session_id = session_id_for_key(
+                study=self.study, key=filters["session"], session_ids=sessions.values_list("pk", flat=True)
+            )
+            queryset = queryset.filter(**{self.session_id_path: session_id})
+        return filter_shifted_dates(
+            queryset,
+            study=self.study,
+            date_path=self.date_path,
+            patient_path=self.patient_path,
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+        )
+
+    def session_of(self, obj: Model) -> ClinicalSession:
+        return obj.session
+
+    def common_row(self, obj: Model) -> dict[str, Any]:
+        session = self.session_of(obj)
+        enrolment = self.enrolments[session.patient_id]
+        return {
+            "session": study_session_key(enrolment=enrolment, session_id=session.pk),
+            "pseudonym": enrolment.pseudonym,
+        }
+
+    def study_row(self, obj: Model) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def audit(self, rows: list[Model], action: str = AccessEvent.Action.LIST) -> None:
+        """One row per patient shown, under the study's name of the request."""
+        details = {"study": self.study.code, "filters": dict(self.request.query_params.lists())}
+        rows_per_patient = Counter(self.session_of(obj).patient_id for obj in rows)
+        for patient in Patient.objects.filter(pk__in=rows_per_patient):
+            access_record(
+                user=self.request.user,
+                action=action,
+                object_type=self.audit_type,
+                patient=patient,
+                details={**details, "rows": rows_per_patient[patient.pk]},
+                request=self.request,
+            )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filtered(self.get_queryset(), validated_filters(self.filter_serializer, request))
+        page = self.paginate_queryset(queryset)
+        rows = list(page if page is not None else queryset)
+        self.audit(rows)
+        data = self.get_serializer([self.study_row(obj) for obj in rows], many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+# --- resources ----------------------------------------------------------------------------------
+
+
+@extend_schema(tags=["study data"], parameters=[StudySessionFilter])
+class StudySessionViewSet(StudyDataViewSet):
+    """Sessions of the study's consenting patients; a session is named by its study key."""
+
+    model = ClinicalSession
+    serializer_class = StudySessionSerializer
+    filter_serializer = StudySessionFilter
+    audit_type = "clinical_session"
+    actions_required = {"events_export": Action.VIEW_METRICS}
+    session_id_path = "pk"
+    date_path = "session_date"
+    select_related = ("protocol",)
+    lookup_field = "session_key"
+    lookup_value_regex = "[A-Za-z0-9-]+"
+
+    def filtered(self, queryset, filters):
+        if "protocol" in filters:
+            queryset = queryset.filter(protocol__code=filters["protocol"])
+        return super().filtered(queryset, filters)
+
+    def session_of(self, obj: ClinicalSession) -> ClinicalSession:
+        return obj
+
+    def study_row(self, obj: ClinicalSession) -> dict[str, Any]:
+        enrolment = self.enrolments[obj.patient_id]
+        return {
+            **self.common_row(obj),
+            "protocol": obj.protocol.code,
+            "session_date": date_shift(obj.session_date, enrolment=enrolment),
+        }
+
+    def get_object(self) -> ClinicalSession:
+        queryset = self.get_queryset()
+        session_id = session_id_for_key(
+            study=self.study,
+            key=self.kwargs["session_key"],
+            session_ids=queryset.values_list("pk", flat=True),
+        )
+        session = queryset.filter(pk=session_id).first() if session_id else None
+        if session is None:
+            raise Http404("No such session in this study.")
+        return session
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        session = self.get_object()
+        self.audit([session], AccessEvent.Action.VIEW)
+        return Response(self.get_serializer(self.study_row(session)).data)
+
+    @extend_schema(
+        parameters=[_CodingFormat],
+        responses={(200, "application/xml"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    @action(detail=True, methods=["get"], url_path="events-export")
+    def events_export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The session's events for ELAN (format=eaf) or BORIS (format=boris), under the study's
+        names: the media file is named by the session key, the observation date is shifted, and
+        reviews carry no reviewer."""
+        session = self.get_object()
+        file_format = validated_filters(_CodingFormat, request).get("format", "eaf")
+        enrolment = self.enrolments[session.patient_id]
+        key = study_session_key(enrolment=enrolment, session_id=session.pk)
+        media = f"{key}.mp4"
+        coded = study_coded_events(session)
+        self.audit([session], AccessEvent.Action.EXPORT)
+        if file_format == "boris":
+            recording = session.recordings.filter(status=Recording.Status.STORED).first()
+            body = boris_tabular_events(
+                coded,
+                observation_id=key,
+                observation_date=date_shift(session.session_date, enrolment=enrolment).isoformat(),
+                media_filename=media,
+                total_length_s=recording.duration_s if recording else 0.0,
+                fps=recording.fps if recording else 0.0,
+                subject=enrolment.pseudonym,
+            )
+            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{key}-boris.csv"'
+        else:
+            response = HttpResponse(eaf_document(coded, media_filename=media), content_type="application/xml")
+            response["Content-Disposition"] = f'attachment; filename="{key}.eaf"'
+        return response
+
+
+def study_coded_events(session: ClinicalSession) -> list[CodedEvent]:
+    """The model's events (tier per kind) and, beside them, their latest review, with neither
+    the reviewer's name nor their note."""
+    coded = []
+    for event in (
+        BehaviourEvent.objects.filter(session=session).prefetch_related("reviews").order_by("start_s")
+    ):
+        coded.append(
+            CodedEvent(
+                tier=event.kind,
+                start_s=event.start_s,
+                end_s=event.end_s,
+                label=f"{event.body_part} (confidence {event.confidence:.2f})",
+            )
+        )
+        review = max(event.reviews.all(), key=lambda r: r.created_at, default=None)
+        if review is None or review.decision == EventReview.Decision.REJECT:
+            continue
+        coded.append(
+            CodedEvent(
+                tier=f"{review.corrected_kind or event.kind} (reviewed)",
+                start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
+                end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
+                label=review.get_decision_display(),
+            )
+        )
+    return coded
+
+
+@extend_schema(tags=["study data"], parameters=[StudyRecordingFilter])
+class StudyRecordingViewSet(StudyDataViewSet):
+    """Recording metadata: what the camera produced, without file name, checksum, size or times."""
+
+    model = Recording
+    serializer_class = StudyRecordingSerializer
+    filter_serializer = StudyRecordingFilter
+    audit_type = "recording"
+    patient_path = "session__patient"
+    select_related = ("session",)
+
+    def study_row(self, obj: Recording) -> dict[str, Any]:
+        return {
+            **self.common_row(obj),
+            **{
+                name: getattr(obj, name)
+                for name in ("codec", "fps", "duration_s", "width", "height", "rotation_deg", "status")
+            },
+        }
+
+
+@extend_schema(tags=["study data"], parameters=[StudyMetricSampleFilter])
+class StudyMetricSampleViewSet(StudyDataViewSet):
+    model = MetricSample
+    serializer_class = StudyMetricSampleSerializer
+    filter_serializer = StudyMetricSampleFilter
+    action_required = Action.VIEW_METRICS
+    audit_type = "metric_sample"
+    date_path = "session_date"
+    select_related = ("session",)
+
+    def filtered(self, queryset, filters):
+        for name, lookup in (
+            ("metric", "metric"),
+            ("pipeline_version", "pipeline_version"),
+            ("session_level", "is_session_level"),
+        ):
+            if name in filters:
+                queryset = queryset.filter(**{lookup: filters[name]})
+        return super().filtered(queryset, filters)
+
+    def study_row(self, obj: MetricSample) -> dict[str, Any]:
+        enrolment = self.enrolments[obj.patient_id]
+        return {
+            **self.common_row(obj),
+            "session_date": date_shift(obj.session_date, enrolment=enrolment),
+            **{
+                name: getattr(obj, name)
+                for name in (
+                    "metric",
+                    "value",
+                    "unit",
+                    "window_start_s",
+                    "window_end_s",
+                    "is_session_level",
+                    "pipeline_version",
+                )
+            },
+        }
+
+
+@extend_schema(tags=["study data"], parameters=[StudyEventFilter])
+class StudyBehaviourEventViewSet(StudyDataViewSet):
+    model = BehaviourEvent
+    serializer_class = StudyBehaviourEventSerializer
+    filter_serializer = StudyEventFilter
+    action_required = Action.VIEW_METRICS
+    audit_type = "behaviour_event"
+    select_related = ("session",)
+
+    def base_queryset(self):
+        reviews = Prefetch("reviews", queryset=EventReview.objects.order_by("created_at"))
+        return super().base_queryset().prefetch_related(reviews)
+
+    def filtered(self, queryset, filters):
+        for name in ("kind", "pipeline_version"):
+            if name in filters:
+                queryset = queryset.filter(**{name: filters[name]})
+        return super().filtered(queryset, filters)
+
+    def study_row(self, obj: BehaviourEvent) -> dict[str, Any]:
+        return {
+            **self.common_row(obj),
+            **{
+                name: getattr(obj, name)
+                for name in (
+                    "kind",
+                    "body_part",
+                    "start_s",
+                    "end_s",
+                    "frequency_hz",
+                    "confidence",
+                    "pipeline_version",
+                )
+            },
+            "reviews": [
+                {
+                    "decision": review.decision,
+                    "corrected_kind": review.corrected_kind,
+                    "corrected_start_s": review.corrected_start_s,
+                    "corrected_end_s": review.corrected_end_s,
+                }
+                for review in obj.reviews.all()
+            ],
+        }
