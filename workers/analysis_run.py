@@ -35,6 +35,7 @@ from analysis.tracks import write_parquet
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from recordings.models import Recording
+from results.artefacts import tracks_storage_name
 from results.gesture_references import praxis_inputs_for
 from results.services import (
     AnalysisOutcome,
@@ -143,7 +144,7 @@ def store_tracks(job_id: int, result: AnalysisResult, directory: Path) -> str:
     (replacing the file of an earlier attempt of the same job). Returns the storage name."""
     local = directory / f"tracks-{job_id}.parquet"
     write_parquet(result.tracks, local)
-    name = f"tracks/{job_id}.parquet"
+    name = tracks_storage_name(job_id=job_id)
     if default_storage.exists(name):
         default_storage.delete(name)
     with local.open("rb") as handle:

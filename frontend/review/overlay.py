@@ -23,6 +23,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from analysis.tracks import read_parquet
+from results import artefacts
 from results.models import AnalysisJob
 
 OVERLAY_VERSION = 1
@@ -58,7 +59,7 @@ FACE_EDGES = tuple((_FACE_INDEX[a], _FACE_INDEX[b]) for a, b in FACE_CONTOUR_EDG
 
 
 def overlay_storage_name(job: AnalysisJob) -> str:
-    return f"overlays/job-{job.pk}-v{OVERLAY_VERSION}.json"
+    return artefacts.overlay_storage_name(job_id=job.pk, version=OVERLAY_VERSION)
 
 
 # Body keypoints MediaPipe thinks are out of view or hidden are not drawn (they are guesses).

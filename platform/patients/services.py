@@ -312,24 +312,32 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
 
 @transaction.atomic
 def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
-    """Delete the patient's metric samples, behaviour events and the clinicians' reviews of
-    those events (reviews are protected from any other deletion, so they are removed here
-    explicitly and counted in the audit)."""
-    from results.models import BehaviourEvent, EventReview, MetricSample
+    """Delete the patient's metric samples, behaviour events, the clinicians' reviews of those
+    events (reviews are protected from any other deletion, so they are removed here explicitly
+    and counted in the audit) and every stored file derived from their analysis jobs (tracks,
+    overlay caches), whatever the order in which consent was withdrawn."""
+    from results.artefacts import job_artefacts_delete
+    from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 
     n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
     n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
     events = BehaviourEvent.objects.filter(patient=patient)
     n_events = events.count()
     events.delete()
-    counts = {"metric_samples": n_samples, "behaviour_events": n_events, "event_reviews": n_reviews}
+    deleted_files = job_artefacts_delete(AnalysisJob.objects.filter(recording__session__patient=patient))
+    counts = {
+        "metric_samples": n_samples,
+        "behaviour_events": n_events,
+        "event_reviews": n_reviews,
+        "derived_files": len(deleted_files),
+    }
     access_record(
         user=by,
         action=AccessEvent.Action.DELETE,
         object_type="derived_results",
         object_id=patient.pk,
         patient=patient,
-        details={**counts, "reason": reason},
+        details={**counts, "files": deleted_files, "reason": reason},
     )
     return counts
 

@@ -209,11 +209,13 @@ def _stored_recording(*, session: ClinicalSession, sha256: str) -> Recording | N
 
 @transaction.atomic
 def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Recording:
-    """Delete a recording's stored video (and the tracks derived frame by frame from it).
+    """Delete a recording's stored video and every file derived from it (tracks, overlay caches:
+    results.artefacts, all keyed by the recording's jobs).
 
     The Recording row stays, marked deleted, so sessions keep their history; its active
     analysis jobs are cancelled. Each deleted file is one audited DELETE event.
     """
+    from results.artefacts import job_artefacts_delete
     from results.models import AnalysisJob
 
     recording = Recording.objects.select_for_update().get(pk=recording.pk)
@@ -227,10 +229,8 @@ def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Rec
     if recording.file:
         deleted_files.append(("recording", recording.file.name))
         recording.file.delete(save=False)
-    for job in AnalysisJob.objects.filter(recording=recording).exclude(tracks_file=""):
-        deleted_files.append(("tracks", job.tracks_file.name))
-        job.tracks_file.delete(save=False)
-        job.save(update_fields=["tracks_file"])
+    for name in job_artefacts_delete(AnalysisJob.objects.filter(recording=recording)):
+        deleted_files.append(("derived_file", name))
     recording.file = ""
     recording.status = Recording.Status.DELETED
     recording.deleted_at = timezone.now()
