@@ -57,13 +57,71 @@ class EventFilter(DateRangeFilter):
     pipeline_version = serializers.CharField(required=False, max_length=20)
 
 
+_SHIFTED_DATES = (
+    "On the study's calendar: compared with the exported (shifted) session dates, as the study sees them."
+)
+
+
 class ExportFilter(DateRangeFilter):
-    format = serializers.ChoiceField(choices=["csv", "parquet"], default="csv")
-    metrics = serializers.CharField(required=False, max_length=2000, help_text="Comma-separated metric keys.")
+    date_from = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
+    date_to = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
+    format = serializers.ChoiceField(
+        choices=["csv", "parquet", "sav", "dta"],
+        required=False,
+        help_text="File format; without it, the Accept header decides (CSV for */*).",
+    )
+    shape = serializers.ChoiceField(
+        choices=["long", "wide"],
+        default="long",
+        help_text="long: a row per window or session value; wide: a row per session, a column per metric.",
+    )
+    metrics = serializers.CharField(
+        required=False,
+        max_length=2000,
+        help_text="Comma-separated metric keys or prefixes: a family (apathy) or a group "
+        "(stereotypy.body_rocking), with or without .*",
+    )
+    protocol = serializers.CharField(
+        required=False, max_length=400, help_text="Comma-separated protocol codes."
+    )
     pipeline_version = serializers.CharField(required=False, max_length=20)
 
-    def validate_metrics(self, value: str) -> list[str]:
-        return [key.strip() for key in value.split(",") if key.strip()]
+    def validate_metrics(self, value: str) -> dict[str, list[str]]:
+        from api.exports.metric_catalogue import families, fixed_metric_keys, resolve_metric_filter
+
+        requested = [key.strip() for key in value.split(",") if key.strip()]
+        keys, prefixes, unknown = resolve_metric_filter(requested)
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown metric or family: {', '.join(unknown)}. Use a family ({', '.join(families())}), "
+                f"a prefix such as stereotypy.body_rocking, or one of: {', '.join(fixed_metric_keys())}."
+            )
+        return {"keys": keys, "prefixes": prefixes}
+
+    def validate_protocol(self, value: str) -> list[str]:
+        from recordings.models import Protocol
+
+        requested = [code.strip() for code in value.split(",") if code.strip()]
+        known = set(Protocol.objects.values_list("code", flat=True))
+        unknown = [code for code in requested if code not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown protocol: {', '.join(unknown)}. Known protocols: {', '.join(sorted(known))}."
+            )
+        return requested
+
+
+class StudyEventFilter(DateRangeFilter):
+    format = serializers.ChoiceField(choices=["csv", "parquet"], required=False)
+    date_from = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
+    date_to = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
+    protocol = serializers.CharField(
+        required=False, max_length=400, help_text="Comma-separated protocol codes."
+    )
+    pipeline_version = serializers.CharField(required=False, max_length=20)
+    kind = serializers.ChoiceField(required=False, choices=BehaviourEvent.Kind.choices)
+
+    validate_protocol = ExportFilter.validate_protocol
 
 
 def filter_by(queryset: QuerySet, filters: dict[str, Any], lookups: dict[str, str]) -> QuerySet:

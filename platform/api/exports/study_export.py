@@ -1,205 +1,253 @@
-"""A study's metrics as a long-format table, streamed so that memory stays flat.
+"""A study's metrics as a table, long (one row per window or session value) or wide (one row
+per session and pipeline version, a column per metric), streamed so that memory stays flat.
 
-Only patients enrolled in the study whose current consent includes research_export are
-included; the study pseudonym (patients.study_view) is the only patient column; every date is
-shifted by the enrolment's random offset, date filters apply to the shifted dates, and
-session_day counts days from the patient's first session, which survives the shift.
+One SQL query per shape produces the rows: the sessions' keys and covariates (study_scope)
+travel into it as a VALUES list, so PostgreSQL writes the CSV itself (COPY ... TO STDOUT) and
+Parquet is converted from that same stream by Arrow's CSV reader, batch by batch, without a
+Python object per row. Other databases (SQLite, the embedded default) run the same query
+through a cursor.
 """
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from django.db import connection
-from django.db.models import (
-    Case,
-    CharField,
-    DateField,
-    F,
-    Func,
-    IntegerField,
-    Min,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 
-from accounts.models import Study
-from patients.models import ConsentScope, Patient
-from patients.study_view import (
-    date_shift_expression,
-    filter_shifted_dates,
-    study_enrolments,
-    study_pseudonym_expression,
-)
-from recordings.models import ClinicalSession
+from api.exports.export_columns import Column, long_columns, wide_columns
+from api.exports.metric_catalogue import fixed_metric_keys, metric_info
+from api.exports.study_scope import ExportRequest, SessionKey, consenting_patients, session_keys
 from results.models import AnalysisJob, MetricSample
 
-# (name, arrow type, definition) — the data dictionary's column part is built from this.
-COLUMNS: tuple[tuple[str, pa.DataType, str], ...] = (
-    ("study", pa.string(), "Study code."),
-    ("pseudonym", pa.string(), "The patient's study pseudonym; identity never leaves the care team."),
-    (
-        "session_date",
-        pa.date32(),
-        "Date of the session, shifted by the patient's random per-enrolment offset.",
-    ),
-    ("session_day", pa.int32(), "Days since the patient's first session (unchanged by the date shift)."),
-    ("protocol", pa.string(), "Protocol code of the session."),
-    ("metric", pa.string(), "Metric key (see the metrics part of this dictionary)."),
-    ("window_start_s", pa.float64(), "Start of the window, seconds from the start of the recording."),
-    ("window_end_s", pa.float64(), "End of the window, seconds from the start of the recording."),
-    ("is_session_level", pa.bool_(), "True for the value over the whole session, false for a window."),
-    ("value", pa.float64(), "The metric's value in its unit; empty when it could not be computed."),
-    ("unit", pa.string(), "Unit of the value."),
-    ("pipeline_version", pa.string(), "Analysis pipeline version; do not pool values across major versions."),
-    ("model_versions", pa.string(), "Models that produced the value, as name@version separated by ';'."),
-)
-COLUMN_NAMES = tuple(name for name, _, _ in COLUMNS)
-PARQUET_SCHEMA = pa.schema([(name, arrow_type) for name, arrow_type, _ in COLUMNS])
-# Row order of every export, whichever writer produces it.
-ROW_ORDER = ("patient_id", "session_date", "session_id", "metric", "window_start_s")
-BATCH_ROWS = 20_000  # rows per CSV chunk and per Parquet row group
+FETCH_ROWS = 20_000  # rows per cursor fetch on databases without COPY
+ARROW_BLOCK_BYTES = 4 * 2**20  # CSV bytes per Arrow batch and Parquet row group (~40k rows)
+ARROW_TYPES = {
+    "string": pa.string(),
+    "integer": pa.int64(),
+    "number": pa.float64(),
+    "date": pa.timestamp("ms"),  # pandas reads it as datetime64, R as a date-time
+    "boolean": pa.bool_(),
+}
 
 
 @dataclass(frozen=True)
-class ExportRequest:
-    study: Study
-    metrics: tuple[str, ...] = ()
-    date_from: date | None = None
-    date_to: date | None = None
-    pipeline_version: str = ""
+class Table:
+    """What one export holds: its columns, its SQL and the number of rows per patient."""
+
+    columns: list[Column]
+    sql: str
+    params: list
+    rows_per_patient: dict[int, int]
+    metric_names: dict[str, str]
+
+    @property
+    def row_count(self) -> int:
+        return sum(self.rows_per_patient.values())
 
 
-def consenting_patients(study: Study) -> QuerySet[Patient]:
-    """Enrolled patients whose current consent includes research_export."""
-    return Patient.objects.filter(
-        enrolments__study=study,
-        consents__scope=ConsentScope.RESEARCH_EXPORT,
-        consents__withdrawn_at__isnull=True,
-    ).distinct()
-
-
-def export_samples(request: ExportRequest) -> QuerySet[MetricSample]:
-    """The MetricSample rows an export includes (date filters apply to the shifted dates)."""
+def metric_samples(request: ExportRequest):
+    """The samples of consenting patients that pass the metric and version filters."""
     samples = MetricSample.objects.filter(patient__in=consenting_patients(request.study).values("pk"))
-    if request.metrics:
-        samples = samples.filter(metric__in=request.metrics)
-    samples = filter_shifted_dates(
-        samples,
-        study=request.study,
-        date_path="session_date",
-        date_from=request.date_from,
-        date_to=request.date_to,
-    )
     if request.pipeline_version:
         samples = samples.filter(pipeline_version=request.pipeline_version)
+    if request.shape == "wide":
+        samples = samples.filter(is_session_level=True)
+    if request.metrics or request.metric_prefixes:
+        condition = Q(metric__in=request.metrics)
+        for prefix in request.metric_prefixes:
+            condition |= Q(metric__startswith=prefix)
+        samples = samples.filter(condition)
     return samples
 
 
-def rows_per_patient(request: ExportRequest) -> dict[int, int]:
-    from django.db.models import Count
-
-    counts = export_samples(request).values("patient_id").annotate(rows=Count("id"))
-    return {row["patient_id"]: row["rows"] for row in counts}
-
-
-def _model_versions_by_job(samples: QuerySet[MetricSample]) -> dict[int, str]:
-    """name@version;... per analysis job, read once for the whole export."""
-    jobs = AnalysisJob.objects.filter(pk__in=samples.values("job_id").distinct())
-    return {
-        pk: ";".join(f"{m.get('name')}@{m.get('version')}" for m in models or [])
-        for pk, models in jobs.values_list("pk", "model_versions")
-    }
+def _wanted_metrics(request: ExportRequest, present: list[str]) -> list[str]:
+    """Wide columns: every defined metric (filtered), data or not, plus templated keys found."""
+    fixed = [
+        key
+        for key in fixed_metric_keys()
+        if not (request.metrics or request.metric_prefixes)
+        or key in request.metrics
+        or key.startswith(tuple(request.metric_prefixes))
+    ]
+    extra = sorted(key for key in present if key not in fixed and metric_info(key) is not None)
+    return fixed + extra
 
 
-def export_batches(
-    request: ExportRequest, *, batch_rows: int = BATCH_ROWS
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows in COLUMNS order, in lists of at most batch_rows, read with a server-side cursor."""
-    study = request.study
-    enrolments = study_enrolments(study=study)
-    shifts = {patient_id: timedelta(days=e.date_shift_days) for patient_id, e in enrolments.items()}
-    first_sessions = dict(
-        Patient.objects.filter(pk__in=shifts.keys())
-        .annotate(first=Min("sessions__session_date"))
-        .values_list("pk", "first")
-    )
-    samples = export_samples(request)
-    model_versions = _model_versions_by_job(samples)
-    fields = (
-        "patient_id",
-        "session_date",
-        "session__protocol__code",
-        "metric",
-        "window_start_s",
-        "window_end_s",
-        "is_session_level",
-        "value",
-        "unit",
-        "pipeline_version",
-        "job_id",
-    )
-    ordered = samples.order_by(*ROW_ORDER)
-    batch: list[tuple[Any, ...]] = []
-    for (
-        patient_id,
-        day,
-        protocol,
-        metric,
-        start_s,
-        end_s,
-        level,
-        value,
-        unit,
-        version,
-        job,
-    ) in ordered.values_list(*fields).iterator(chunk_size=batch_rows):
-        batch.append(
-            (
-                study.code,
-                enrolments[patient_id].pseudonym,
-                day + shifts[patient_id],
-                (day - (first_sessions[patient_id] or day)).days,
-                protocol,
-                metric,
-                start_s,
-                end_s,
-                level,
-                value,
-                unit,
-                version,
-                model_versions[job],
-            )
+def _placeholder(sql_type: str) -> str:
+    return f"%s::{sql_type}" if connection.vendor == "postgresql" else "%s"
+
+
+def keys_cte(keys: list[SessionKey], age_type: str) -> tuple[str, list]:
+    types = ("bigint", "integer", "text", "text", "integer", "date", "integer", "text", age_type)
+    types += ("text", "text", "text")
+    row = "(" + ", ".join(_placeholder(t) for t in types) + ")"
+    params: list = []
+    for key in keys:
+        params += [
+            key.session_pk,
+            key.order,
+            key.pseudonym,
+            key.session_id,
+            key.visit_number,
+            key.session_date,
+            key.session_day,
+            key.protocol,
+            key.age,
+            key.sex,
+            key.group,
+            key.diagnosis_group,
+        ]
+    names = "session_pk, ord, pseudonym, session_id, visit_number, session_date, session_day, protocol, "
+    names += "age, sex, grp, diagnosis"
+    return f"k ({names}) AS (VALUES {', '.join([row] * len(keys))})", params
+
+
+def jobs_cte(job_pks: list[int]) -> tuple[str, list]:
+    """job pk -> name@version;... of the models that produced its values."""
+    params: list = []
+    for pk, models in AnalysisJob.objects.filter(pk__in=job_pks).values_list("pk", "model_versions"):
+        params += [pk, ";".join(f"{m.get('name')}@{m.get('version')}" for m in models or [])]
+    row = f"({_placeholder('bigint')}, {_placeholder('text')})"
+    return f"j (job_pk, models) AS (VALUES {', '.join([row] * (len(params) // 2))})", params
+
+
+KEY_SELECT = (
+    "k.pseudonym, k.session_id, k.visit_number, k.session_date, k.session_day, k.protocol, "
+    "k.age, k.sex, k.grp, k.diagnosis"
+)
+
+
+def build_table(request: ExportRequest) -> Table:
+    """The columns and the SQL of the export; the sessions' keys are computed here."""
+    samples = metric_samples(request)
+    session_pks = set(samples.values_list("session_id", flat=True).distinct())
+    keys = session_keys(request, session_pks)
+    kept = samples.filter(session_id__in=[key.session_pk for key in keys])
+    per_session = dict(kept.values_list("session_id").annotate(n=Count("id")))
+    present = sorted(set(kept.values_list("metric", flat=True).distinct()))
+    age_type = "text" if request.study.age_band_years else "double precision"
+    if request.shape == "wide":
+        metrics = _wanted_metrics(request, present)
+        columns, names = wide_columns(request.study, metrics)
+    else:
+        metrics, names = present, {}
+        columns = long_columns(request.study, sorted(set(present)))
+    counts: dict[int, int] = {}
+    if not keys:
+        return Table(columns, "", [], counts, names)
+    keys_sql, params = keys_cte(keys, age_type)
+    jobs_sql, job_params = jobs_cte(list(kept.values_list("job_id", flat=True).distinct()))
+    params = [*params, *job_params, request.study.code]
+    where, where_params = _where(request)
+    if request.shape == "wide":
+        pivots = ", ".join("MAX(CASE WHEN m.metric = %s THEN m.value END)" for _ in metrics)
+        # Only fixed fragments are formatted into the SQL; every value is a parameter.
+        select = (
+            f"SELECT %s, {KEY_SELECT}, m.pipeline_version, MAX(j.models)"  # noqa: S608
+            + (f", {pivots}" if metrics else "")
+            + " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
+            + " JOIN j ON m.job_id = j.job_pk"
+            + f" WHERE {where} GROUP BY k.ord, {KEY_SELECT}, m.pipeline_version"
+            + " ORDER BY k.ord, m.pipeline_version"
         )
-        if len(batch) >= batch_rows:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        params += [*metrics, *where_params]
+        versions = dict(kept.values_list("session_id").annotate(n=Count("pipeline_version", distinct=True)))
+        for key in keys:
+            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + versions.get(key.session_pk, 0)
+    else:
+        select = (
+            f"SELECT %s, {KEY_SELECT}, m.metric, m.window_start_s, m.window_end_s,"  # noqa: S608
+            " CASE WHEN m.is_session_level THEN 1 ELSE 0 END, m.value, m.unit, m.pipeline_version, j.models"
+            " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
+            f" JOIN j ON m.job_id = j.job_pk WHERE {where}"
+            " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
+        )
+        params += where_params
+        for key in keys:
+            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session.get(key.session_pk, 0)
+    return Table(columns, f"WITH {keys_sql}, {jobs_sql} {select}", params, counts, names)
 
 
-def csv_stream(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[str]:
-    """CSV text, one chunk per batch (None is written as an empty field)."""
+def _where(request: ExportRequest) -> tuple[str, list]:
+    """The sample filters of metric_samples, in SQL on the table alias m."""
+    conditions, params = ["1 = 1"], []
+    if request.pipeline_version:
+        conditions.append("m.pipeline_version = %s")
+        params.append(request.pipeline_version)
+    if request.shape == "wide":
+        conditions.append("m.is_session_level")
+    if request.metrics or request.metric_prefixes:
+        alternatives = []
+        if request.metrics:
+            alternatives.append(f"m.metric IN ({', '.join(['%s'] * len(request.metrics))})")
+            params += list(request.metrics)
+        for prefix in request.metric_prefixes:
+            alternatives.append("substr(m.metric, 1, %s) = %s")
+            params += [len(prefix), prefix]
+        conditions.append("(" + " OR ".join(alternatives) + ")")
+    return " AND ".join(conditions), params
+
+
+def csv_stream(table: Table) -> Iterator[bytes]:
+    """The table as CSV (header first; NULL is an empty field; booleans 1/0)."""
+    yield (",".join(column.name for column in table.columns) + "\n").encode()
+    if not table.sql:
+        return
+    if connection.vendor == "postgresql":
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY ({table.sql}) TO STDOUT WITH (FORMAT csv)", table.params) as copy,
+        ):
+            for block in copy:
+                yield bytes(block)
+        return
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(COLUMN_NAMES)
-    for batch in batches:
-        writer.writerows(batch)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
+    writer = csv.writer(buffer, lineterminator="\n")
+    with connection.cursor() as cursor:
+        cursor.execute(table.sql, table.params)
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            writer.writerows(rows)
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+
+
+def arrow_schema(columns: list[Column]) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type], metadata={"label": c.label}) for c in columns])
+
+
+def arrow_batches(table: Table) -> Iterator[pa.RecordBatch]:
+    """The CSV stream parsed by Arrow in C++, a block of CSV bytes at a time, on this thread
+    (a reader thread would open its own database connection)."""
+    schema = arrow_schema(table.columns)
+    read_options = pa_csv.ReadOptions(use_threads=False, block_size=ARROW_BLOCK_BYTES + 2**20)
+    convert_options = pa_csv.ConvertOptions(
+        column_types={field.name: field.type for field in schema},
+        strings_can_be_null=True,
+        true_values=["1"],
+        false_values=["0"],
+    )
+    stream = csv_stream(table)
+    header = next(stream)
+
+    def parsed(rows: bytes) -> list[pa.RecordBatch]:
+        data = pa_csv.read_csv(io.BytesIO(header + rows), read_options, convert_options=convert_options)
+        return data.select(schema.names).cast(schema).to_batches()
+
+    pending = bytearray()
+    for block in stream:
+        pending += block
+        if len(pending) >= ARROW_BLOCK_BYTES:
+            cut = pending.rfind(b"\n") + 1  # rows hold no line breaks (codes and numbers only)
+            yield from parsed(bytes(pending[:cut]))
+            del pending[:cut]
+    if pending:
+        yield from parsed(bytes(pending))
 
 
 class _ChunkSink:
@@ -225,91 +273,18 @@ class _ChunkSink:
         return data
 
 
-def parquet_stream(batches: Iterable[list[tuple[Any, ...]]]) -> Iterator[bytes]:
-    """Parquet written one row group per batch; at most one batch is in memory."""
+def parquet_stream(table: Table) -> Iterator[bytes]:
+    """Parquet written one row group per Arrow batch; at most one batch is in memory."""
+    schema = arrow_schema(table.columns)
     sink = _ChunkSink()
-    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), PARQUET_SCHEMA, compression="zstd")
-    for batch in batches:
-        columns = zip(*batch, strict=True)
-        arrays = [
-            pa.array(values, type=field.type) for values, field in zip(columns, PARQUET_SCHEMA, strict=True)
-        ]
-        writer.write_table(pa.Table.from_arrays(arrays, schema=PARQUET_SCHEMA))
+    writer = pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema, compression="zstd")
+    for batch in arrow_batches(table):
+        writer.write_batch(batch)
         yield sink.take()
     writer.close()
     yield sink.take()
 
 
-def postgres_csv_stream(request: ExportRequest) -> Iterator[bytes]:
-    """The same CSV as csv_stream(export_batches(request)), written by PostgreSQL itself
-    (COPY ... TO STDOUT) and streamed block by block: no Python work per row.
-
-    Date shift, session day and model versions are computed in SQL. Floats are PostgreSQL's
-    shortest round-trip text ("10" rather than "10.0"); booleans are written True/False as in
-    the Python path.
-    """
-    study = request.study
-    shift = date_shift_expression(study=study)
-    first_session = Subquery(
-        ClinicalSession.objects.filter(patient=OuterRef("patient"))
-        .order_by("session_date")
-        .values("session_date")[:1]
-    )
-    model_versions = RawSQL(
-        "(SELECT string_agg((m.value->>'name') || '@' || (m.value->>'version'), ';' ORDER BY m.ordinality) "
-        "FROM results_analysisjob j, jsonb_array_elements(j.model_versions) WITH ORDINALITY m "
-        "WHERE j.id = results_metricsample.job_id)",
-        (),
-        output_field=CharField(),
-    )
-    rows = (
-        export_samples(request)
-        .order_by(*ROW_ORDER)
-        .annotate(
-            export_study=Value(study.code, output_field=CharField()),
-            export_pseudonym=study_pseudonym_expression(study=study),
-            export_date=Func(
-                F("session_date"),
-                shift,
-                template="(%(expressions)s)",
-                arg_joiner=" + ",
-                output_field=DateField(),
-            ),
-            export_day=Func(
-                F("session_date"),
-                first_session,
-                template="(%(expressions)s)",
-                arg_joiner=" - ",
-                output_field=IntegerField(),
-            ),
-            export_level=Case(
-                When(is_session_level=True, then=Value("True")),
-                default=Value("False"),
-                output_field=CharField(),
-            ),
-            export_models=Coalesce(model_versions, Value("")),
-        )
-        .values_list(
-            "export_study",
-            "export_pseudonym",
-            "export_date",
-            "export_day",
-            "session__protocol__code",
-            "metric",
-            "window_start_s",
-            "window_end_s",
-            "export_level",
-            "value",
-            "unit",
-            "pipeline_version",
-            "export_models",
-        )
-    )
-    sql, params = rows.query.sql_with_params()
-    yield (",".join(COLUMN_NAMES) + "\r\n").encode()
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy,
-    ):
-        for block in copy:
-            yield bytes(block)
+def arrow_table(table: Table) -> pa.Table:
+    """The whole table in memory (for writers that take a whole table: Stata, SPSS)."""
+    return pa.Table.from_batches(list(arrow_batches(table)), schema=arrow_schema(table.columns))

@@ -1,9 +1,9 @@
-"""Studies and their exports for statisticians."""
+"""Studies and their exports for statisticians: metrics (long or wide; CSV, Parquet, SPSS,
+Stata), behaviour events, the data package with its codebook, and the data dictionary."""
 
-from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,35 +12,63 @@ from rest_framework.response import Response
 from accounts.models import Study
 from accounts.permissions import can_export, studies_for
 from api.base import validated_filters
-from api.exports.data_dictionary import data_dictionary, data_dictionary_csv
-from api.exports.study_export import (
-    ExportRequest,
-    csv_stream,
-    export_batches,
-    parquet_stream,
-    postgres_csv_stream,
-    rows_per_patient,
+from api.exports.data_package import (
+    codebook_html,
+    data_dictionary,
+    data_dictionary_csv,
+    package_descriptor,
+    package_zip_stream,
 )
-from api.filters import ExportFilter
+from api.exports.events_export import events_table
+from api.exports.stat_files import file_chunks, stat_file
+from api.exports.study_export import Table, build_table, csv_stream, parquet_stream
+from api.exports.study_scope import ExportRequest
+from api.filters import ExportFilter, StudyEventFilter
+from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import StudySerializer
 from audit.models import AccessEvent
 from audit.services import access_record, client_address
 from patients.models import Patient
 
+_ERRORS = {
+    400: OpenApiResponse(OpenApiTypes.OBJECT, description="A filter is not valid; the message says which."),
+    403: OpenApiResponse(OpenApiTypes.OBJECT, description="Not a statistician member of this study."),
+}
+
 
 class _DictionaryFormat(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["json", "csv"], default="json")
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+
+
+class _PackageFormat(ExportFilter):
+    format = serializers.ChoiceField(
+        choices=["json", "zip"],
+        required=False,
+        help_text="json: datapackage.json; zip: data, datapackage.json, codebook and manifest.",
+    )
+    shape = None
+
+
+def _file_responses(*formats: str, description: str) -> dict:
+    return {
+        (200, MEDIA_TYPES[f]): OpenApiResponse(
+            OpenApiTypes.OBJECT if f == "json" else OpenApiTypes.BINARY, description=description
+        )
+        for f in formats
+    } | {(code, "application/json"): response for code, response in _ERRORS.items()}
 
 
 @extend_schema(tags=["studies"])
-class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class StudyViewSet(
+    FileDownloadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = StudySerializer
     pagination_class = None
 
     def get_queryset(self):
         return studies_for(self.request.user).order_by("code")
 
-    def _exportable_study(self, pk: str) -> Study:
+    def _exportable_study(self) -> Study:
         study = self.get_object()
         if not can_export(self.request.user, study):
             raise exceptions.PermissionDenied(
@@ -48,61 +76,126 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         return study
 
-    @extend_schema(
-        parameters=[ExportFilter],
-        responses={
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, "application/vnd.apache.parquet"): OpenApiTypes.BINARY,
-        },
-    )
-    @action(detail=True, methods=["get"])
-    def export(self, request: Request, pk: str) -> StreamingHttpResponse:
-        """Long-format metric rows of consenting patients, pseudonymised, streamed."""
-        study = self._exportable_study(pk)
-        filters = validated_filters(ExportFilter, request)
-        export = ExportRequest(
+    def _export_request(self, study: Study, filters: dict) -> ExportRequest:
+        metrics = filters.get("metrics", {})
+        return ExportRequest(
             study=study,
-            metrics=tuple(filters.get("metrics", ())),
+            metrics=tuple(metrics.get("keys", ())),
+            metric_prefixes=tuple(metrics.get("prefixes", ())),
+            protocols=tuple(filters.get("protocol", ())),
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
             pipeline_version=filters.get("pipeline_version", ""),
+            shape=filters.get("shape", "long"),
+            filters=filters,
         )
-        per_patient = rows_per_patient(export)
-        _audit_export(request, study, filters, per_patient)
-        file_format = filters.get("format", "csv")
-        if file_format == "parquet":
-            response = StreamingHttpResponse(
-                parquet_stream(export_batches(export)), content_type="application/vnd.apache.parquet"
-            )
-        else:
-            # PostgreSQL writes the CSV itself (COPY); SQLite (the embedded default) goes through Python.
-            rows = (
-                postgres_csv_stream(export)
-                if connection.vendor == "postgresql"
-                else csv_stream(export_batches(export))
-            )
-            response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{study.code}-metrics.{file_format}"'
-        response["X-Export-Rows"] = str(sum(per_patient.values()))
+
+    @extend_schema(
+        parameters=[ExportFilter],
+        responses=_file_responses("csv", "parquet", "sav", "dta", description="The metrics table."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet", "sav", "dta"))
+    def export(self, request: Request, pk: str):
+        """Metrics of consenting patients, pseudonymised: long (a row per window or session value)
+        or wide (a row per session, a column per metric), streamed."""
+        study = self._exportable_study()
+        filters = validated_filters(ExportFilter, request)
+        file_format = self.requested_format(request, filters, "csv")
+        export = self._export_request(study, filters)
+        table = build_table(export)
+        _audit_export(request, study, "metrics", filters, table)
+        name = f"{study.code}-metrics-{export.shape}.{file_format}"
+        return _file_response(table, file_format, name)
+
+    @extend_schema(
+        parameters=[StudyEventFilter],
+        responses=_file_responses("csv", "parquet", description="One row per behaviour event."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
+    def events(self, request: Request, pk: str):
+        """Behaviour events of consenting patients with the latest clinician review of each."""
+        study = self._exportable_study()
+        filters = validated_filters(StudyEventFilter, request)
+        file_format = self.requested_format(request, filters, "csv")
+        table = events_table(self._export_request(study, filters), kind=filters.get("kind", ""))
+        _audit_export(request, study, "events", filters, table)
+        return _file_response(table, file_format, f"{study.code}-events.{file_format}")
+
+    @extend_schema(
+        parameters=[_PackageFormat],
+        responses=_file_responses("json", "zip", description="Frictionless data package."),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=renderers_for("json", "zip"))
+    def datapackage(self, request: Request, pk: str):
+        """The data package: datapackage.json (Table Schemas of every resource), or format=zip
+        with the data, the codebook and a manifest (export time, filters, rows, sha256)."""
+        study = self._exportable_study()
+        filters = validated_filters(_PackageFormat, request)
+        file_format = self.requested_format(request, filters, "json")
+        long = build_table(self._export_request(study, {**filters, "shape": "long"}))
+        wide = build_table(self._export_request(study, {**filters, "shape": "wide"}))
+        events = events_table(self._export_request(study, filters))
+        if file_format != "zip":
+            return Response(package_descriptor(study, long, wide, events))
+        _audit_export(request, study, "data package", filters, long, events)
+        response = StreamingHttpResponse(
+            package_zip_stream(study, filters, long, wide, events), content_type=MEDIA_TYPES["zip"]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{study.code}-datapackage.zip"'
         return response
 
-    @extend_schema(parameters=[_DictionaryFormat], responses={(200, "application/json"): OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"], url_path="data-dictionary")
+    @extend_schema(responses=_file_responses("html", description="Printable codebook."))
+    @action(detail=True, methods=["get"], renderer_classes=renderers_for("html"))
+    def codebook(self, request: Request, pk: str):
+        """A printable codebook: every column and metric with range, allowed values, missing
+        reasons, the window definition and pipeline notes."""
+        study = self.get_object()
+        return HttpResponse(codebook_html(study), content_type="text/html; charset=utf-8")
+
+    @extend_schema(
+        parameters=[_DictionaryFormat],
+        responses=_file_responses("json", "csv", description="The data dictionary."),
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="data-dictionary",
+        renderer_classes=renderers_for("json", "csv"),
+    )
     def data_dictionary(self, request: Request, pk: str):
-        """Every export column and every metric, with its unit and definition."""
-        self.get_object()
-        file_format = validated_filters(_DictionaryFormat, request).get("format", "json")
-        if file_format == "csv":
-            response = HttpResponse(data_dictionary_csv(), content_type="text/csv; charset=utf-8")
+        """Every export column and every metric, with unit, range, allowed values and missing reasons."""
+        study = self.get_object()
+        filters = validated_filters(_DictionaryFormat, request)
+        if self.requested_format(request, filters, "json") == "csv":
+            response = HttpResponse(data_dictionary_csv(study), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="data-dictionary.csv"'
             return response
-        return Response(data_dictionary())
+        return Response(data_dictionary(study))
 
 
-def _audit_export(request: Request, study: Study, filters: dict, per_patient: dict[int, int]) -> None:
+def _file_response(table: Table, file_format: str, filename: str) -> StreamingHttpResponse:
+    if file_format in ("sav", "dta"):
+        chunks = file_chunks(stat_file(table, file_format))
+    elif file_format == "parquet":
+        chunks = parquet_stream(table)
+    else:
+        chunks = csv_stream(table)
+    media = MEDIA_TYPES[file_format] + ("; charset=utf-8" if file_format == "csv" else "")
+    response = StreamingHttpResponse(chunks, content_type=media)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Export-Rows"] = str(table.row_count)
+    return response
+
+
+def _audit_export(request: Request, study: Study, what: str, filters: dict, *tables: Table) -> None:
     """One summary event for the export and one per included patient (their own trail)."""
+    per_patient: dict[int, int] = {}
+    for table in tables:
+        for patient_pk, rows in table.rows_per_patient.items():
+            per_patient[patient_pk] = per_patient.get(patient_pk, 0) + rows
     details = {
         "study": study.code,
+        "export": what,
         "filters": {key: str(value) for key, value in filters.items()},
         "rows": sum(per_patient.values()),
         "patients": len(per_patient),
@@ -124,7 +217,7 @@ def _audit_export(request: Request, study: Study, filters: dict, per_patient: di
             object_type="study_export",
             object_id=str(study.pk),
             patient=patient,
-            details={"study": study.code, "rows": per_patient[patient.pk]},
+            details={"study": study.code, "export": what, "rows": per_patient[patient.pk]},
             client_address=address,
         )
         for patient in Patient.objects.filter(pk__in=per_patient.keys())
