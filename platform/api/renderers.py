@@ -36,8 +36,9 @@ RENDERERS = {file_format: _renderer(media, file_format) for file_format, media i
 
 
 def renderers_for(*formats: str) -> list[type[BaseRenderer]]:
-    """Renderers for the given formats, in that order, then JSON for errors."""
-    return [RENDERERS[f] for f in formats if f != "json"] + [JSONRenderer]
+    """Renderers for the given formats, in that order (the first answers */*), and JSON for errors."""
+    renderers = [JSONRenderer if f == "json" else RENDERERS[f] for f in formats]
+    return renderers if "json" in formats else [*renderers, JSONRenderer]
 
 
 class FileDownloadMixin:

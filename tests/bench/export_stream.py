@@ -1,13 +1,18 @@
-"""Benchmark: stream a 1,000,000-row study export (CSV and Parquet) and print rows per second
-and peak memory, against a baseline that only reads the same rows from PostgreSQL.
+"""Benchmark: a 1,000,000-row study export in every format (long CSV, Parquet, SPSS, Stata;
+wide CSV; events), printing rows per second and peak memory, against a baseline that only
+reads the same rows from PostgreSQL, and each format's time as a ratio of the CSV's.
 
-    python tests/bench/export_stream.py [--rows 1000000]
+    python tests/bench/export_stream.py [--rows 1000000] [--reuse]
 
+Each format runs in its own process, so that its peak memory (max RSS above the process's RSS
+before the export, plus Arrow's pool peak) is its own. Targets: CSV and Parquet >= 30k rows/s
+with flat memory; Stata and SPSS within 3x the CSV time (their writer takes a whole table).
 Uses a scratch PostgreSQL database (bench_export on 127.0.0.1, dropped and recreated).
 """
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +51,7 @@ def load_rows(n_rows: int):
         patient = make_patient(
             world.memory_clinic, name=f"Bench {i}", hospital_number=f"B-{i}", by=world.clinician
         )
-        StudyEnrolment.objects.create(study=world.study, patient=patient, date_shift_days=-i)
+        StudyEnrolment.objects.create(study=world.study, patient=patient)
         patients.append(patient)
     sessions = []
     for patient in patients:
@@ -104,55 +109,126 @@ def load_rows(n_rows: int):
                     )
                 )
                 written += 1
+    # One behaviour event per ten metric samples, for the events export.
+    event_columns = "job_id, patient_id, session_id, kind, body_part, start_s, end_s, frequency_hz, confidence, attributes, pipeline_version"
+    per_session_events = max(per_session // 10, 1)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY results_behaviourevent ({event_columns}) FROM STDIN") as copy,
+    ):
+        for patient_id, session_id, _, job_id in sessions:
+            for j in range(per_session_events):
+                copy.write_row(
+                    (
+                        job_id,
+                        patient_id,
+                        session_id,
+                        "body_rocking",
+                        "torso",
+                        2.0 * j,
+                        2.0 * j + 1.5,
+                        1.0,
+                        0.9,
+                        "{}",
+                        "1.0.0",
+                    )
+                )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE results_metricsample")
+        cursor.execute("ANALYZE results_behaviourevent")
     return world.study, statistician, written
 
 
-def consume(response, sink: Path) -> tuple[int, float, int]:
-    """Stream the response into a file: bytes written, seconds, peak traced memory in bytes."""
+FORMATS = {
+    "csv": ("export", {"format": "csv"}),
+    "parquet": ("export", {"format": "parquet"}),
+    "sav": ("export", {"format": "sav"}),
+    "dta": ("export", {"format": "dta"}),
+    "wide-csv": ("export", {"format": "csv", "shape": "wide"}),
+    "events-csv": ("events", {"format": "csv"}),
+}
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(name: str) -> None:
+    """Run one format's export in this process and print one line (called in a child)."""
+    import resource
+
+    import pyarrow as pa
+    from django.test import Client
+
+    from accounts.models import Study
+
+    study = Study.objects.get()
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(study.members.get())
+    endpoint, params = FORMATS[name]
+    rss_before = _rss_mib()
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
     started = time.perf_counter()
+    response = client.get(f"/api/v1/studies/{study.pk}/{endpoint}/", params)
+    assert response.status_code == 200, response
+    sink = Path(tempfile.gettempdir()) / f"bench-export-{name}"
     size = 0
     with sink.open("wb") as out:
         for chunk in response.streaming_content:
-            data = chunk.encode() if isinstance(chunk, str) else chunk
-            out.write(data)
-            size += len(data)
+            out.write(chunk)
+            size += len(chunk)
     elapsed = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
+    _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return size, elapsed, peak
+    rows = int(response["X-Export-Rows"])
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    growth = maxrss - max(rss_before, 0) if maxrss > maxrss_before else 0.0
+    print(
+        f"{name:>10}: {rows:>9,} rows {size / 2**20:7.1f} MiB {elapsed:6.1f} s {rows / elapsed:>9,.0f} rows/s  "
+        f"peak RSS +{growth:6.0f} MiB (Python heap {python_peak / 2**20:5.0f} MiB, "
+        f"Arrow pool {pa.default_memory_pool().max_memory() / 2**20:5.0f} MiB)  [{elapsed:.3f}]",
+        flush=True,
+    )
+    if name == "parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_metadata(sink).num_rows == rows, "the Parquet file does not hold every row"
+    sink.unlink()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep the data of an earlier run")
+    parser.add_argument("--only", choices=sorted(FORMATS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.reuse:
         recreate_database()
     import django
 
     django.setup()
+    if args.only:
+        measure(args.only)
+        return
     from django.core.management import call_command
 
     from accounts.models import Study
 
     if args.reuse and Study.objects.exists():
-        study = Study.objects.get()
-        statistician = study.members.get()
         print("reusing the data of an earlier run")
     else:
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
-        study, statistician, n_rows = load_rows(args.rows)
+        _, _, n_rows = load_rows(args.rows)
         print(f"loaded {n_rows:,} metric samples in {time.perf_counter() - started:.1f} s")
 
     from django.db import connection
-    from django.test import Client
 
-    tracemalloc.start()
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM results_metricsample")
@@ -160,34 +236,22 @@ def main() -> None:
         while rows := cursor.fetchmany(5000):
             read += len(rows)
     baseline_s = time.perf_counter() - started
-    _, baseline_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(
-        f"baseline: plain SELECT of {read:,} rows: {read / baseline_s:,.0f} rows/s, peak {baseline_peak / 2**20:.1f} MiB"
-    )
-
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(statistician)
-    for file_format in ("csv", "parquet"):
-        response = client.get(f"/api/v1/studies/{study.pk}/export/", {"format": file_format})
-        assert response.status_code == 200, response.content[:200]
-        rows = int(response["X-Export-Rows"])
-        sink = Path(tempfile.gettempdir()) / f"bench-export.{file_format}"
-        size, elapsed, peak = consume(response, sink)
-        print(
-            f"{file_format:>7}: {rows:,} rows, {size / 2**20:.1f} MiB in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s, "
-            f"peak traced memory {peak / 2**20:.1f} MiB, {elapsed / baseline_s:.1f}x the plain SELECT"
+    print(f"  baseline: plain SELECT of {read:,} rows: {read / baseline_s:,.0f} rows/s")
+    connection.close()
+    seconds = {}
+    for name in FORMATS:
+        result = subprocess.run(
+            [sys.executable, __file__, "--reuse", "--only", name], capture_output=True, text=True, check=False
         )
-        if file_format == "parquet":
-            import pyarrow.parquet as pq
-
-            assert pq.read_metadata(sink).num_rows == rows, "the Parquet file does not hold every row"
-        else:
-            with sink.open() as written:
-                assert sum(1 for _ in written) == rows + 1, "the CSV file does not hold every row"
-    import resource
-
-    print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+        line = next((x for x in result.stdout.splitlines() if x.strip().startswith(f"{name}:")), None)
+        if line is None:
+            print(f"{name:>10}: failed\n{result.stderr[-2000:]}")
+            continue
+        seconds[name] = float(line.rsplit("[", 1)[1].rstrip("]"))
+        print(line.rsplit("  [", 1)[0])
+    if "csv" in seconds:
+        print("time as a multiple of the long CSV's (target: sav and dta <= 3x):")
+        print("  " + ", ".join(f"{name} {value / seconds['csv']:.2f}x" for name, value in seconds.items()))
 
 
 if __name__ == "__main__":

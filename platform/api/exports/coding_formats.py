@@ -1,30 +1,91 @@
-"""Behaviour events in the formats behaviour coders open next to the video: ELAN's EAF (XML,
-one tier per event kind) and BORIS's tabular events (one START and one STOP row per event).
+"""Behaviour events in the files behaviour coders open next to the video: ELAN's EAF and the
+spreadsheet BORIS 8 imports into an observation ("import observations from a spreadsheet").
 
-Model events and clinicians' reviews are kept apart: tier "<kind>" holds the model's events,
-tier "<kind> (reviewed)" the confirmed or corrected ones at their reviewed times.
+The scheme every coder file follows (features that add events add them through it):
+- A track is (source, kind, body part): source "model" or "reviewed" (a clinician's latest
+  review; rejected events are left out). Events of one track that overlap are spread over
+  numbered lanes, so that no two intervals of one track overlap.
+- ELAN: one tier per track and lane, named "<kind> <body part>[ <lane>][ (reviewed)]" (ELAN
+  forbids overlapping annotations on a tier).
+- BORIS: columns time, subject, code, modifier, comment; code is the kind (with " (reviewed)"
+  for reviewed events), modifier is the body part (with the lane), so that BORIS, which pairs
+  START and STOP by counting occurrences of subject, code and modifier, pairs them right.
+- Times are clamped to [0, media duration]: an event never ends after the video.
 """
 
 import csv
 import io
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
+
+from openpyxl import Workbook
+
+BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
+REVIEWED_SUFFIX = " (reviewed)"
 
 
 @dataclass(frozen=True)
 class CodedEvent:
     """One interval on a coder's timeline, in seconds from the start of the recording."""
 
-    tier: str
+    kind: str
+    body_part: str
     start_s: float
     end_s: float
-    label: str
+    reviewed: bool = False
+    comment: str = ""
 
 
-def eaf_document(events: list[CodedEvent], *, media_filename: str, author: str = "") -> bytes:
-    """An ELAN 3.0 annotation document with one tier per event kind."""
+@dataclass(frozen=True)
+class PlacedEvent:
+    """An event on its tier (ELAN) or its code and modifier (BORIS), times clamped."""
+
+    event: CodedEvent
+    start_s: float
+    end_s: float
+    lane: int
+
+    @property
+    def code(self) -> str:
+        return self.event.kind + (REVIEWED_SUFFIX if self.event.reviewed else "")
+
+    @property
+    def modifier(self) -> str:
+        return self.event.body_part + (f" {self.lane}" if self.lane > 1 else "")
+
+    @property
+    def tier(self) -> str:
+        lane = f" {self.lane}" if self.lane > 1 else ""
+        return f"{self.event.kind} {self.event.body_part}{lane}" + (
+            REVIEWED_SUFFIX if self.event.reviewed else ""
+        )
+
+
+def place_events(events: list[CodedEvent], *, duration_s: float | None) -> list[PlacedEvent]:
+    """Clamp times to the media and give each event the first lane of its track that is free
+    (a lane is free when its last event ended strictly before this one starts)."""
+    placed = []
+    lane_ends: dict[tuple[bool, str, str], list[float]] = {}
+    for event in sorted(events, key=lambda e: (e.start_s, e.end_s)):
+        end_limit = duration_s if duration_s else event.end_s
+        start = min(max(event.start_s, 0.0), end_limit)
+        end = min(max(event.end_s, start), end_limit)
+        ends = lane_ends.setdefault((event.reviewed, event.kind, event.body_part), [])
+        lane = next((i for i, last in enumerate(ends) if last < start), None)
+        if lane is None:
+            ends.append(end)
+            lane = len(ends) - 1
+        else:
+            ends[lane] = end
+        placed.append(PlacedEvent(event, start, end, lane + 1))
+    return placed
+
+
+def eaf_document(
+    events: list[CodedEvent], *, media_filename: str, duration_s: float | None, author: str = ""
+) -> bytes:
+    """An ELAN 3.0 annotation document, one tier per track and lane."""
     root = ET.Element(
         "ANNOTATION_DOCUMENT",
         {
@@ -38,30 +99,35 @@ def eaf_document(events: list[CodedEvent], *, media_filename: str, author: str =
     )
     header = ET.SubElement(root, "HEADER", {"MEDIA_FILE": "", "TIME_UNITS": "milliseconds"})
     ET.SubElement(
-        header, "MEDIA_DESCRIPTOR", {"MEDIA_URL": f"file:///{media_filename}", "MIME_TYPE": "video/mp4"}
+        header,
+        "MEDIA_DESCRIPTOR",
+        {
+            "MEDIA_URL": f"file:///{media_filename}",
+            "MIME_TYPE": "video/mp4",
+            "RELATIVE_MEDIA_URL": f"./{media_filename}",
+        },
     )
     time_order = ET.SubElement(root, "TIME_ORDER")
-    by_tier: dict[str, list[CodedEvent]] = defaultdict(list)
-    for event in events:
-        by_tier[event.tier].append(event)
+    by_tier: dict[str, list[PlacedEvent]] = {}
+    for placed in place_events(events, duration_s=duration_s):
+        by_tier.setdefault(placed.tier, []).append(placed)
     slot = annotation = 0
     tiers = []
     for tier_id in sorted(by_tier):
         tier = ET.Element("TIER", {"LINGUISTIC_TYPE_REF": "behaviour", "TIER_ID": tier_id})
-        for event in sorted(by_tier[tier_id], key=lambda e: e.start_s):
+        for placed in by_tier[tier_id]:
             slot_ids = []
-            for time_s in (event.start_s, event.end_s):
+            for time_s in (placed.start_s, placed.end_s):
                 slot += 1
                 slot_ids.append(f"ts{slot}")
                 ET.SubElement(
                     time_order,
                     "TIME_SLOT",
-                    {"TIME_SLOT_ID": f"ts{slot}", "TIME_VALUE": str(round(time_s * 1000))},
+                    {"TIME_SLOT_ID": f"ts{slot}", "TIME_VALUE": str(int(time_s * 1000))},
                 )
             annotation += 1
-            wrapper = ET.SubElement(tier, "ANNOTATION")
             alignable = ET.SubElement(
-                wrapper,
+                ET.SubElement(tier, "ANNOTATION"),
                 "ALIGNABLE_ANNOTATION",
                 {
                     "ANNOTATION_ID": f"a{annotation}",
@@ -69,7 +135,7 @@ def eaf_document(events: list[CodedEvent], *, media_filename: str, author: str =
                     "TIME_SLOT_REF2": slot_ids[1],
                 },
             )
-            ET.SubElement(alignable, "ANNOTATION_VALUE").text = event.label
+            ET.SubElement(alignable, "ANNOTATION_VALUE").text = placed.event.comment or placed.event.kind
         tiers.append(tier)
     root.extend(tiers)
     ET.SubElement(
@@ -80,54 +146,39 @@ def eaf_document(events: list[CodedEvent], *, media_filename: str, author: str =
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-BORIS_COLUMNS = (
-    "Observation id",
-    "Observation date",
-    "Media file",
-    "Total length",
-    "FPS",
-    "Subject",
-    "Behavior",
-    "Behavioral category",
-    "Comment",
-    "Status",
-    "Time",
-)
-
-
-def boris_tabular_events(
-    events: list[CodedEvent],
-    *,
-    observation_id: str,
-    observation_date: str,
-    media_filename: str,
-    total_length_s: float,
-    fps: float,
-    subject: str,
-) -> str:
-    """BORIS tabular events (CSV): a START row and a STOP row per event, in time order."""
+def boris_rows(events: list[CodedEvent], *, subject: str, duration_s: float | None) -> list[tuple]:
+    """A row at the start and a row at the end of each event, in time order (at one instant,
+    ends before starts); BORIS decides which is START and which STOP by counting."""
     rows = []
-    for event in events:
-        for status, time_s in (("START", event.start_s), ("STOP", event.end_s)):
-            rows.append((time_s, 0 if status == "START" else 1, event, status))
+    for placed in place_events(events, duration_s=duration_s):
+        for order, time_s in ((1, placed.start_s), (0, placed.end_s)):
+            rows.append(
+                (round(time_s, 3), order, subject, placed.code, placed.modifier, placed.event.comment)
+            )
     rows.sort(key=lambda row: (row[0], row[1]))
+    return [
+        (time_s, subject, code, modifier, comment) for time_s, _, subject, code, modifier, comment in rows
+    ]
+
+
+def boris_csv(events: list[CodedEvent], *, subject: str, duration_s: float | None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(BORIS_COLUMNS)
-    for time_s, _, event, status in rows:
-        writer.writerow(
-            (
-                observation_id,
-                observation_date,
-                media_filename,
-                f"{total_length_s:.3f}",
-                f"{fps:.3f}",
-                subject,
-                event.tier,
-                "model" if not event.tier.endswith("(reviewed)") else "clinician",
-                event.label,
-                status,
-                f"{time_s:.3f}",
-            )
-        )
+    writer.writerows(
+        (f"{t:.3f}", *rest) for t, *rest in boris_rows(events, subject=subject, duration_s=duration_s)
+    )
+    return buffer.getvalue()
+
+
+def boris_xlsx(events: list[CodedEvent], *, subject: str, duration_s: float | None) -> bytes:
+    """The XLSX sheet BORIS 8 imports into an open observation."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "events"
+    sheet.append(BORIS_COLUMNS)
+    for row in boris_rows(events, subject=subject, duration_s=duration_s):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
     return buffer.getvalue()

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 
 from accounts.permissions import Action, require, restrict
 from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet, validated_filters
-from api.exports.coding_formats import CodedEvent, boris_tabular_events, eaf_document
+from api.exports.coding_formats import CodedEvent, boris_csv, boris_xlsx, eaf_document
 from api.filters import RecordingFilter, SessionFilter, filter_by
+from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import ClinicalSessionInputSerializer, ClinicalSessionSerializer, RecordingSerializer
 from audit.models import AccessEvent
 from patients.models import Patient
@@ -22,7 +23,11 @@ from results.models import BehaviourEvent, EventReview
 
 
 class _CodingFormat(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["eaf", "boris"], default="eaf")
+    format = serializers.ChoiceField(
+        choices=["eaf", "boris", "boris-csv"],
+        required=False,
+        help_text="eaf: ELAN; boris: XLSX for BORIS's spreadsheet import; boris-csv: the same rows as CSV.",
+    )
 
 
 def _coded_events(session: ClinicalSession) -> list[CodedEvent]:
@@ -36,10 +41,11 @@ def _coded_events(session: ClinicalSession) -> list[CodedEvent]:
     for event in events:
         coded.append(
             CodedEvent(
-                tier=event.kind,
+                kind=event.kind,
+                body_part=event.body_part,
                 start_s=event.start_s,
                 end_s=event.end_s,
-                label=f"{event.body_part} (confidence {event.confidence:.2f})",
+                comment=f"confidence {event.confidence:.2f}",
             )
         )
         review = max(event.reviews.all(), key=lambda r: r.created_at, default=None)
@@ -47,17 +53,19 @@ def _coded_events(session: ClinicalSession) -> list[CodedEvent]:
             continue
         coded.append(
             CodedEvent(
-                tier=f"{review.corrected_kind or event.kind} (reviewed)",
+                kind=review.corrected_kind or event.kind,
+                body_part=event.body_part,
                 start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
                 end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
-                label=f"{review.get_decision_display()} by {review.reviewer.username}",
+                reviewed=True,
+                comment=f"{review.get_decision_display()} by {review.reviewer.username}",
             )
         )
     return coded
 
 
 @extend_schema(tags=["sessions"], parameters=[SessionFilter])
-class ClinicalSessionViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet):
+class ClinicalSessionViewSet(FileDownloadMixin, AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet):
     model = ClinicalSession
     serializer_class = ClinicalSessionSerializer
     filter_serializer = SessionFilter
@@ -98,31 +106,47 @@ class ClinicalSessionViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientData
         self.audit_object(session, AccessEvent.Action.CREATE)
         return Response(ClinicalSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[_CodingFormat], responses={(200, "application/xml"): OpenApiTypes.STR})
-    @action(detail=True, methods=["get"], url_path="events-export")
+    @extend_schema(
+        parameters=[_CodingFormat],
+        responses={
+            (200, MEDIA_TYPES["eaf"]): OpenApiTypes.STR,
+            (200, MEDIA_TYPES["xlsx"]): OpenApiTypes.BINARY,
+            (200, MEDIA_TYPES["csv"]): OpenApiTypes.STR,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="events-export",
+        renderer_classes=renderers_for("eaf", "xlsx", "csv"),
+    )
     def events_export(self, request: Request, pk: str) -> HttpResponse:
-        """The session's events for ELAN (format=eaf) or BORIS (format=boris)."""
+        """The session's events for ELAN (format=eaf) or BORIS (format=boris: XLSX for its
+        spreadsheet import; boris-csv: the same rows as CSV), in the coder-file scheme of
+        api.exports.coding_formats."""
         session = self.get_object()
-        file_format = validated_filters(_CodingFormat, request).get("format", "eaf")
-        recording = session.recordings.filter(status=Recording.Status.STORED).first()
+        filters = validated_filters(_CodingFormat, request)
+        negotiated = {"xlsx": "boris", "csv": "boris-csv"}
+        file_format = filters.get("format") or negotiated.get(request.accepted_renderer.format, "eaf")
+        # The recording's length bounds every event, whether or not the video is still stored.
+        recording = session.recordings.order_by("-status", "created_at").first()
+        duration_s = recording.duration_s if recording else None
         media = f"{session.patient.code}-{session.session_date.isoformat()}.mp4"
         coded = _coded_events(session)
         self.audit_object(session, AccessEvent.Action.EXPORT)
+        name = f"session-{session.pk}"
         if file_format == "boris":
-            body = boris_tabular_events(
-                coded,
-                observation_id=f"{session.patient.code}-session-{session.pk}",
-                observation_date=session.session_date.isoformat(),
-                media_filename=media,
-                total_length_s=recording.duration_s if recording else 0.0,
-                fps=recording.fps if recording else 0.0,
-                subject=session.patient.code,
-            )
+            body = boris_xlsx(coded, subject=session.patient.code, duration_s=duration_s)
+            response = HttpResponse(body, content_type=MEDIA_TYPES["xlsx"])
+            response["Content-Disposition"] = f'attachment; filename="{name}-boris.xlsx"'
+        elif file_format == "boris-csv":
+            body = boris_csv(coded, subject=session.patient.code, duration_s=duration_s)
             response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="session-{session.pk}-boris.csv"'
+            response["Content-Disposition"] = f'attachment; filename="{name}-boris.csv"'
         else:
-            response = HttpResponse(eaf_document(coded, media_filename=media), content_type="application/xml")
-            response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.eaf"'
+            body = eaf_document(coded, media_filename=media, duration_s=duration_s)
+            response = HttpResponse(body, content_type=MEDIA_TYPES["eaf"])
+            response["Content-Disposition"] = f'attachment; filename="{name}.eaf"'
         return response
 
 
