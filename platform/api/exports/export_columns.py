@@ -134,6 +134,20 @@ def long_columns(study: Study, metric_keys: list[str]) -> list[Column]:
             missing_reason="the metric could not be measured (reason by family in the codebook)",
         ),
         Column("unit", "string", "Unit of the value."),
+        Column(
+            "missing_reason",
+            "string",
+            "Why the value is missing, in a sentence (empty when there is a value).",
+            missing_reason="the value was measured",
+        ),
+        Column(
+            "analysable_s",
+            "number",
+            "Seconds of the window or session the value rests on (rates and shares).",
+            "s",
+            minimum=0,
+            missing_reason="not applicable to this metric",
+        ),
         *PROVENANCE_COLUMNS,
     ]
 

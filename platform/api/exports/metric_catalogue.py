@@ -1,8 +1,8 @@
 """What a statistician needs to know about each metric: unit, range, why a value can be missing,
 and a variable name that Stata, SPSS, SAS transport and R all accept.
 
-Definitions (unit, description, family) come from the analysis library; ranges follow from the
-unit unless a metric says otherwise (apathy.valence_mean is P(happy) - P(sad), so -1..1).
+Definitions (unit, description, family, valid range) come from the analysis library; an
+infinite bound there is no bound here.
 """
 
 import hashlib
@@ -16,25 +16,6 @@ from functools import cache
 MAX_NAME_CHARS = 32
 _BASE_NAME_CHARS = 28
 
-# (minimum, maximum) by unit; None means unbounded on that side.
-_UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
-    "share": (0.0, 1.0),
-    "probability": (0.0, 1.0),
-    "score": (0.0, 1.0),
-    "count": (0.0, None),
-    "per_min": (0.0, None),
-    "s": (0.0, None),
-    "Hz": (0.0, None),
-    "deg/s": (0.0, None),
-    "IOD/s": (0.0, None),
-    "SW": (0.0, None),
-    "SW/s": (0.0, None),
-    "bits": (0.0, math.log2(7)),
-}
-_RANGE_OVERRIDES: dict[str, tuple[float | None, float | None]] = {
-    "apathy.valence_mean": (-1.0, 1.0),
-    "attention.gaze_aversion_speaking_minus_listening": (-1.0, 1.0),
-}
 _UNIT_WORDS = {
     "share": "share 0-1",
     "probability": "probability 0-1",
@@ -48,6 +29,8 @@ _UNIT_WORDS = {
     "SW": "shoulder widths",
     "SW/s": "shoulder widths per second",
     "bits": "bits",
+    "px": "pixels",
+    "IOD": "inter-ocular distances",
 }
 MISSING_REASONS = {
     "apathy": "no face was detected long enough in the window or session",
@@ -105,9 +88,13 @@ def metric_catalogue() -> dict[str, MetricInfo]:
     from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS
 
     catalogue = {}
-    for key, (unit, description, family) in {**METRIC_DEFINITIONS, **PRAXIS_DEFINITIONS}.items():
-        low, high = _RANGE_OVERRIDES.get(key, _UNIT_RANGES.get(unit, (None, None)))
-        catalogue[key] = MetricInfo(key, unit, description, family, low, high)
+    for key, definition in {**METRIC_DEFINITIONS, **PRAXIS_DEFINITIONS}.items():
+        low, high = (
+            None if math.isinf(bound) else float(bound) for bound in (definition.minimum, definition.maximum)
+        )
+        catalogue[key] = MetricInfo(
+            key, definition.unit, definition.description, definition.family, low, high
+        )
     return catalogue
 
 

@@ -162,7 +162,8 @@ def build_table(request: ExportRequest) -> Table:
     else:
         select = (
             f"SELECT %s, {KEY_SELECT}, m.metric, m.window_start_s, m.window_end_s,"  # noqa: S608
-            " CASE WHEN m.is_session_level THEN 1 ELSE 0 END, m.value, m.unit, m.pipeline_version, j.models"
+            " CASE WHEN m.is_session_level THEN 1 ELSE 0 END, m.value, m.unit, m.reason, m.analysable_s,"
+            " m.pipeline_version, j.models"
             " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
             f" JOIN j ON m.job_id = j.job_pk WHERE {where}"
             " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
