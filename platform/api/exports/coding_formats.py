@@ -21,6 +21,8 @@ from xml.etree import ElementTree as ET
 
 from openpyxl import Workbook
 
+from results.models import BehaviourEvent, EventReview
+
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
 REVIEWED_SUFFIX = " (reviewed)"
 
@@ -182,3 +184,67 @@ def boris_xlsx(events: list[CodedEvent], *, subject: str, duration_s: float | No
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
+    """The session's model events and, beside them, their latest review (rejected ones left
+    out); reviewer_names False for studies, which see no names."""
+    coded = []
+    events = (
+        BehaviourEvent.objects.filter(session=session)
+        .prefetch_related("reviews__reviewer")
+        .order_by("start_s")
+    )
+    for event in events:
+        coded.append(
+            CodedEvent(
+                event.kind,
+                event.body_part,
+                event.start_s,
+                event.end_s,
+                comment=f"confidence {event.confidence:.2f}",
+            )
+        )
+        review = max(event.reviews.all(), key=lambda r: (r.created_at, r.pk), default=None)
+        if review is None or review.decision == EventReview.Decision.REJECT:
+            continue
+        comment = review.get_decision_display() + (
+            f" by {review.reviewer.username}" if reviewer_names else ""
+        )
+        coded.append(
+            CodedEvent(
+                kind=review.corrected_kind or event.kind,
+                body_part=event.body_part,
+                start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
+                end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
+                reviewed=True,
+                comment=comment,
+            )
+        )
+    return coded
+
+
+CODER_FORMATS = ("eaf", "boris", "boris-csv")
+CODER_MEDIA_TYPES = {
+    "eaf": "application/xml",
+    "boris": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "boris-csv": "text/csv; charset=utf-8",
+}
+
+
+def coder_file(
+    coded: list[CodedEvent], *, file_format: str, subject: str, duration_s: float | None, name: str
+) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of one coder file: eaf, boris (XLSX) or boris-csv."""
+    media = CODER_MEDIA_TYPES[file_format]
+    if file_format == "boris":
+        return boris_xlsx(coded, subject=subject, duration_s=duration_s), media, f"{name}-boris.xlsx"
+    if file_format == "boris-csv":
+        return boris_csv(coded, subject=subject, duration_s=duration_s).encode(), media, f"{name}-boris.csv"
+    return eaf_document(coded, media_filename=f"{name}.mp4", duration_s=duration_s), media, f"{name}.eaf"
+
+
+def media_duration_s(session) -> float | None:
+    """The recording's length bounds every event, whether or not the video is still stored."""
+    recording = session.recordings.order_by("-status", "created_at").first()
+    return recording.duration_s if recording else None

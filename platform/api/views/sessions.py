@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import Action, require, restrict
 from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet, validated_filters
-from api.exports.coding_formats import CodedEvent, boris_csv, boris_xlsx, eaf_document
+from api.exports.coding_formats import CODER_FORMATS, coder_file, media_duration_s, session_coded_events
 from api.filters import RecordingFilter, SessionFilter, filter_by
 from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import ClinicalSessionInputSerializer, ClinicalSessionSerializer, RecordingSerializer
@@ -19,49 +19,22 @@ from audit.models import AccessEvent
 from patients.models import Patient
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import session_create
-from results.models import BehaviourEvent, EventReview
+
+# Accept header -> coder format when ?format= is absent.
+NEGOTIATED_CODER_FORMATS = {"xlsx": "boris", "csv": "boris-csv"}
+CODER_FILE_RESPONSES = {
+    (200, MEDIA_TYPES["eaf"]): OpenApiTypes.STR,
+    (200, MEDIA_TYPES["xlsx"]): OpenApiTypes.BINARY,
+    (200, MEDIA_TYPES["csv"]): OpenApiTypes.STR,
+}
 
 
-class _CodingFormat(serializers.Serializer):
+class CodingFormat(serializers.Serializer):
     format = serializers.ChoiceField(
-        choices=["eaf", "boris", "boris-csv"],
+        choices=CODER_FORMATS,
         required=False,
         help_text="eaf: ELAN; boris: XLSX for BORIS's spreadsheet import; boris-csv: the same rows as CSV.",
     )
-
-
-def _coded_events(session: ClinicalSession) -> list[CodedEvent]:
-    """The model's events (tier per kind) and, beside them, their latest review."""
-    coded = []
-    events = (
-        BehaviourEvent.objects.filter(session=session)
-        .prefetch_related("reviews__reviewer")
-        .order_by("start_s")
-    )
-    for event in events:
-        coded.append(
-            CodedEvent(
-                kind=event.kind,
-                body_part=event.body_part,
-                start_s=event.start_s,
-                end_s=event.end_s,
-                comment=f"confidence {event.confidence:.2f}",
-            )
-        )
-        review = max(event.reviews.all(), key=lambda r: r.created_at, default=None)
-        if review is None or review.decision == EventReview.Decision.REJECT:
-            continue
-        coded.append(
-            CodedEvent(
-                kind=review.corrected_kind or event.kind,
-                body_part=event.body_part,
-                start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
-                end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
-                reviewed=True,
-                comment=f"{review.get_decision_display()} by {review.reviewer.username}",
-            )
-        )
-    return coded
 
 
 @extend_schema(tags=["sessions"], parameters=[SessionFilter])
@@ -107,12 +80,8 @@ class ClinicalSessionViewSet(FileDownloadMixin, AuditedListMixin, AuditedRetriev
         return Response(ClinicalSessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=[_CodingFormat],
-        responses={
-            (200, MEDIA_TYPES["eaf"]): OpenApiTypes.STR,
-            (200, MEDIA_TYPES["xlsx"]): OpenApiTypes.BINARY,
-            (200, MEDIA_TYPES["csv"]): OpenApiTypes.STR,
-        },
+        parameters=[CodingFormat],
+        responses=CODER_FILE_RESPONSES,
     )
     @action(
         detail=True,
@@ -125,28 +94,21 @@ class ClinicalSessionViewSet(FileDownloadMixin, AuditedListMixin, AuditedRetriev
         spreadsheet import; boris-csv: the same rows as CSV), in the coder-file scheme of
         api.exports.coding_formats."""
         session = self.get_object()
-        filters = validated_filters(_CodingFormat, request)
-        negotiated = {"xlsx": "boris", "csv": "boris-csv"}
-        file_format = filters.get("format") or negotiated.get(request.accepted_renderer.format, "eaf")
-        # The recording's length bounds every event, whether or not the video is still stored.
-        recording = session.recordings.order_by("-status", "created_at").first()
-        duration_s = recording.duration_s if recording else None
-        media = f"{session.patient.code}-{session.session_date.isoformat()}.mp4"
-        coded = _coded_events(session)
+        filters = validated_filters(CodingFormat, request)
+        file_format = filters.get("format") or NEGOTIATED_CODER_FORMATS.get(
+            request.accepted_renderer.format, "eaf"
+        )
+        coded = session_coded_events(session, reviewer_names=True)
         self.audit_object(session, AccessEvent.Action.EXPORT)
-        name = f"session-{session.pk}"
-        if file_format == "boris":
-            body = boris_xlsx(coded, subject=session.patient.code, duration_s=duration_s)
-            response = HttpResponse(body, content_type=MEDIA_TYPES["xlsx"])
-            response["Content-Disposition"] = f'attachment; filename="{name}-boris.xlsx"'
-        elif file_format == "boris-csv":
-            body = boris_csv(coded, subject=session.patient.code, duration_s=duration_s)
-            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{name}-boris.csv"'
-        else:
-            body = eaf_document(coded, media_filename=media, duration_s=duration_s)
-            response = HttpResponse(body, content_type=MEDIA_TYPES["eaf"])
-            response["Content-Disposition"] = f'attachment; filename="{name}.eaf"'
+        body, media, filename = coder_file(
+            coded,
+            file_format=file_format,
+            subject=session.patient.code,
+            duration_s=media_duration_s(session),
+            name=f"{session.patient.code}-{session.session_date.isoformat()}",
+        )
+        response = HttpResponse(body, content_type=media)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import Http404, HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -24,8 +23,10 @@ from rest_framework.response import Response
 from accounts.models import Study
 from accounts.permissions import Action, can_export, restrict
 from api.base import validated_filters
-from api.exports.coding_formats import CodedEvent, boris_tabular_events, eaf_document
+from api.exports.coding_formats import coder_file, media_duration_s, session_coded_events
 from api.filters import DateRangeFilter
+from api.renderers import FileDownloadMixin, renderers_for
+from api.views.sessions import CODER_FILE_RESPONSES, NEGOTIATED_CODER_FORMATS, CodingFormat
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import Patient, StudyEnrolment
@@ -121,13 +122,6 @@ class StudyEventFilter(DateRangeFilter):
     session = serializers.CharField(required=False, max_length=24)
     kind = serializers.ChoiceField(required=False, choices=BehaviourEvent.Kind.choices)
     pipeline_version = serializers.CharField(required=False, max_length=20)
-
-
-class _CodingFormat(serializers.Serializer):
-    format = serializers.ChoiceField(choices=["eaf", "boris"], default="eaf")
-
-
-# --- the base ------------------------------------------------------------------------------------
 
 
 class StudyDataViewSet(viewsets.GenericViewSet):
@@ -233,7 +227,7 @@ class StudyDataViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["study data"], parameters=[StudySessionFilter])
-class StudySessionViewSet(StudyDataViewSet):
+class StudySessionViewSet(FileDownloadMixin, StudyDataViewSet):
     """Sessions of the study's consenting patients; a session is named by its study key."""
 
     model = ClinicalSession
@@ -280,68 +274,35 @@ class StudySessionViewSet(StudyDataViewSet):
         self.audit([session], AccessEvent.Action.VIEW)
         return Response(self.get_serializer(self.study_row(session)).data)
 
-    @extend_schema(
-        parameters=[_CodingFormat],
-        responses={(200, "application/xml"): OpenApiTypes.STR, (200, "text/csv"): OpenApiTypes.STR},
+    @extend_schema(parameters=[CodingFormat], responses=CODER_FILE_RESPONSES)
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="events-export",
+        renderer_classes=renderers_for("eaf", "xlsx", "csv"),
     )
-    @action(detail=True, methods=["get"], url_path="events-export")
     def events_export(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        """The session's events for ELAN (format=eaf) or BORIS (format=boris), under the study's
-        names: the media file is named by the session key, the observation date is shifted, and
-        reviews carry no reviewer."""
+        """The session's events for ELAN (format=eaf) or BORIS (format=boris: XLSX for its
+        spreadsheet import; boris-csv), under the study's names: files and subject are named by
+        the session key and the study pseudonym, and reviews carry no reviewer."""
         session = self.get_object()
-        file_format = validated_filters(_CodingFormat, request).get("format", "eaf")
+        filters = validated_filters(CodingFormat, request)
+        file_format = filters.get("format") or NEGOTIATED_CODER_FORMATS.get(
+            request.accepted_renderer.format, "eaf"
+        )
         enrolment = self.enrolments[session.patient_id]
-        key = study_session_key(enrolment=enrolment, session_id=session.pk)
-        media = f"{key}.mp4"
-        coded = study_coded_events(session)
+        coded = session_coded_events(session, reviewer_names=False)
         self.audit([session], AccessEvent.Action.EXPORT)
-        if file_format == "boris":
-            recording = session.recordings.filter(status=Recording.Status.STORED).first()
-            body = boris_tabular_events(
-                coded,
-                observation_id=key,
-                observation_date=date_shift(session.session_date, enrolment=enrolment).isoformat(),
-                media_filename=media,
-                total_length_s=recording.duration_s if recording else 0.0,
-                fps=recording.fps if recording else 0.0,
-                subject=enrolment.pseudonym,
-            )
-            response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="{key}-boris.csv"'
-        else:
-            response = HttpResponse(eaf_document(coded, media_filename=media), content_type="application/xml")
-            response["Content-Disposition"] = f'attachment; filename="{key}.eaf"'
+        body, media, filename = coder_file(
+            coded,
+            file_format=file_format,
+            subject=enrolment.pseudonym,
+            duration_s=media_duration_s(session),
+            name=study_session_key(enrolment=enrolment, session_id=session.pk),
+        )
+        response = HttpResponse(body, content_type=media)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-
-
-def study_coded_events(session: ClinicalSession) -> list[CodedEvent]:
-    """The model's events (tier per kind) and, beside them, their latest review, with neither
-    the reviewer's name nor their note."""
-    coded = []
-    for event in (
-        BehaviourEvent.objects.filter(session=session).prefetch_related("reviews").order_by("start_s")
-    ):
-        coded.append(
-            CodedEvent(
-                tier=event.kind,
-                start_s=event.start_s,
-                end_s=event.end_s,
-                label=f"{event.body_part} (confidence {event.confidence:.2f})",
-            )
-        )
-        review = max(event.reviews.all(), key=lambda r: r.created_at, default=None)
-        if review is None or review.decision == EventReview.Decision.REJECT:
-            continue
-        coded.append(
-            CodedEvent(
-                tier=f"{review.corrected_kind or event.kind} (reviewed)",
-                start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
-                end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
-                label=review.get_decision_display(),
-            )
-        )
-    return coded
 
 
 @extend_schema(tags=["study data"], parameters=[StudyRecordingFilter])
