@@ -104,7 +104,7 @@ def analyse_video(
     pose_model: Callable[[], PoseBackend] = PoseModel,
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
-    segments: list[ProtocolSegment] | None = None,
+    protocol_segments: list[ProtocolSegment] | None = None,
 ) -> AnalysisResult:
     """Analyse one session video.
 
@@ -124,7 +124,7 @@ def analyse_video(
         functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker).
     praxis_references, expected_gestures : a praxis protocol's reference trajectories and
         expected gestures, so that each performed gesture is scored (see compute_praxis).
-    segments : the protocol's marked segments (baseline, gaze calibration, stories, praxis cues;
+    protocol_segments : the protocol's marked segments (baseline, gaze calibration, stories, cues;
         analysis.metrics.ProtocolSegment), which the metrics that need a reference use.
 
     Raises
@@ -153,7 +153,7 @@ def analyse_video(
             tracks = Tracks.empty(len(frames))
             tracks.frame, tracks.time_s = frames, times_s
             tracks.metadata = _metadata(path, target_fps, [detector], None)
-            report = _session_report(tracks, praxis_references, expected_gestures, segments)
+            report = _session_report(tracks, praxis_references, expected_gestures, protocol_segments)
             _report(progress, "metrics", 1.0)
             return AnalysisResult(
                 video=info,
@@ -179,7 +179,7 @@ def analyse_video(
     tracks = _assemble(frames, times_s, face_tracks, patient, parts)
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id)
     _report(progress, "metrics", 0.0)
-    report = _session_report(tracks.patient(), praxis_references, expected_gestures, segments)
+    report = _session_report(tracks.patient(), praxis_references, expected_gestures, protocol_segments)
     _report(progress, "metrics", 1.0)
     return AnalysisResult(video=info, tracks=tracks, models=models, status=STATUS_OK, report=report)
 
@@ -188,13 +188,17 @@ def _session_report(
     rows: Tracks,
     references: dict[str, np.ndarray] | None,
     expected_gestures: list[str] | None,
-    segments: list[ProtocolSegment] | None = None,
+    protocol_segments: list[ProtocolSegment] | None = None,
 ) -> MetricsReport:
     """Every metric family on one person's rows (time-ordered): apathy, stereotypy, attention
     (analysis.metrics.compute_all) and praxis (gestures found and timed, and scored when the
     protocol gives reference gestures)."""
-    report = compute_all(rows, segments=segments)
-    report.merge(compute_praxis(rows, references=references, expected_gestures=expected_gestures))
+    report = compute_all(rows, segments=protocol_segments)
+    report.merge(
+        compute_praxis(
+            rows, references=references, expected_gestures=expected_gestures, segments=protocol_segments
+        )
+    )
     return report
 
 

@@ -1,8 +1,9 @@
 """Where gestures start and end: hand motion energy with hysteresis thresholds.
 
-Motion energy of a hand is the mean speed of its pose wrist and index keypoints in shoulder
-widths per second (sw/s), from Savitzky-Golay smoothed positions (house preprocessing: 0.4 s,
-order 2). A gesture is a run of frames above the low (off) threshold that reaches the high (on)
+Motion energy of a hand is the mean speed of its pose wrist and index keypoints relative to the
+torso, in shoulder widths per second (sw/s), from Savitzky-Golay smoothed positions (house
+preprocessing: 0.4 s, order 2); with the room-fixed keypoints given, the hand must also move in
+the room. Moving the whole body therefore moves no hand. A gesture is a run of frames above the low (off) threshold that reaches the high (on)
 threshold somewhere: the high threshold keeps tremor, breathing and keypoint jitter out, the low
 one puts the onset and offset where the movement really starts and stops instead of where it gets
 fast. Static items (pointing, saluting: reach, hold still, return) fall below the off threshold
@@ -16,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_filter
+from scipy.signal import savgol_coeffs, savgol_filter
 
 from analysis.gestures.normalise import LEFT_DISTAL, N_GESTURE_KEYPOINTS, RIGHT_DISTAL
+from analysis.metrics.body import in_torso_frame, torso_frame
+from analysis.metrics.noise import jitter_sd, noise_speed_threshold
 
 ON_THRESHOLD_SW_S = 0.8
 OFF_THRESHOLD_SW_S = 0.3
@@ -40,31 +43,85 @@ class GestureSegment:
     peak_energy: float
 
 
-def motion_energy(time_s: np.ndarray, keypoints: np.ndarray, *, smooth_s: float = SMOOTH_S) -> np.ndarray:
-    """Speed of each hand, shape (n_frames, 2) in sw/s, columns (left, right).
+def motion_energy(
+    time_s: np.ndarray,
+    keypoints: np.ndarray,
+    *,
+    smooth_s: float = SMOOTH_S,
+    room_keypoints: np.ndarray | None = None,
+) -> np.ndarray:
+    """Speed of each hand relative to the torso, shape (n_frames, 2) in sw/s, columns (left, right).
 
-    keypoints has shape (n_frames, N_GESTURE_KEYPOINTS, 2) in shoulder widths (normalise.py).
-    Missing keypoints are interpolated for the derivative, but a frame whose hand was not seen has
-    energy 0 (no evidence of movement) rather than an invented speed.
+    keypoints has shape (n_frames, N_GESTURE_KEYPOINTS, 2) in shoulder widths (normalise.py). The
+    hand points are taken per frame in the torso frame (analysis.metrics.body: shoulder midpoint,
+    shoulder line, shoulder width), so a person swaying, turning, walking towards the camera or
+    filmed by a shaking camera moves no hand. room_keypoints, the same points in a frame fixed to
+    the room (shoulders held at their session medians), adds the other half of the rule: a hand
+    must also move in the room, so the trunk rocking past a resting hand is not a gesture either;
+    the energy is then the smaller of the two speeds. Missing keypoints are interpolated for the
+    derivative, but a frame whose hand was not seen has energy NaN (not measured) rather than an
+    invented speed.
     """
     time_s, keypoints = _check(time_s, keypoints)
     n = time_s.size
-    energy = np.zeros((n, 2))
+    energy = np.full((n, 2), np.nan)
     if n < 3:
         return energy
+    relative = _torso_relative(time_s, keypoints)
     dt = float(np.median(np.diff(time_s)))
     window = max(3, round(smooth_s / dt) | 1)
     window = min(window, n if n % 2 else n - 1)
     for column, points in enumerate((LEFT_DISTAL, RIGHT_DISTAL)):
-        xy = keypoints[:, list(points)].reshape(n, -1).astype(np.float64)
-        seen = np.isfinite(xy).all(axis=1)
-        if seen.sum() < 2:
-            continue
-        filled = np.stack([np.interp(time_s, time_s[seen], xy[seen, k]) for k in range(xy.shape[1])], axis=1)
-        velocity = savgol_filter(filled, window, 2, deriv=1, delta=dt, axis=0)
-        speed = np.linalg.norm(velocity.reshape(n, len(points), 2), axis=2).mean(axis=1)
-        energy[:, column] = np.where(seen, speed, 0.0)
+        speed = _hand_speed(time_s, relative, points, window, dt)
+        if room_keypoints is not None:
+            speed = np.fmin(
+                speed, _hand_speed(time_s, np.asarray(room_keypoints, np.float64), points, window, dt)
+            )
+        energy[:, column] = speed
     return energy
+
+
+def energy_noise_sw_s(time_s: np.ndarray, keypoints: np.ndarray, *, smooth_s: float = SMOOTH_S) -> float:
+    """The hand speed (sw/s) that keypoint jitter alone stays below 99 % of the time, from the
+    jitter measured on the torso-relative hand points of this recording (analysis.metrics.noise);
+    NaN when it cannot be measured."""
+    time_s, keypoints = _check(time_s, keypoints)
+    n = time_s.size
+    if n < 5:
+        return float("nan")
+    relative = _torso_relative(time_s, keypoints)
+    sigma = jitter_sd(relative[:, list(LEFT_DISTAL + RIGHT_DISTAL)], time_s)
+    dt = float(np.median(np.diff(time_s)))
+    window = max(3, round(smooth_s / dt) | 1)
+    window = min(window, n if n % 2 else n - 1)
+    speed_sd = sigma * float(np.linalg.norm(savgol_coeffs(window, 2, deriv=1, delta=dt)))
+    return noise_speed_threshold(speed_sd, 2)
+
+
+def _torso_relative(time_s: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """The keypoints per frame in the torso frame (shoulders at indices 0 and 1 of the layout)."""
+    points = np.asarray(keypoints, dtype=np.float64)
+    frame = torso_frame(points[:, 0], points[:, 1], time_s, max_gap_s=0.0)
+    relative = in_torso_frame(points, frame)
+    seen = np.isfinite(frame[2])
+    # Where the shoulders are missing, the hand's own normalised position is the best estimate.
+    relative[~seen] = points[~seen]
+    return relative
+
+
+def _hand_speed(
+    time_s: np.ndarray, points: np.ndarray, hand: tuple[int, ...], window: int, dt: float
+) -> np.ndarray:
+    """Mean Savitzky-Golay speed of the hand's points, NaN where the hand was not seen."""
+    n = time_s.size
+    xy = points[:, list(hand)].reshape(n, -1)
+    seen = np.isfinite(xy).all(axis=1)
+    if seen.sum() < 2:
+        return np.full(n, np.nan)
+    filled = np.stack([np.interp(time_s, time_s[seen], xy[seen, k]) for k in range(xy.shape[1])], axis=1)
+    velocity = savgol_filter(filled, window, 2, deriv=1, delta=dt, axis=0)
+    speed = np.linalg.norm(velocity.reshape(n, len(hand), 2), axis=2).mean(axis=1)
+    return np.where(seen, speed, np.nan)
 
 
 def segment_gestures(
@@ -78,6 +135,7 @@ def segment_gestures(
     max_hold_s: float = MAX_HOLD_S,
     rest_radius_sw: float = REST_RADIUS_SW,
     smooth_s: float = SMOOTH_S,
+    room_keypoints: np.ndarray | None = None,
 ) -> list[GestureSegment]:
     """Gesture onsets and offsets of one person, in time order.
 
@@ -92,6 +150,11 @@ def segment_gestures(
     merge_gap_s : runs of one hand closer than this are always joined.
     max_hold_s, rest_radius_sw : runs of one hand separated by up to max_hold_s are joined when
         the hand stayed more than rest_radius_sw away from its pre-onset position (a held pose).
+    room_keypoints : the same keypoints in a frame fixed to the room (see motion_energy).
+
+    Both thresholds are raised together (keeping their ratio) when the recording's own keypoint
+    jitter would cross the off threshold: the person's size in the image changes how many
+    shoulder widths a pixel of jitter is, and jitter must never start a gesture.
 
     Returns
     -------
@@ -103,7 +166,11 @@ def segment_gestures(
             f"the off threshold ({off_threshold_sw_s} sw/s) must not exceed the on threshold "
             f"({on_threshold_sw_s} sw/s)."
         )
-    energy = motion_energy(time_s, keypoints, smooth_s=smooth_s)
+    energy = motion_energy(time_s, keypoints, smooth_s=smooth_s, room_keypoints=room_keypoints)
+    noise = energy_noise_sw_s(time_s, keypoints, smooth_s=smooth_s)
+    if np.isfinite(noise) and noise > off_threshold_sw_s:
+        on_threshold_sw_s *= noise / off_threshold_sw_s
+        off_threshold_sw_s = noise
     per_hand: list[list[tuple[int, int, float]]] = []
     for column, points in enumerate((LEFT_DISTAL, RIGHT_DISTAL)):
         runs = _hysteresis_runs(energy[:, column], on_threshold_sw_s, off_threshold_sw_s)
@@ -138,12 +205,13 @@ def _check(time_s: np.ndarray, keypoints: np.ndarray) -> tuple[np.ndarray, np.nd
 
 def _hysteresis_runs(energy: np.ndarray, on: float, off: float) -> list[tuple[int, int, float]]:
     """(first, last, peak) frame runs above off that reach on."""
-    above = energy > off
+    with np.errstate(invalid="ignore"):
+        above = energy > off  # NaN (hand not seen) is not above
     edges = np.diff(np.concatenate([[0], above.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     runs = []
     for first, stop in zip(starts, stops, strict=True):
-        peak = float(energy[first:stop].max())
+        peak = float(np.nanmax(energy[first:stop]))
         if peak >= on:
             runs.append((int(first), int(stop - 1), peak))
     return runs

@@ -99,13 +99,15 @@ def odd_window_frames(window_s: float, period_s: float, order: int) -> int:
 
 
 def savgol_smooth(
-    values: np.ndarray, time_s: np.ndarray, window_s: float = 0.25, order: int = 2
+    values: np.ndarray, time_s: np.ndarray, window_s: float = 0.25, order: int = 2, mode: str = "interp"
 ) -> np.ndarray:
     """Savitzky-Golay smoothing along time, within each run of complete frames.
 
     values has shape (n_frames, ...). A frame is complete when all its elements are finite;
-    runs shorter than the filter are returned unsmoothed and NaN frames stay NaN. Returns
-    float64 of the same shape.
+    runs shorter than the filter are returned unsmoothed and NaN frames stay NaN. mode is
+    scipy's edge handling ("interp" fits the last window; "mirror" keeps the edges flat, for
+    signals whose spurious slope at the edges would read as movement). Returns float64 of the
+    same shape.
     """
     out = np.array(values, dtype=np.float64)
     n = out.shape[0]
@@ -113,7 +115,7 @@ def savgol_smooth(
     complete = np.isfinite(out).reshape(n, -1).all(axis=1) if n else np.zeros(0, dtype=bool)
     for start, stop in true_runs(complete):
         if stop - start >= length:
-            out[start:stop] = savgol_filter(out[start:stop], length, order, axis=0, mode="interp")
+            out[start:stop] = savgol_filter(out[start:stop], length, order, axis=0, mode=mode)
     return out
 
 

@@ -333,7 +333,7 @@ def _refined_edges(xy: np.ndarray, period: float, f0: float, a0: float) -> tuple
             return None
         filled[:, c] = np.interp(rows, rows[ok], xy[ok, c])
     filled -= filled.mean(axis=0)
-    low, high = max(0.2, 0.6 * f0), min(1.5 * f0, 0.45 * fs)
+    low, high = max(0.2, 0.6 * f0), min(1.5 * f0, 0.48 * fs)
     if low < high and n > 15:
         sos = butter(2, [low, high], btype="bandpass", fs=fs, output="sos")
         filled = sosfiltfilt(sos, filled, axis=0, padlen=min(15, n - 1))

@@ -126,11 +126,12 @@ def test_with_a_baseline_segment_agitation_is_measured_against_it():
 # --- honest frequencies --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("freq_hz", [2.0, 3.0, 4.0, 5.5, 6.0, 7.0, 8.0])
+@pytest.mark.parametrize("freq_hz", [2.0, 3.0, 4.0, 4.8, 5.5, 6.0, 7.0, 8.0])
 def test_at_ten_frames_per_second_no_flapping_frequency_is_reported_wrong(freq_hz):
     # Finding: at 10 fps 6 Hz was reported as 4.00 Hz (confidence 1.00), 5.5 as 4.5, 7 as 3.0 and
-    # 8 as 2.0. Each of these is found, and its frequency is either right (0.2 Hz) or withheld
-    # with the candidates, which include the true one.
+    # 8 as 2.0, and 4.8 Hz gave no episode. Each of these is found, and its frequency is either
+    # right (0.2 Hz) or withheld with the candidates, which include the true one. (5.0 Hz itself
+    # is sampled at its zero crossings at 10 fps: no method sees it.)
     events = flapping(freq_hz, 10.0)
     assert len(events) == 1
     event = events[0]
@@ -203,12 +204,12 @@ def test_wrist_jitter_gives_no_flapping(seed):
 
 
 def test_moving_the_whole_body_rigidly_is_neither_flapping_nor_head_movement():
-    # The whole person turns +-8 deg about the hips at 1.2 Hz, comes closer and goes away (+-15 %)
+    # The whole person sways +-6 deg about the hips at 0.5 Hz, comes closer and goes away (+-15 %)
     # and is shaken by the camera (+-6 px at 3 Hz): nothing moves relative to the body.
     tracks, t = session(16.0)
     put_body(tracks, noise_px=0.3)
     pivot = np.array(BODY_PX[23]) / 2 + np.array(BODY_PX[24]) / 2
-    angle = np.deg2rad(8.0) * np.sin(2 * np.pi * 1.2 * t)
+    angle = np.deg2rad(6.0) * np.sin(2 * np.pi * 0.5 * t)
     scale = 1.0 + 0.15 * np.sin(2 * np.pi * 0.25 * t)
     shake = 6.0 * np.stack([np.sin(2 * np.pi * 3.0 * t), np.cos(2 * np.pi * 3.0 * t)], axis=1)
     c, s = np.cos(angle), np.sin(angle)

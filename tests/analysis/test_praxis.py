@@ -8,6 +8,7 @@ import pytest
 from analysis.gestures.normalise import gesture_keypoints
 from analysis.gestures.synthetic import Body, GestureStyle, random_style, synth_gesture, synth_session
 from analysis.metrics.praxis import METRIC_DEFINITIONS, compute_praxis
+from analysis.metrics.segments import ProtocolSegment
 from analysis.results import MetricsReport
 from analysis.tracks import Tracks
 
@@ -46,9 +47,20 @@ def session():
 
 
 @pytest.fixture(scope="module")
-def scored(session, references):
+def cues(session) -> list[ProtocolSegment]:
+    """The examiner asks for each item when the previous one is done (delay before its onset)."""
+    _, truth, delays = session
+    ends = [e.start_s - d for e, d in zip(truth, delays, strict=True)]
+    stops = [*ends[1:], truth[-1].end_s + 1.0]
+    return [ProtocolSegment("cue", a, b, e.gesture) for a, b, e in zip(ends, stops, truth, strict=True)]
+
+
+@pytest.fixture(scope="module")
+def scored(session, references, cues):
     """The protocol plus "tap", which the patient never does."""
-    return compute_praxis(session[0], references=references, expected_gestures=[*PROTOCOL, "tap"])
+    return compute_praxis(
+        session[0], references=references, expected_gestures=[*PROTOCOL, "tap"], segments=cues
+    )
 
 
 def test_each_gesture_is_found_matched_and_timed(session, scored):
@@ -71,11 +83,9 @@ def test_each_gesture_is_found_matched_and_timed(session, scored):
         assert event.confidence == 1.0  # every arm keypoint was seen
 
 
-def test_the_session_metrics_summarise_the_gestures(session, references):
-    tracks, truth, delays = session
-    metrics = compute_praxis(tracks, references=references, expected_gestures=[*PROTOCOL, "tap"]).metrics[
-        "praxis"
-    ]
+def test_the_session_metrics_summarise_the_gestures(session, scored):
+    _, truth, delays = session
+    metrics = scored.metrics["praxis"]
     assert metrics["praxis.gesture_count"].value == 5
     durations = [e.end_s - e.start_s for e in truth]
     assert metrics["praxis.duration_mean_s"].value == pytest.approx(np.mean(durations), abs=TOLERANCE_S)
@@ -84,8 +94,9 @@ def test_the_session_metrics_summarise_the_gestures(session, references):
     for name in PROTOCOL:
         assert metrics[f"praxis.score.{name}"].value >= 60
         assert metrics[f"praxis.attempts.{name}"].value == 1
-    # tap was asked for but never done: omitted, its score not measured (NaN), not 0.
+    # tap was expected but never done, the arms in view: omitted, its score NaN (not 0).
     assert math.isnan(metrics["praxis.score.tap"].value)
+    assert metrics["praxis.score.tap"].reason == "omitted"
     assert metrics["praxis.attempts.tap"].value == 0
     assert metrics["praxis.omitted_count"].value == 1
     assert 60 <= metrics["praxis.score_mean"].value <= 100
@@ -103,9 +114,9 @@ def test_every_metric_key_is_defined(scored):
     assert len(report.samples) == 5
 
 
-def test_without_references_gestures_are_timed_but_not_scored(session):
+def test_without_references_gestures_are_timed_but_not_scored(session, cues):
     tracks, _, delays = session
-    report = compute_praxis(tracks)
+    report = compute_praxis(tracks, segments=cues)
     assert set(report.metrics["praxis"]) == {
         "praxis.gesture_count",
         "praxis.duration_mean_s",
