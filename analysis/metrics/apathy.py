@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.metrics.action_units import ACTION_UNITS, AU_LANDMARKS, action_unit_changes, action_unit_summary
 from analysis.metrics.body import torso_frame
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.noise import gated, jitter_sd, noise_speed_threshold, smoothed_speed_sd
@@ -309,6 +310,40 @@ def story_metrics(
     return out
 
 
+def action_unit_metrics(
+    tracks: Tracks,
+    config: MetricsConfig,
+    *,
+    segments: list[ProtocolSegment] | None,
+    face_jitter: float,
+    size_reason: str,
+    face_seconds: float,
+) -> dict[str, MetricValue]:
+    """Intensity (IOD) and frequency (share) of each landmark action-unit proxy (action_units.py)."""
+    out: dict[str, MetricValue] = {}
+    if size_reason:
+        for name in ACTION_UNITS:
+            out[f"apathy.au.{name}.intensity_iod"] = MetricValue.unknown("IOD", size_reason)
+            out[f"apathy.au.{name}.frequency"] = MetricValue.unknown("share", size_reason, 0.0)
+        return out
+    aligned = aligned_face_iod(tracks.face_xy, np.array(AU_LANDMARKS), usable=confident_face(tracks, config))
+    aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
+    aligned = savgol_smooth(aligned, tracks.time_s, config.smooth_window_s, config.smooth_order)
+    for name, change in action_unit_changes(aligned, tracks.time_s, segments).items():
+        intensity, frequency = action_unit_summary(change, face_jitter)
+        out[f"apathy.au.{name}.intensity_iod"] = (
+            MetricValue(intensity, "IOD")
+            if np.isfinite(intensity)
+            else MetricValue.unknown("IOD", "never active")
+        )
+        out[f"apathy.au.{name}.frequency"] = (
+            MetricValue(frequency, "share", analysable_s=face_seconds)
+            if np.isfinite(frequency)
+            else MetricValue.unknown("share", NO_FACE, 0.0)
+        )
+    return out
+
+
 def apathy_report(
     tracks: Tracks, *, window_s: float, config: MetricsConfig, segments: list[ProtocolSegment] | None = None
 ) -> MetricsReport:
@@ -370,6 +405,17 @@ def apathy_report(
             if np.isfinite(active)
             else MetricValue.unknown("share", NO_FACE, 0.0)
         )
+
+    values.update(
+        action_unit_metrics(
+            tracks,
+            config,
+            segments=segments,
+            face_jitter=face_noise["sigma"],
+            size_reason=size_reason,
+            face_seconds=face_seconds,
+        )
+    )
 
     probs = mask_low_confidence(tracks.emotion_probs, tracks.face_confidence, config.min_face_confidence)
     has_emotion = np.isfinite(probs).all(axis=1)

@@ -17,6 +17,14 @@ _PERIODIC_KINDS = {
     "hand_flapping": "hand flapping (wrist in the torso frame, 1.5-6 Hz, a bilateral bout once)",
     "head_movement": "periodic head movement (nose in the torso frame, 0.5-3 Hz)",
 }
+_ACTION_UNITS = {
+    "inner_brow_raiser": "inner brow raiser (AU1: inner brow to inner eye corner)",
+    "outer_brow_raiser": "outer brow raiser (AU2: outer brow to outer eye corner)",
+    "brow_lowerer": "brow lowerer (AU4: inner brow towards the eye)",
+    "lip_corner_puller": "lip corner puller (AU12: lip corners apart)",
+    "lips_part": "lips part (AU25: inner lips apart)",
+    "jaw_drop": "jaw drop (AU26: chin to nose tip)",
+}
 _STORIES = {"positive_story": "positive story", "negative_story": "negative story", "neutral": "neutral part"}
 INF = math.inf
 SHARE = (0.0, 1.0)
@@ -68,6 +76,18 @@ def _definitions() -> dict[str, MetricDefinition]:
             f"apathy.facial_motion.{region}.active_share",
             "share",
             f"Share of face frames where the {region} move faster than 0.1 IOD/s and than their jitter.",
+            SHARE,
+        )
+    for au, words in _ACTION_UNITS.items():
+        add(
+            f"apathy.au.{au}.intensity_iod",
+            "IOD",
+            f"Mean change from the neutral face of the {words} proxy over the frames it is active.",
+        )
+        add(
+            f"apathy.au.{au}.frequency",
+            "share",
+            f"Share of face frames with the {words} proxy active (> 0.05 IOD from neutral and 3 x jitter).",
             SHARE,
         )
     add("apathy.emotion_coverage", "share", "Share of frames with facial-expression probabilities.", SHARE)

@@ -174,3 +174,27 @@ def test_positive_and_negative_stories_no_longer_cancel():
     assert blunted["apathy.valence_change_positive_minus_negative"].value == pytest.approx(0.0)
     unmarked = apathy_values(reactive)["apathy.valence_change_positive_minus_negative"]
     assert np.isnan(unmarked.value) and "story" in unmarked.reason
+
+
+def test_landmark_action_units_have_their_intensity_and_frequency():
+    # Lip corners pulled 0.1 IOD further apart (6 px at 60 px IOD) for the second half of the
+    # session, the jaw dropped by 0.2 IOD for 2 s: AU12 active half the time at 0.1 IOD, AU26 a
+    # tenth of the time at 0.2 IOD, brows never. 0.01 IOD: smoothing at the onsets.
+    tracks, t = still_face(60.0, 0.3, duration_s=20.0)
+    smiling = t >= 10.0
+    across = tracks.face_xy[0, 291] - tracks.face_xy[0, 61]
+    across /= np.linalg.norm(across)
+    tracks.face_xy[smiling, 61] -= 3.0 * across
+    tracks.face_xy[smiling, 291] += 3.0 * across
+    dropped = (t >= 4.0) & (t < 6.0)
+    down = tracks.face_xy[0, 152] - tracks.face_xy[0, 1]
+    tracks.face_xy[dropped, 152] += 12.0 * down / np.linalg.norm(down)
+    neutral = [ProtocolSegment("neutral", 0.0, 4.0)]
+    values = apathy_values(tracks, neutral)
+    assert values["apathy.au.lip_corner_puller.frequency"].value == pytest.approx(0.5, abs=0.03)
+    assert values["apathy.au.lip_corner_puller.intensity_iod"].value == pytest.approx(0.1, abs=0.01)
+    assert values["apathy.au.jaw_drop.frequency"].value == pytest.approx(0.1, abs=0.03)
+    assert values["apathy.au.jaw_drop.intensity_iod"].value == pytest.approx(0.2, abs=0.02)
+    for still in ("brow_lowerer", "inner_brow_raiser", "outer_brow_raiser"):
+        assert values[f"apathy.au.{still}.frequency"].value == 0.0
+        assert np.isnan(values[f"apathy.au.{still}.intensity_iod"].value)
