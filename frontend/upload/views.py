@@ -257,6 +257,7 @@ def api_start(request: HttpRequest) -> JsonResponse:
         original_filename=str(body.get("filename") or ""),
         total_size_bytes=size,
         expected_sha256=str(body.get("sha256") or ""),
+        confirm_other_patient=body.get("confirm_other_patient") is True,
     )
     resumed = upload.resumed
     if not resumed:

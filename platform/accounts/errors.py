@@ -12,6 +12,7 @@ HTTP_STATUS_BY_CODE = {
     "incomplete": 409,
     "checksum_mismatch": 422,
     "rejected": 422,
+    "confirm_other_patient": 409,
 }
 
 

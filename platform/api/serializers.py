@@ -87,6 +87,10 @@ class UploadStartSerializer(serializers.Serializer):
     filename = serializers.CharField(max_length=255)
     size_bytes = serializers.IntegerField(min_value=1)
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$")
+    confirm_other_patient = serializers.BooleanField(
+        default=False,
+        help_text="Upload anyway when the same file is already stored for another patient.",
+    )
 
 
 class AnalysisJobSerializer(serializers.ModelSerializer):

@@ -188,6 +188,9 @@ UPLOAD_CHUNK_BYTES = int(os.environ.get("UPLOAD_CHUNK_BYTES", str(8 * 1024**2)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_CHUNK_BYTES + 1024**2
 FILE_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_CHUNK_BYTES + 1024**2
 UPLOAD_STALE_AFTER = timedelta(hours=int(os.environ.get("UPLOAD_STALE_AFTER_HOURS", "48")))
+# Videos beyond these are refused with a sentence before anything is stored or analysed.
+UPLOAD_MAX_LONG_SIDE_PX = int(os.environ.get("UPLOAD_MAX_LONG_SIDE_PX", "4096"))
+UPLOAD_MAX_DURATION_S = float(os.environ.get("UPLOAD_MAX_DURATION_S", str(3 * 3600)))
 
 # Background tasks. Without REDIS_URL they run in-process (the embedded default).
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -242,6 +245,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 ANALYSIS_DISPATCHER = os.environ.get("ANALYSIS_DISPATCHER", "workers.dispatch.enqueue_analysis")
+# Without a broker, analyses run in the web process on this many background threads (never on
+# the thread of the request that queued them).
+ANALYSIS_LOCAL_THREADS = int(os.environ.get("ANALYSIS_LOCAL_THREADS", "1"))
 
 # --- helper C (workers): job recovery. A running job's heartbeat is refreshed after every batch
 # of frames; one older than ANALYSIS_HEARTBEAT_STALE_S means its worker was lost, and the sweep

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -163,6 +164,7 @@ def recording_create_from_file(
             f"The video {original_filename} has no readable duration or frame rate. "
             "Export it again from the camera (MP4 or MOV) and upload the new file."
         )
+    _check_limits(info, original_filename)
     recording = Recording(
         session=session,
         original_filename=original_filename[:255],
@@ -201,6 +203,35 @@ def recording_create_from_file(
         recording.file.delete(save=False)
         raise
     return recording
+
+
+def _duration_words(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} minutes"
+
+
+def _check_limits(info: Any, original_filename: str) -> None:
+    """Refuse, before anything is stored or analysed, a video larger or longer than the
+    platform analyses (settings.UPLOAD_MAX_LONG_SIDE_PX, UPLOAD_MAX_DURATION_S)."""
+    long_side_px = max(info.width, info.height)
+    if long_side_px > settings.UPLOAD_MAX_LONG_SIDE_PX:
+        raise ApplicationError(
+            f"The video {original_filename} is {info.width} x {info.height} pixels; the platform analyses "
+            f"videos of at most {settings.UPLOAD_MAX_LONG_SIDE_PX} pixels on the long side. Export it "
+            "again at a lower resolution (1920 x 1080 is plenty) and upload the new file.",
+            extra={"reason": "resolution", "long_side_px": long_side_px},
+        )
+    if info.duration_s > settings.UPLOAD_MAX_DURATION_S:
+        raise ApplicationError(
+            f"The video {original_filename} lasts {_duration_words(info.duration_s)}; the platform analyses "
+            f"videos of at most {_duration_words(settings.UPLOAD_MAX_DURATION_S)}. Cut it into the parts "
+            "of the session and upload them one by one.",
+            extra={"reason": "duration", "duration_s": info.duration_s},
+        )
+
+
+def recording_stored_in_session(*, session: ClinicalSession, sha256: str) -> Recording | None:
+    """The stored recording of this exact file (sha256) in the session, if any."""
+    return _stored_recording(session=session, sha256=sha256)
 
 
 def _stored_recording(*, session: ClinicalSession, sha256: str) -> Recording | None:

@@ -92,6 +92,25 @@ def _check_consent(session: ClinicalSession) -> None:
         )
 
 
+def _check_other_patients(session: ClinicalSession, sha256: str, confirmed: bool) -> None:
+    """The same file already stored for another patient is most often the wrong patient chosen:
+    ask for confirmation, saying why, before any byte is sent."""
+    if confirmed:
+        return
+    elsewhere = (
+        Recording.objects.filter(sha256=sha256, status=Recording.Status.STORED)
+        .exclude(session__patient=session.patient)
+        .exists()
+    )
+    if elsewhere:
+        raise ApplicationError(
+            "This exact file (the same sha256 checksum) is already stored for another patient. "
+            f"Check that this visit is {session.patient.code}'s; if the same video really belongs to both, "
+            "confirm and upload it again.",
+            extra={"code": "confirm_other_patient"},
+        )
+
+
 def _not_open_error(upload: ChunkedUpload) -> ApplicationError:
     if upload.status == ChunkedUpload.Status.COMPLETE:
         message = "This upload is already complete; nothing more can be added to it."
@@ -112,8 +131,13 @@ def upload_start(
     original_filename: str,
     total_size_bytes: int,
     expected_sha256: str,
+    confirm_other_patient: bool = False,
 ) -> ChunkedUpload:
     """Declare a file to upload into a session, or find the open upload of the same file.
+
+    The same file already stored for another patient is refused unless confirm_other_patient
+    (code "confirm_other_patient", with the reason); the same file already stored in this
+    session is accepted and, once complete, reuses that recording and its analysis.
 
     Resuming after a reload is starting again: an open upload by the same user into the same
     session with the same name, size and sha256 is returned as it is, and its received_bytes
@@ -131,6 +155,7 @@ def upload_start(
         raise ApplicationError("The file is empty. Choose the video file itself.", extra={"code": "invalid"})
     _check_size(total_size_bytes)
     _check_consent(session)
+    _check_other_patients(session, expected_sha256, confirm_other_patient)
     name = _display_name(original_filename)
     existing = (
         ChunkedUpload.objects.select_for_update()
@@ -290,14 +315,28 @@ def _upload_fail(upload: ChunkedUpload, reason: str) -> None:
     upload_temp_path(upload).unlink(missing_ok=True)
 
 
+def _analysis_reusable(recording: Recording) -> bool:
+    """The recording already has an analysis of the current pipeline that is queued, running or
+    finished: the same file uploaded again reuses it rather than analysing it again."""
+    from analysis import PIPELINE_VERSION
+    from results.models import AnalysisJob
+
+    return recording.jobs.filter(
+        pipeline_version=PIPELINE_VERSION,
+        status__in=(*AnalysisJob.ACTIVE_STATUSES, AnalysisJob.Status.SUCCEEDED),
+    ).exists()
+
+
 def _store_and_queue(upload: ChunkedUpload, path: Path) -> Recording:
-    """Turn the verified file into a Recording and queue its analysis, all or nothing."""
-    from recordings.services import recording_create_from_file
+    """Turn the verified file into a Recording and queue its analysis, all or nothing. The same
+    file already stored in the session is that recording, with its analysis."""
+    from recordings.services import recording_create_from_file, recording_stored_in_session
     from results.services import analysis_job_create
 
     created: list[Recording] = []
     try:
         with transaction.atomic():
+            existing = recording_stored_in_session(session=upload.session, sha256=upload.expected_sha256)
             recording = recording_create_from_file(
                 session=upload.session,
                 file_path=path,
@@ -305,8 +344,10 @@ def _store_and_queue(upload: ChunkedUpload, path: Path) -> Recording:
                 sha256=upload.expected_sha256,
                 uploaded_by=upload.uploaded_by,
             )
-            created.append(recording)
-            analysis_job_create(recording=recording, requested_by=upload.uploaded_by)
+            if existing is None or recording.pk != existing.pk:
+                created.append(recording)
+            if not _analysis_reusable(recording):
+                analysis_job_create(recording=recording, requested_by=upload.uploaded_by)
             upload.status = ChunkedUpload.Status.COMPLETE
             upload.recording = recording
             upload.error = ""

@@ -7,6 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
@@ -26,7 +27,8 @@ from results.services import (
 )
 from tests.workers.conftest import store_recording
 from workers.celery import app
-from workers.dispatch import enqueue_analysis
+from workers.dispatch import enqueue_analysis, local_analyses_wait
+from workers.tasks import analyse_job
 
 
 @pytest.fixture
@@ -240,24 +242,33 @@ def test_the_sweep_fails_a_job_lost_too_often_or_past_the_time_limit(world, vide
     assert "longer than the time limit of 60 minutes" in slow.error
 
 
-def test_without_a_broker_a_job_runs_in_process(world, videos):
-    """The embedded default (CELERY_TASK_ALWAYS_EAGER): enqueue_analysis runs the task here. A
-    corrupt file keeps the test short: the job fails with the analysis library's sentence."""
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_a_job_runs_in_process_off_the_callers_thread(world, videos):
+    """The embedded default (CELERY_TASK_ALWAYS_EAGER): enqueue_analysis hands the job to this
+    process's analysis thread and returns. While the caller holds the job's row locked, the job
+    cannot have started (on the caller's own thread it would have: the lock is its own); once
+    the lock is released it runs, and local_analyses_wait returns when it is done. A corrupt
+    file keeps the test short: the job fails with the analysis library's sentence."""
     job = analysis_job_create(recording=store_recording(world, videos["corrupt"]))
-
-    job = _run_in_process(job)
-
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with transaction.atomic():
+            AnalysisJob.objects.select_for_update().get(pk=job.pk)
+            enqueue_analysis(job.pk)
+            assert AnalysisJob.objects.get(pk=job.pk).status == AnalysisJob.Status.QUEUED
+        assert local_analyses_wait(timeout_s=120)
+    finally:
+        app.conf.task_always_eager = eager
+    job.refresh_from_db()
     assert job.status == AnalysisJob.Status.FAILED and job.attempts == 1
     assert "corrupt.mp4" in job.error
 
 
 def _run_in_process(job: AnalysisJob) -> AnalysisJob:
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        enqueue_analysis(job.pk)
-    finally:
-        app.conf.task_always_eager = eager
+    """The task as the embedded default's analysis thread runs it (here on the test's thread,
+    which alone sees the test's uncommitted rows)."""
+    analyse_job.apply(args=[job.pk])
     job.refresh_from_db()
     return job
 

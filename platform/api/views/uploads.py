@@ -62,6 +62,7 @@ class UploadViewSet(AuditedRetrieveMixin, PatientDataViewSet):
             original_filename=data.validated_data["filename"],
             total_size_bytes=data.validated_data["size_bytes"],
             expected_sha256=data.validated_data["sha256"].lower(),
+            confirm_other_patient=data.validated_data["confirm_other_patient"],
         )
         self.audit_object(upload, AccessEvent.Action.CREATE)
         return Response(UploadSerializer(upload).data, status=status.HTTP_201_CREATED)

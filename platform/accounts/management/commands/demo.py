@@ -299,6 +299,10 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"Analysing {recording.original_filename} {mode}...")
             job = analysis_job_create(recording=recording, requested_by=clinician)
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                from workers.dispatch import local_analyses_wait
+
+                local_analyses_wait()
             job.refresh_from_db()
             outcome = job.get_status_display()
             if job.status == AnalysisJob.Status.SUCCEEDED:
