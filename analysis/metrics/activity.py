@@ -33,7 +33,8 @@ from analysis.metrics.preprocessing import (
 )
 from analysis.metrics.segments import BASELINE, ProtocolSegment, mask_of, of_kind
 from analysis.metrics.spectral import window_spectra
-from analysis.metrics.stereotypy import FAMILY, body_points_sw, body_size_reason
+from analysis.metrics.stereotypy import FAMILY
+from analysis.metrics.stereotypy_signals import body_points_sw, body_size_reason
 from analysis.metrics.windows import frames_in, tiling_windows, window_samples
 from analysis.results import MetricsReport, MetricValue
 from analysis.tracks import (

@@ -13,13 +13,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from analysis.metrics.apathy import face_jitter_iod
 from analysis.metrics.config import MetricsConfig
+from analysis.metrics.fixations import fixation_durations_s, fixations_withheld
 from analysis.metrics.noise import MAD_TO_SD, jitter_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
-    inter_ocular_distance_px,
     interpolate_short_gaps,
     mask_low_confidence,
     per_minute,
@@ -27,6 +26,7 @@ from analysis.metrics.preprocessing import (
     true_runs,
 )
 from analysis.metrics.segments import CALIBRATION, ProtocolSegment, mask_of, of_kind
+from analysis.metrics.speech import speaking_frames
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
 from analysis.tracks import Tracks
@@ -134,101 +134,6 @@ def stable_runs(state: np.ndarray, period_s: float, min_hold_s: float) -> list[R
     return kept
 
 
-def fixation_durations_s(yaw_pitch: np.ndarray, time_s: np.ndarray, config: MetricsConfig) -> np.ndarray:
-    """Fixation durations (s) by I-DT: a fixation is a stretch of consecutive frames lasting
-    >= fixation_min_s whose dispersion (yaw range + pitch range, deg) stays <= the threshold.
-
-    yaw_pitch has shape (n_frames, 2); NaN frames and time jumps (> 1.5 periods) end a
-    fixation. Duration = frames x frame period.
-    """
-    period = frame_period_s(time_s)
-    if not np.isfinite(period):
-        return np.zeros(0)
-    valid = np.isfinite(yaw_pitch).all(axis=1)
-    min_frames = max(round(config.fixation_min_s / period), 2)
-    durations = []
-    steps = np.diff(time_s) <= 1.5 * period
-    for a, b in true_runs(valid):
-        breaks = np.flatnonzero(~steps[a : b - 1]) + a + 1
-        for lo, hi in zip(np.concatenate(([a], breaks)), np.concatenate((breaks, [b])), strict=True):
-            durations.extend(
-                c * period for c in _idt(yaw_pitch[lo:hi], min_frames, config.fixation_dispersion_deg)
-            )
-    return np.asarray(durations, dtype=np.float64)
-
-
-def _idt(points: np.ndarray, min_frames: int, max_dispersion: float) -> list[int]:
-    """Frame counts of the I-DT fixations in one gap-free stretch of (yaw, pitch) points."""
-    counts, start, n = [], 0, points.shape[0]
-    while start + min_frames <= n:
-        window = points[start : start + min_frames]
-        low, high = window.min(axis=0), window.max(axis=0)
-        if (high - low).sum() > max_dispersion:
-            start += 1
-            continue
-        stop = start + min_frames
-        while stop < n:
-            new_low, new_high = np.minimum(low, points[stop]), np.maximum(high, points[stop])
-            if (new_high - new_low).sum() > max_dispersion:
-                break
-            low, high, stop = new_low, new_high, stop + 1
-        counts.append(stop - start)
-        start = stop
-    return counts
-
-
-def speaking_frames(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, np.ndarray, str]:
-    """Speech proxy: (speaking, measured) bool arrays of shape (n_frames,), and why it is withheld
-    ("" when it is not).
-
-    Mouth opening = inner-lip distance (Face Mesh 13-14) / IOD. A frame is speaking when the
-    standard deviation of the opening over a centred speech_window_s window (at least half of
-    it measured) reaches speech_mouth_std_iod, or 3 x the opening's measured jitter when that is
-    larger: talking opens and closes the mouth several times a second, while a still or steadily
-    open mouth does not vary, and a small face's landmark jitter (measured on the face's rigid
-    anchors, which talking does not move) must not read as talking. Faces
-    with a median IOD below min_inter_ocular_px are withheld.
-    """
-    lips = mask_low_confidence(
-        tracks.face_xy[:, [FACE_UPPER_LIP_INNER, FACE_LOWER_LIP_INNER]],
-        tracks.face_confidence,
-        config.min_face_confidence,
-    )
-    iod = inter_ocular_distance_px(tracks.face_xy)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        opening = np.linalg.norm(lips[:, 0] - lips[:, 1], axis=-1) / iod
-    opening = interpolate_short_gaps(opening, tracks.time_s, config.max_gap_s)
-    measured = np.isfinite(opening)
-    period = frame_period_s(tracks.time_s)
-    nothing = np.zeros(len(tracks), dtype=bool)
-    if not measured.any() or not np.isfinite(period):
-        return nothing, measured, ""
-    size = float(np.nanmedian(iod[measured]))
-    if size < config.min_inter_ocular_px:
-        return (
-            nothing,
-            nothing,
-            (
-                f"the face is too small in the image (inter-ocular distance {size:.0f} px, below the "
-                f"{config.min_inter_ocular_px:.0f} px minimum)"
-            ),
-        )
-    # The opening is the distance of two landmarks: its jitter is sqrt(2) x one landmark's.
-    sigma = np.sqrt(2.0) * face_jitter_iod(tracks, config)
-    threshold = (
-        max(config.speech_mouth_std_iod, 3.0 * sigma) if np.isfinite(sigma) else config.speech_mouth_std_iod
-    )
-    width = max(round(config.speech_window_s / period), 3)
-    kernel = np.ones(width)
-    counts = np.convolve(measured.astype(float), kernel, mode="same")
-    x = np.where(measured, opening, 0.0)
-    mean = np.convolve(x, kernel, mode="same") / np.maximum(counts, 1)
-    var = np.convolve(x**2, kernel, mode="same") / np.maximum(counts, 1) - mean**2
-    std = np.sqrt(np.maximum(var, 0.0))
-    speaking = measured & (counts >= width / 2) & (std >= threshold)
-    return speaking, measured, ""
-
-
 def calibrated_target(
     direction: np.ndarray, time_s: np.ndarray, target: GazeTarget, segments: list[ProtocolSegment] | None
 ) -> tuple[GazeTarget | None, float]:
@@ -298,25 +203,6 @@ def _within(target: GazeTarget, direction: np.ndarray, radius_deg: np.ndarray) -
     pitch = direction[:, 1] - target.pitch_offset_deg - target.pitch_deg
     with np.errstate(invalid="ignore"):
         return np.hypot(yaw, pitch) <= radius_deg
-
-
-def fixations_withheld(period_s: float, noise_deg: float, config: MetricsConfig) -> str:
-    """Why I-DT fixations cannot be told from noise here ("" when they can): the minimum
-    duration must span at least 5 frames (the dispersion of fewer samples says nothing about
-    stability) and the dispersion threshold must be at least 8 x the gaze noise (the yaw + pitch
-    range of 5 samples of pure noise is 4.7 SD on average)."""
-    frames = config.fixation_min_s / period_s if np.isfinite(period_s) else 0.0
-    if frames < 5 - 1e-9:
-        return (
-            f"a {config.fixation_min_s:g} s fixation is {frames:.0f} frames at this frame rate; "
-            "fixations need at least 5"
-        )
-    if np.isfinite(noise_deg) and config.fixation_dispersion_deg < 8.0 * noise_deg:
-        return (
-            f"gaze noise ({noise_deg:.1f} deg) is too high for fixations of "
-            f"{config.fixation_dispersion_deg:g} deg dispersion"
-        )
-    return ""
 
 
 def attention_report(

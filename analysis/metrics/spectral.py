@@ -151,3 +151,59 @@ def dominant_peak(
     frequency[usable] = f_peak
     amplitude[usable] = np.sqrt(2.0 * peak_power)
     return frequency, periodicity, amplitude, is_peak
+
+
+def frequency_reading(
+    peak_hz: float, rate_hz: float, band_hz: tuple[float, float], max_hz: float, tolerance_hz: float
+) -> tuple[float | None, list[float], str]:
+    """What a spectral peak at peak_hz (at most the Nyquist frequency) says about the true
+    frequency, given the sampling rate: (frequency or None, candidates, note).
+
+    A movement at f is seen at |f - k x rate| for the k that brings it below Nyquist, so the
+    true frequency is one of the candidates k x rate +- peak_hz up to max_hz. One candidate
+    inside the band: that frequency. Several: None, "ambiguous at this frame rate" with the
+    candidates. All above the band: None, "above the measurable band".
+    """
+    candidates = {round(peak_hz, 3)}
+    k = 1
+    while k * rate_hz - peak_hz <= max_hz + tolerance_hz:
+        for f in (k * rate_hz - peak_hz, k * rate_hz + peak_hz):
+            if f <= max_hz + tolerance_hz:
+                candidates.add(round(f, 3))
+        k += 1
+    ordered = sorted(candidates)
+    if all(f > band_hz[1] + tolerance_hz for f in ordered):
+        return None, ordered, f"above the measurable band (> {band_hz[1]:g} Hz)"
+    if len(ordered) > 1:
+        listed = ", ".join(f"{f:.2f}" for f in ordered)
+        return None, ordered, f"ambiguous at {rate_hz:.3g} frames/s: one of {listed} Hz"
+    return float(peak_hz), ordered, ""
+
+
+def amplitude_at(xy: np.ndarray, period: float, f0: float) -> float:
+    """Equivalent-sine amplitude of a 2-D stretch at f0: sqrt(2 x power) within the Hann main
+    lobe (+-2 / duration), power scaled as in spectral.window_spectra. NaN with missing frames."""
+    if xy.shape[0] < 4 or not np.isfinite(xy).all():
+        return float("nan")
+    taper = np.hanning(xy.shape[0])
+    nfft = max(1024, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
+    spectrum = np.fft.rfft(detrend(xy, axis=0) * taper[:, None], n=nfft, axis=0)
+    power = 2.0 * (np.abs(spectrum) ** 2).sum(axis=1) / (nfft * np.sum(taper**2))
+    freqs = np.fft.rfftfreq(nfft, period)
+    lobe = np.abs(freqs - f0) <= 2.0 / (xy.shape[0] * period)
+    return float(np.sqrt(2.0 * power[lobe].sum()))
+
+
+def bout_frequency_hz(xy: np.ndarray, period: float, band_hz: tuple[float, float]) -> float:
+    """Dominant frequency of a whole bout: one Hann-tapered, zero-padded FFT over the bout,
+    peak in the band (sharper than the 4 s windows' estimates, whose resolution is 0.25 Hz).
+    NaN when the bout has missing frames."""
+    if not np.isfinite(xy).all() or xy.shape[0] < 4:
+        return float("nan")
+    centred = detrend(xy, axis=0) * np.hanning(xy.shape[0])[:, None]
+    nfft = max(4096, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
+    power = (np.abs(np.fft.rfft(centred, n=nfft, axis=0)) ** 2).sum(axis=1)
+    freqs = np.fft.rfftfreq(nfft, period)
+    tolerance = 0.5 / (xy.shape[0] * period)
+    in_band = np.flatnonzero((freqs >= band_hz[0] - tolerance) & (freqs <= band_hz[1] + tolerance))
+    return float(freqs[in_band[np.argmax(power[in_band])]]) if in_band.size else float("nan")

@@ -14,183 +14,40 @@ the 2 s minimum suited to the SSBD clips (Rajagopalan et al., ICCV-W 2013).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy.signal import butter, detrend, sosfiltfilt
+from scipy.signal import butter, sosfiltfilt
 
-from analysis.metrics.body import in_torso_frame, torso_frame
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.noise import jitter_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
-    interpolate_short_gaps,
-    mask_low_confidence,
-    pose_points,
-    shoulder_width_px,
     true_runs,
     valid_minutes,
 )
-from analysis.metrics.spectral import dominant_peak, window_spectra
+from analysis.metrics.spectral import (
+    amplitude_at,
+    bout_frequency_hz,
+    dominant_peak,
+    frequency_reading,
+    window_spectra,
+)
+from analysis.metrics.stereotypy_signals import (
+    PeriodicSignal,
+    body_points_sw,
+    body_size_reason,
+    stereotypy_signals,
+)
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
 from analysis.tracks import (
-    POSE_LEFT_HIP,
     POSE_LEFT_SHOULDER,
-    POSE_LEFT_WRIST,
-    POSE_NOSE,
-    POSE_RIGHT_HIP,
     POSE_RIGHT_SHOULDER,
-    POSE_RIGHT_WRIST,
     Tracks,
 )
 
 FAMILY = "stereotypy"
 PERIODIC_KINDS = ("body_rocking", "hand_flapping", "head_movement")
 PERIODICITY_WINDOW_WORDS = "4 s stretch"
-
-
-@dataclass(frozen=True)
-class PeriodicSignal:
-    """One trajectory the detector scans.
-
-    xy has shape (n_frames, 2) in shoulder widths (SW), NaN where missing; band_hz is the
-    band of the kind, max_hz the fastest large movement of that body part (the true frequencies
-    an aliased peak may stand for), min_amplitude_sw the amplitude floor (already raised to the
-    measured jitter) and room_xy, for the hands, the same point in the room (image) frame.
-    """
-
-    kind: str
-    body_part: str
-    xy: np.ndarray
-    band_hz: tuple[float, float]
-    max_hz: float
-    min_amplitude_sw: float
-    reference: str
-    room_xy: np.ndarray | None = None
-
-
-def body_points_sw(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, float]:
-    """Pose keypoints (n_frames, 33, 2) in px with low-visibility or low-confidence points NaN,
-    and the session shoulder width (px) that converts them to SW."""
-    pose = pose_points(tracks.pose_xy, tracks.pose_visibility, config.min_pose_visibility)
-    pose = mask_low_confidence(pose, tracks.pose_confidence, config.min_pose_confidence)
-    return pose, shoulder_width_px(pose)
-
-
-def body_size_reason(width_px: float, config: MetricsConfig) -> str:
-    """Why body metrics are withheld ("" when they are not): no shoulders, or too small."""
-    if not np.isfinite(width_px):
-        return "the shoulders were never seen"
-    if width_px < config.min_shoulder_width_px:
-        return (
-            f"the body is too small in the image (shoulder width {width_px:.0f} px, "
-            f"below the {config.min_shoulder_width_px:.0f} px minimum)"
-        )
-    return ""
-
-
-def stereotypy_signals(tracks: Tracks, config: MetricsConfig) -> list[PeriodicSignal]:
-    """The trajectories scanned for each kind of stereotypy, in SW.
-
-    - body_rocking ("torso"): shoulder midpoint relative to the hip midpoint when the hips are
-      seen on >= hips_reliable_share of the frames with shoulders, else the absolute shoulder
-      midpoint. Seated patients often have their hips hidden by a table or cut by the frame;
-      the camera is fixed, so the absolute shoulder midpoint then carries the rocking (and so
-      would a whole-body sway or a chair moving).
-    - hand_flapping ("left_hand", "right_hand"): the wrist in the torso frame (body.py), so that
-      rocking, swaying or moving the whole body does not look like flapping.
-    - head_movement ("head"): the nose in the torso frame.
-    Each amplitude floor is raised to noise_amplitude_factor x the signal's measured jitter.
-    """
-    pose, width = body_points_sw(tracks, config)
-    t = tracks.time_s
-    width = width if np.isfinite(width) else np.nan
-    shoulders = 0.5 * (pose[:, POSE_LEFT_SHOULDER] + pose[:, POSE_RIGHT_SHOULDER])
-    hips = 0.5 * (pose[:, POSE_LEFT_HIP] + pose[:, POSE_RIGHT_HIP])
-    shoulders_seen = np.isfinite(shoulders).all(axis=1)
-    hips_seen = np.isfinite(hips).all(axis=1) & shoulders_seen
-    hips_reliable = (
-        shoulders_seen.any() and hips_seen.sum() >= config.hips_reliable_share * shoulders_seen.sum()
-    )
-    torso = shoulders - hips if hips_reliable else shoulders
-    frame = torso_frame(pose[:, POSE_LEFT_SHOULDER], pose[:, POSE_RIGHT_SHOULDER], t, config.max_gap_s)
-
-    def prepared(xy: np.ndarray) -> np.ndarray:
-        return interpolate_short_gaps(xy, t, config.max_gap_s)
-
-    def floor(xy: np.ndarray, minimum: float) -> float:
-        sigma = jitter_sd(xy, t)
-        return max(minimum, config.noise_amplitude_factor * sigma) if np.isfinite(sigma) else minimum
-
-    signals = []
-    rocking = prepared(torso / width)
-    signals.append(
-        PeriodicSignal(
-            "body_rocking",
-            "torso",
-            rocking,
-            config.rocking_band_hz,
-            config.trunk_max_hz,
-            floor(rocking, config.rocking_min_amplitude_sw),
-            "shoulder midpoint relative to hips" if hips_reliable else "shoulder midpoint",
-        )
-    )
-    for side, wrist in (("left", POSE_LEFT_WRIST), ("right", POSE_RIGHT_WRIST)):
-        hand = prepared(in_torso_frame(pose[:, wrist], frame))
-        signals.append(
-            PeriodicSignal(
-                "hand_flapping",
-                f"{side}_hand",
-                hand,
-                config.flapping_band_hz,
-                config.hand_max_hz,
-                floor(hand, config.flapping_min_amplitude_sw),
-                f"{side} wrist in the torso frame",
-                room_xy=prepared(pose[:, wrist] / width),
-            )
-        )
-    head = prepared(in_torso_frame(pose[:, POSE_NOSE], frame))
-    signals.append(
-        PeriodicSignal(
-            "head_movement",
-            "head",
-            head,
-            config.head_band_hz,
-            config.trunk_max_hz,
-            floor(head, config.head_min_amplitude_sw),
-            "nose in the torso frame",
-        )
-    )
-    return signals
-
-
-def frequency_reading(
-    peak_hz: float, rate_hz: float, band_hz: tuple[float, float], max_hz: float, tolerance_hz: float
-) -> tuple[float | None, list[float], str]:
-    """What a spectral peak at peak_hz (at most the Nyquist frequency) says about the true
-    frequency, given the sampling rate: (frequency or None, candidates, note).
-
-    A movement at f is seen at |f - k x rate| for the k that brings it below Nyquist, so the
-    true frequency is one of the candidates k x rate +- peak_hz up to max_hz. One candidate
-    inside the band: that frequency. Several: None, "ambiguous at this frame rate" with the
-    candidates. All above the band: None, "above the measurable band".
-    """
-    candidates = {round(peak_hz, 3)}
-    k = 1
-    while k * rate_hz - peak_hz <= max_hz + tolerance_hz:
-        for f in (k * rate_hz - peak_hz, k * rate_hz + peak_hz):
-            if f <= max_hz + tolerance_hz:
-                candidates.add(round(f, 3))
-        k += 1
-    ordered = sorted(candidates)
-    if all(f > band_hz[1] + tolerance_hz for f in ordered):
-        return None, ordered, f"above the measurable band (> {band_hz[1]:g} Hz)"
-    if len(ordered) > 1:
-        listed = ", ".join(f"{f:.2f}" for f in ordered)
-        return None, ordered, f"ambiguous at {rate_hz:.3g} frames/s: one of {listed} Hz"
-    return float(peak_hz), ordered, ""
 
 
 def periodic_episodes(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> list[Event]:
@@ -245,7 +102,7 @@ def scan(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> t
     events = []
     for start, end, members in _merged_bouts(bouts, config.merge_gap_s):
         frames = (t >= start - 1e-9) & (t < end - 1e-9)
-        f0 = _bout_frequency_hz(signal.xy[frames], period, search)
+        f0 = bout_frequency_hz(signal.xy[frames], period, search)
         f0 = f0 if np.isfinite(f0) else float(np.median(frequency[members]))
         duration = end - start
         if duration < config.min_bout_s or duration * f0 < config.min_bout_cycles:
@@ -281,25 +138,11 @@ def _moves_in_room(
     signal: PeriodicSignal, frames: np.ndarray, period: float, f0: float, config: MetricsConfig
 ) -> bool:
     """Whether the hand oscillates at f0 in the room, not only relative to the moving trunk."""
-    relative = _amplitude_at(signal.xy[frames], period, f0)
-    room = _amplitude_at(signal.room_xy[frames], period, f0)
+    relative = amplitude_at(signal.xy[frames], period, f0)
+    room = amplitude_at(signal.room_xy[frames], period, f0)
     if not (np.isfinite(relative) and np.isfinite(room)) or relative <= 0:
         return True
     return room >= config.flapping_min_room_ratio * relative
-
-
-def _amplitude_at(xy: np.ndarray, period: float, f0: float) -> float:
-    """Equivalent-sine amplitude of a 2-D stretch at f0: sqrt(2 x power) within the Hann main
-    lobe (+-2 / duration), power scaled as in spectral.window_spectra. NaN with missing frames."""
-    if xy.shape[0] < 4 or not np.isfinite(xy).all():
-        return float("nan")
-    taper = np.hanning(xy.shape[0])
-    nfft = max(1024, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
-    spectrum = np.fft.rfft(detrend(xy, axis=0) * taper[:, None], n=nfft, axis=0)
-    power = 2.0 * (np.abs(spectrum) ** 2).sum(axis=1) / (nfft * np.sum(taper**2))
-    freqs = np.fft.rfftfreq(nfft, period)
-    lobe = np.abs(freqs - f0) <= 2.0 / (xy.shape[0] * period)
-    return float(np.sqrt(2.0 * power[lobe].sum()))
 
 
 def _window_groups(
@@ -360,21 +203,6 @@ def _merged_bouts(
         else:
             merged.append((start, end, members))
     return merged
-
-
-def _bout_frequency_hz(xy: np.ndarray, period: float, band_hz: tuple[float, float]) -> float:
-    """Dominant frequency of a whole bout: one Hann-tapered, zero-padded FFT over the bout,
-    peak in the band (sharper than the 4 s windows' estimates, whose resolution is 0.25 Hz).
-    NaN when the bout has missing frames."""
-    if not np.isfinite(xy).all() or xy.shape[0] < 4:
-        return float("nan")
-    centred = detrend(xy, axis=0) * np.hanning(xy.shape[0])[:, None]
-    nfft = max(4096, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
-    power = (np.abs(np.fft.rfft(centred, n=nfft, axis=0)) ** 2).sum(axis=1)
-    freqs = np.fft.rfftfreq(nfft, period)
-    tolerance = 0.5 / (xy.shape[0] * period)
-    in_band = np.flatnonzero((freqs >= band_hz[0] - tolerance) & (freqs <= band_hz[1] + tolerance))
-    return float(freqs[in_band[np.argmax(power[in_band])]]) if in_band.size else float("nan")
 
 
 def stereotypy_episodes(tracks: Tracks, config: MetricsConfig | None = None) -> list[Event]:

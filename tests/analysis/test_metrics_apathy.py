@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from analysis.metrics import MetricsConfig
-from analysis.metrics.apathy import apathy_report, emotion_entropy_bits, stable_switch_times
+from analysis.metrics.apathy import apathy_report
+from analysis.metrics.expressions import emotion_entropy_bits, stable_switch_times
 from analysis.tracks import EMOTION_CLASSES
 from tests.analysis.metrics_synthetic import canonical_face, mouth_opening, put_face, rigidly_moved, session
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from analysis.metrics import GazeTarget, MetricsConfig
-from analysis.metrics.attention import attention_report, fixation_durations_s
+from analysis.metrics.attention import attention_report
+from analysis.metrics.fixations import fixation_durations_s
 from analysis.metrics.segments import ProtocolSegment
 from tests.analysis.metrics_synthetic import canonical_face, mouth_opening, put_face, session
 
