@@ -8,6 +8,7 @@ never kept twice. Decoding is a generator: memory stays flat whatever the video'
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,20 +52,30 @@ class VideoInfo:
     n_frames_estimate: int
 
 
-@dataclass(frozen=True)
 class Frame:
     """One analysed frame.
 
     index is the source frame number on the stream's nominal frame-rate grid,
     round((time_s - start) * fps): exact for constant frame rate, an estimate for variable
     frame rate (decoding may start at a seek point, where counting is impossible).
-    time_s is the presentation time in seconds, from the pts. image_rgb is uint8 of shape
-    (height, width, 3), upright.
+    time_s is the presentation time in seconds, from the pts. image_rgb (uint8 of shape
+    (height, width, 3), upright) and image_gray (uint8 (height, width), the luma plane, upright)
+    are converted from the decoded picture when first read, so a frame that only a cheap
+    motion measure looks at never pays the colour conversion.
     """
 
-    index: int
-    time_s: float
-    image_rgb: np.ndarray
+    def __init__(self, index: int, time_s: float, picture: av.VideoFrame) -> None:
+        self.index = index
+        self.time_s = time_s
+        self._picture = picture
+
+    @functools.cached_property
+    def image_rgb(self) -> np.ndarray:
+        return _upright(self._picture, "rgb24")
+
+    @functools.cached_property
+    def image_gray(self) -> np.ndarray:
+        return _upright(self._picture, "gray")
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -127,8 +138,8 @@ def _rotation_deg(frame: av.VideoFrame) -> int:
     return round(frame.rotation / 90.0) % 4 * 90
 
 
-def _upright(frame: av.VideoFrame) -> np.ndarray:
-    image = frame.to_ndarray(format="rgb24")
+def _upright(frame: av.VideoFrame, pixel_format: str) -> np.ndarray:
+    image = frame.to_ndarray(format=pixel_format)
     k = _rotation_deg(frame) // 90
     return np.ascontiguousarray(np.rot90(image, k)) if k else image
 
@@ -244,12 +255,26 @@ def iter_frames(
             if time_s < next_tick / target_fps - _TICK_EPS_S:
                 continue
             next_tick = math.floor(time_s * target_fps + _TICK_EPS_S) + 1
-            yield Frame(index=round(time_s * nominal_fps), time_s=time_s, image_rgb=_upright(frame))
+            yield Frame(round(time_s * nominal_fps), time_s, frame)
         if not decoded_any and start_s == 0:
             raise CorruptVideoError(
                 f"The video {path.name} contains no picture that can be decoded. "
                 "Export or copy the recording again from the camera."
             )
+
+
+@dataclass(frozen=True)
+class VideoSegment:
+    """One time segment [start_s, end_s) of a video at an analysis rate (end_s None: to the
+    end): what one worker process decodes."""
+
+    path: Path
+    target_fps: float
+    start_s: float
+    end_s: float | None
+
+    def frames(self) -> Iterator[Frame]:
+        return iter_frames(self.path, self.target_fps, start_s=self.start_s, end_s=self.end_s)
 
 
 def analysis_ticks(duration_s: float, target_fps: float) -> int:
@@ -276,6 +301,7 @@ __all__ = [
     "Frame",
     "VideoError",
     "VideoInfo",
+    "VideoSegment",
     "analysis_ticks",
     "iter_frames",
     "probe",
