@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="X,Y@T",
         help="a point on the patient (px) at time T (s), overriding the automatic choice",
     )
+    run.add_argument(
+        "--full-rate",
+        action="store_true",
+        help="run every model on every analysed frame (default: where the picture changed, "
+        "every 5th frame of a still stretch)",
+    )
+    run.add_argument("--timings", action="store_true", help="print each stage's wall time (s) on stderr")
     probe = commands.add_parser("probe", help="print a video's properties as JSON")
     probe.add_argument("video", type=Path)
     return parser
@@ -108,12 +115,15 @@ def _run(args: argparse.Namespace) -> int:
             progress=progress,
             patient_point=args.patient_point,
             workers=args.workers,
+            full_rate=args.full_rate,
         )
     args.out.mkdir(parents=True, exist_ok=True)
     write_parquet(result.tracks, args.out / "tracks.parquet")
     (args.out / "report.json").write_text(json.dumps(report_json(result), indent=2, allow_nan=False))
     if result.message:
         print(result.message, file=sys.stderr)
+    if args.timings:
+        print(f"timings: {json.dumps({k: round(v, 2) for k, v in result.stage_s.items()})}", file=sys.stderr)
     return 0
 
 

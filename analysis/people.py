@@ -1,10 +1,11 @@
-"""People: every face per frame, linked into tracks, and the choice of the patient's track.
+"""People: face detections linked into tracks, the choice of the patient's track, and the
+image regions of each person (pure geometry: the detector is analysis/face_detection.py).
 
 Faces, not bodies, identify people here: MediaPipe's face detector is multi-person, cheap and
 bundled, whereas the legacy body pose model is single-person. The pipeline then runs the
-single-person models on a crop around the patient's face track (`body_crop`), so that an
-examiner in the room does not leak into the patient's keypoints. Approach and limits:
-analysis/docs/pipeline.md.
+single-person models on a crop around the patient's face track (`body_crop`) in which every
+other tracked person's region (`other_person_region`) is blanked, so that an examiner in the
+room does not leak into the patient's keypoints. Approach and limits: analysis/docs/pipeline.md.
 """
 
 from __future__ import annotations
@@ -12,17 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import cv2
-import mediapipe as mp
 import numpy as np
 
 from analysis.errors import AnalysisError
-from analysis.lifecycle import ClosesOnExit
 
-MIN_FACE_SCORE = 0.5
-# Frames are shrunk to this long side before face detection: the full-range detector's input
-# is 192 x 192, so larger frames only cost resizing time.
-DETECTION_LONG_SIDE_PX = 640
 # Tracker: a detection continues a track when their boxes overlap (IoU) or when its centre is
 # within this many face widths of the track's last box (fast moves at 10 fps).
 MIN_IOU = 0.2
@@ -33,6 +27,11 @@ MIN_DETECTIONS = 3
 # the bottom of the frame (a seated or standing person's body is below the face).
 CROP_WIDTH_FACES = 4.0
 CROP_ABOVE_FACES = 0.5
+# Another person's region, blanked in the patient's crop: as wide as their own body crop, from
+# their forehead down, but never over the patient's own face and a margin of this many patient
+# face widths around it.
+OTHER_WIDTH_FACES = CROP_WIDTH_FACES
+PATIENT_FACE_MARGIN_FACES = 0.5
 
 
 class PatientPointError(AnalysisError):
@@ -46,57 +45,6 @@ class PatientPoint(NamedTuple):
     x_px: float
     y_px: float
     time_s: float
-
-
-class FaceDetector(ClosesOnExit):
-    """MediaPipe face detection, full-range model (faces up to about 5 m from the camera).
-
-    Use it as a context manager, or call `close()`, to free the MediaPipe graph.
-    """
-
-    name = "mediapipe-face-detection-full-range"
-    version = mp.__version__
-
-    def __init__(self, min_score: float = MIN_FACE_SCORE) -> None:
-        self._detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1, min_detection_confidence=min_score
-        )
-
-    def process(self, frame_rgb: np.ndarray) -> np.ndarray:
-        """Faces in one frame.
-
-        Parameters
-        ----------
-        frame_rgb : uint8 array of shape (height, width, 3)
-
-        Returns
-        -------
-        float32 array of shape (n_faces, 5)
-            x, y, width, height of each face box in px of frame_rgb, then the detector's score.
-        """
-        height, width = frame_rgb.shape[:2]
-        scale = min(1.0, DETECTION_LONG_SIDE_PX / max(height, width))
-        small = frame_rgb
-        if scale < 1.0:
-            size = (round(width * scale), round(height * scale))
-            small = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
-        results = self._detector.process(np.ascontiguousarray(small))
-        faces = [
-            (
-                box.xmin * width,
-                box.ymin * height,
-                box.width * width,
-                box.height * height,
-                detection.score[0],
-            )
-            for detection in results.detections or []
-            for box in [detection.location_data.relative_bounding_box]
-        ]
-        return np.array(faces, dtype=np.float32).reshape(-1, 5)
-
-    def close(self) -> None:
-        """Free the MediaPipe graph."""
-        self._detector.close()
 
 
 @dataclass
@@ -121,15 +69,24 @@ class FaceTrack:
     scores: np.ndarray
 
     def box_at(self, row: int) -> np.ndarray:
-        """Face box (4,) px at an analysed frame: the detection there, else the nearest one in
-        time (the person is assumed to stay where the face was last seen)."""
-        i = int(np.searchsorted(self.rows, row))
-        if i == len(self.rows) or (i > 0 and row - self.rows[i - 1] <= self.rows[i] - row):
-            i -= 1
-        return self.boxes_xywh[max(i, 0)]
+        """Face box (4,) px at an analysed frame: the detection there, between two detections
+        the linear interpolation of them (faces are looked for at a lower rate in still
+        stretches), else the nearest one (the person is assumed to stay where last seen)."""
+        return self.boxes_between(np.array([row]))[0]
+
+    def boxes_between(self, rows: np.ndarray) -> np.ndarray:
+        """box_at for many analysed frames at once: float32 (len(rows), 4)."""
+        rows = np.asarray(rows, dtype=np.float64)
+        columns = [np.interp(rows, self.rows, self.boxes_xywh[:, j]) for j in range(4)]
+        return np.stack(columns, axis=-1).astype(np.float32).reshape(-1, 4)
+
+    def alive(self, rows: np.ndarray) -> np.ndarray:
+        """Whether the track spans each analysed frame (first to last detection)."""
+        return (np.asarray(rows) >= self.rows[0]) & (np.asarray(rows) <= self.rows[-1])
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two (x, y, width, height) boxes."""
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])
     x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
     inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
@@ -174,7 +131,7 @@ def track_faces(
         for ti, track in enumerate(live):
             last = track["boxes"][-1]
             for di, face in enumerate(faces):
-                iou = _iou(last, face[:4])
+                iou = box_iou(last, face[:4])
                 shift = _centre_shift_faces(last, face[:4])
                 if iou >= MIN_IOU or shift <= MAX_CENTRE_SHIFT_FACES:
                     pairs.append((-iou, shift, ti, di))
@@ -267,3 +224,34 @@ def body_crop(face_box_xywh: np.ndarray, frame_size_wh: tuple[int, int]) -> tupl
     x1 = int(min(width, np.ceil(cx + CROP_WIDTH_FACES * w / 2)))
     y0 = int(max(0, np.floor(y - CROP_ABOVE_FACES * h)))
     return x0, y0, max(x1, x0 + 1), height
+
+
+def other_person_region(
+    other_face_xywh: np.ndarray, patient_face_xywh: np.ndarray, frame_size_wh: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """The region of another person to blank in the patient's crop: OTHER_WIDTH_FACES of
+    their face widths wide, centred on their face, from their forehead to the bottom of the
+    frame, cut back so that it leaves the patient's face (plus PATIENT_FACE_MARGIN_FACES of
+    its width) visible. None when nothing is left.
+
+    Returns
+    -------
+    (x0, y0, x1, y1) int px, x1 and y1 exclusive, or None.
+    """
+    width, height = frame_size_wh
+    x, y, w, h = (float(v) for v in other_face_xywh[:4])
+    cx = x + w / 2
+    x0, x1 = max(0.0, cx - OTHER_WIDTH_FACES * w / 2), min(float(width), cx + OTHER_WIDTH_FACES * w / 2)
+    y0 = max(0.0, y - 0.25 * h)
+    px, py, pw, ph = (float(v) for v in patient_face_xywh[:4])
+    margin = PATIENT_FACE_MARGIN_FACES * pw
+    keep_x0, keep_x1 = px - margin, px + pw + margin
+    if keep_x0 < x1 and x0 < keep_x1 and py + ph + margin > y0:
+        # The patient's face is in the way: keep the side of the other person's face only.
+        if cx < px + pw / 2:
+            x1 = min(x1, keep_x0)
+        else:
+            x0 = max(x0, keep_x1)
+    if x1 - x0 < 1:
+        return None
+    return int(np.floor(x0)), int(np.floor(y0)), int(np.ceil(x1)), height

@@ -1,58 +1,53 @@
 """From a video file to per-frame tracks and the session's metrics.
 
 Two passes over the video, each split into time segments processed in parallel by worker
-processes (analysis/docs/pipeline.md explains why):
+processes (analysis/docs/pipeline.md explains why and what each costs):
 
-1. people: every face in every analysed frame (cheap); the faces are linked into tracks over
-   the whole video in this process, and the patient's track is chosen;
-2. patient: body pose, hands, face mesh (head pose, gaze) and facial expression on a crop
-   around the patient's face track, mapped back to full-frame px.
+1. people (analysis/people_pass.py): every face, small ones included, where the picture
+   changes and at a lower rate in still stretches; the faces are linked into tracks over the
+   whole video in this process, and the patient's track is chosen;
+2. patient (analysis/patient_pass.py): body pose, hands, face mesh (head pose, gaze) and facial
+   expression on a crop around the patient's face track in which the other people are blanked,
+   run where the patient's picture changed (motion-adaptive sampling, analysis/sampling.py),
+   mapped back to full-frame px; face mesh and head pose of the other people's faces.
 
-Then the metrics (analysis.metrics) are computed on the patient's rows.
+Then the metrics (analysis.metrics) are computed on the patient's rows. This process imports
+neither MediaPipe nor torch: the worker processes do (analysis/runner.py).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
-import multiprocessing
-import queue
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from analysis import PIPELINE_VERSION
-from analysis.emotion import EmotionClassifier
-from analysis.errors import AnalysisCancelled
-from analysis.face import FaceMeshModel
-from analysis.gaze import eye_in_head_deg, gaze_deg, head_pose_deg
-from analysis.hands import HandsModel
 from analysis.metrics import ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
-from analysis.people import FaceDetector, FaceTrack, PatientPoint, body_crop, choose_patient, track_faces
-from analysis.pose import PoseBackend, PoseModel, PoseObservation
+from analysis.people import FaceTrack, PatientPoint, body_crop, choose_patient, track_faces
 from analysis.results import MetricsReport
-from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
-from analysis.video import Frame, VideoInfo, analysis_ticks, iter_frames, probe, split_segments
+from analysis.runner import ProgressCallback, Runner, WorkerPool, report_progress
+from analysis.segment_jobs import PATIENT_FIELDS, PatientJob, PeopleJob
+from analysis.tracks import Tracks
+from analysis.video import VideoInfo, VideoSegment, analysis_ticks, probe, split_segments
+
+if TYPE_CHECKING:
+    from analysis.pose import PoseBackend
 
 STATUS_OK = "ok"
 STATUS_NO_PERSON = "no_person_found"
-# Frames between two progress reports / cancellation checks.
-BATCH_FRAMES = 16
-# Patient crops are shrunk to this long side before the models: their inputs are 256 px
-# (pose), 192 px (face mesh, palm detector) and 224 px (hand landmarks), so more pixels only
-# cost copying and resizing time.
-MODEL_LONG_SIDE_PX = 640
-# MediaPipe visibility above which a wrist counts as in view (hands are then looked for).
-WRIST_VISIBLE = 0.3
-# Share of the progress bar given to each stage.
-_STAGE_SPANS = {"people": (0.0, 0.2), "patient": (0.2, 0.95), "metrics": (0.95, 1.0)}
-
-ProgressCallback = Callable[[str, float], None]
+# The face detector's name, as recorded with results (analysis/face_detection.py holds the
+# model; importing it here would import MediaPipe into this process).
+FACE_DETECTOR = "mediapipe-face-detection-full-range"
+# The passes' jobs, imported by the worker processes only.
+PEOPLE_JOB = "analysis.people_pass:detect_people"
+PATIENT_JOB = "analysis.patient_pass:analyse_patient"
 
 
 @dataclass(frozen=True)
@@ -71,10 +66,12 @@ class AnalysisResult:
     ----------
     video : VideoInfo
     tracks : Tracks
-        One row per analysed frame for the patient (NaN where a model found nothing) plus one
-        row per analysed frame in which another tracked person's face was detected (only
-        person_id, bbox_xywh and face_confidence filled). With status "no_person_found": one
-        all-NaN row per analysed frame with person_id -1.
+        One row per analysed frame for the patient (NaN where a model found nothing; `measured`
+        False on rows filled from their neighbours) plus, for each other tracked person, one row
+        per analysed frame their track spans (person_id, bbox_xywh and face_confidence from the
+        face detector, interpolated where it did not look, `measured` False there; face_xy and
+        head_pose_deg where their face mesh ran). With status "no_person_found":
+        one all-NaN row per analysed frame with person_id -1.
     models : list of ModelInfo
     status : "ok" or "no_person_found"
     report : MetricsReport
@@ -82,6 +79,8 @@ class AnalysisResult:
         that every metric is present, NaN or a coverage of 0).
     message : str
         A sentence for a person when status is not "ok", else "".
+    stage_s : dict
+        Wall time (s) of each stage: start, people, tracking, patient, metrics.
     """
 
     video: VideoInfo
@@ -90,6 +89,7 @@ class AnalysisResult:
     status: str
     report: MetricsReport
     message: str = ""
+    stage_s: dict[str, float] = field(default_factory=dict)
 
 
 def analyse_video(
@@ -101,10 +101,12 @@ def analyse_video(
     should_continue: Callable[[], bool] | None = None,
     patient_point: PatientPoint | tuple[float, float, float] | None = None,
     workers: int = 2,
-    pose_model: Callable[[], PoseBackend] = PoseModel,
+    pool: WorkerPool | None = None,
+    pose_model: Callable[[], PoseBackend] | None = None,
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
-    protocol_segments: list[ProtocolSegment] | None = None,
+    full_rate: bool = False,
+    segments: list[ProtocolSegment] | None = None,
 ) -> AnalysisResult:
     """Analyse one session video.
 
@@ -120,11 +122,16 @@ def analyse_video(
         AnalysisCancelled is raised.
     patient_point : (x px, y px, time s) on the patient, to override the automatic choice.
     workers : worker processes (one time segment each); 1 runs everything in this process.
+    pool : warm worker processes to use (analysis.runner.shared_pool; a Celery worker keeps
+        one), instead of starting workers processes for this video only.
     pose_model : makes the body-pose model in each worker process (picklable: a class or a
-        functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker).
+        functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker); default
+        MediaPipe Pose (analysis.pose.PoseModel).
     praxis_references, expected_gestures : a praxis protocol's reference trajectories and
         expected gestures, so that each performed gesture is scored (see compute_praxis).
-    protocol_segments : the protocol's marked segments (baseline, gaze calibration, stories, cues;
+    full_rate : run every model on every analysed frame (no motion-adaptive sampling): the
+        reference the default is validated against (tests/bench/analysis_throughput.py).
+    segments : the protocol's marked segments (baseline, gaze calibration, stories, praxis cues;
         analysis.metrics.ProtocolSegment), which the metrics that need a reference use.
 
     Raises
@@ -136,52 +143,161 @@ def analyse_video(
     AnalysisCancelled
         should_continue() returned False.
     """
+    clock = _StageClock()
     path = Path(path)
     point = PatientPoint(*patient_point) if patient_point is not None else None
     info = probe(path)
-    segments = split_segments(info.duration_s, target_fps, workers)
+    n_segments = pool.workers if pool is not None else workers
+    video_segments = [
+        VideoSegment(path, target_fps, s, e)
+        for s, e in split_segments(info.duration_s, target_fps, n_segments)
+    ]
     expected_frames = analysis_ticks(info.duration_s, target_fps)
-    with _Runner(workers, progress, should_continue, expected_frames) as runner:
-        people = runner.run("people", _detect_faces, [_Segment(path, target_fps, s, e) for s, e in segments])
-        frames = np.concatenate([p["frames"] for p in people])
-        times_s = np.concatenate([p["times_s"] for p in people])
-        detections = [d for p in people for d in p["faces"]]
-        face_tracks = track_faces(times_s, detections)
-        patient = choose_patient(face_tracks, times_s, (info.width, info.height), point)
-        detector = ModelInfo(FaceDetector.name, FaceDetector.version)
-        if patient is None:
-            tracks = Tracks.empty(len(frames))
-            tracks.frame, tracks.time_s = frames, times_s
-            tracks.metadata = _metadata(path, target_fps, [detector], None)
-            report = _session_report(tracks, praxis_references, expected_gestures, protocol_segments)
-            _report(progress, "metrics", 1.0)
-            return AnalysisResult(
-                video=info,
-                tracks=tracks,
-                models=[detector],
-                status=STATUS_NO_PERSON,
-                report=report,
-                message=(
-                    f"No person was found in {path.name}: no face was detected for long enough "
-                    "to be tracked. Check that the patient's face is visible to the camera."
-                ),
+    own_pool = WorkerPool(workers) if pool is None and workers > 1 else None
+    try:
+        with Runner(pool or own_pool, progress, should_continue, expected_frames) as runner:
+            clock.lap("start")
+            people = runner.run("people", PEOPLE_JOB, [PeopleJob(s, full_rate) for s in video_segments])
+            clock.lap("people")
+            frames = np.concatenate([p["frames"] for p in people])
+            times_s = np.concatenate([p["times_s"] for p in people])
+            face_tracks = track_faces(times_s, [d for p in people for d in p["faces"]])
+            patient = choose_patient(face_tracks, times_s, (info.width, info.height), point)
+            if patient is None:
+                return _no_person(
+                    path=path,
+                    info=info,
+                    frames=frames,
+                    times_s=times_s,
+                    target_fps=target_fps,
+                    progress=progress,
+                    references=praxis_references,
+                    expected_gestures=expected_gestures,
+                )
+            others = [t for t in face_tracks if t.track_id != patient.track_id]
+            jobs = _patient_jobs(
+                video_segments=video_segments,
+                people=people,
+                times_s=times_s,
+                patient=patient,
+                others=others,
+                size_wh=(info.width, info.height),
+                device=device,
+                pose_model=pose_model,
+                full_rate=full_rate,
             )
-        crops = np.array(
-            [body_crop(patient.box_at(i), (info.width, info.height)) for i in range(len(times_s))]
+            clock.lap("tracking")
+            parts = runner.run("patient", PATIENT_JOB, jobs)
+            clock.lap("patient")
+    finally:
+        if own_pool is not None:
+            own_pool.close()
+    models = [_detector_info(), *(ModelInfo(*m) for m in parts[0]["models"])]
+    tracks = _assemble(
+        frames=frames,
+        times_s=times_s,
+        detector_ran=np.concatenate([p["ran"] for p in people]),
+        patient=patient,
+        others=others,
+        parts=parts,
+        bounds=np.cumsum([0] + [len(p["times_s"]) for p in people]),
+    )
+    tracks.metadata = _metadata(path, target_fps, models, patient.track_id, full_rate)
+    report_progress(progress, "metrics", 0.0)
+    report = _session_report(tracks.patient(), praxis_references, expected_gestures, segments)
+    report_progress(progress, "metrics", 1.0)
+    clock.lap("metrics")
+    return AnalysisResult(
+        video=info, tracks=tracks, models=models, status=STATUS_OK, report=report, stage_s=clock.laps
+    )
+
+
+class _StageClock:
+    """Wall time of each stage, in seconds."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = now - self._last
+        self._last = now
+
+
+def _detector_info() -> ModelInfo:
+    return ModelInfo(FACE_DETECTOR, importlib.metadata.version("mediapipe"))
+
+
+def _no_person(
+    *,
+    path: Path,
+    info: VideoInfo,
+    frames: np.ndarray,
+    times_s: np.ndarray,
+    target_fps: float,
+    progress: ProgressCallback | None,
+    references: dict[str, np.ndarray] | None,
+    expected_gestures: list[str] | None,
+    segments: list[ProtocolSegment] | None,
+) -> AnalysisResult:
+    tracks = Tracks.empty(len(frames))
+    tracks.frame, tracks.time_s = frames, times_s
+    detector = _detector_info()
+    tracks.metadata = _metadata(path, target_fps, [detector], None, False)
+    report = _session_report(tracks, references, expected_gestures, segments)
+    report_progress(progress, "metrics", 1.0)
+    return AnalysisResult(
+        video=info,
+        tracks=tracks,
+        models=[detector],
+        status=STATUS_NO_PERSON,
+        report=report,
+        message=(
+            f"No person was found in {path.name}: no face was detected for long enough "
+            "to be tracked. Check that the patient's face is visible to the camera."
+        ),
+    )
+
+
+def _patient_jobs(
+    *,
+    video_segments: list[VideoSegment],
+    people: list[dict[str, Any]],
+    times_s: np.ndarray,
+    patient: FaceTrack,
+    others: list[FaceTrack],
+    size_wh: tuple[int, int],
+    device: str | None,
+    pose_model: Callable[[], PoseBackend] | None,
+    full_rate: bool,
+) -> list[PatientJob]:
+    """Pass 2's jobs: per segment, the patient's crop and face box and the other people's face
+    boxes at each analysed frame (interpolated between detections)."""
+    rows = np.arange(len(times_s))
+    faces = patient.boxes_between(rows)
+    crops = np.array([body_crop(box, size_wh) for box in faces], dtype=np.int64).reshape(-1, 4)
+    others_xywh = np.full((len(rows), len(others), 4), np.nan, dtype=np.float32)
+    others_detected = np.zeros((len(rows), len(others)), dtype=bool)
+    for k, track in enumerate(others):
+        alive = track.alive(rows)
+        others_xywh[alive, k] = track.boxes_between(rows[alive])
+        others_detected[track.rows, k] = True
+    bounds = np.cumsum([0] + [len(p["times_s"]) for p in people])
+    return [
+        PatientJob(
+            segment=segment,
+            times_s=times_s[a:b],
+            crops=crops[a:b],
+            faces_xywh=faces[a:b],
+            others_xywh=others_xywh[a:b],
+            others_detected=others_detected[a:b],
+            device=device,
+            pose_model=pose_model,
+            full_rate=full_rate,
         )
-        bounds = np.cumsum([0] + [len(p["times_s"]) for p in people])
-        jobs = [
-            _PatientJob(_Segment(path, target_fps, s, e), times_s[a:b], crops[a:b], device, pose_model)
-            for (s, e), a, b in zip(segments, bounds[:-1], bounds[1:], strict=True)
-        ]
-        parts = runner.run("patient", _analyse_patient, jobs)
-    models = [detector, *(ModelInfo(*m) for m in parts[0]["models"])]
-    tracks = _assemble(frames, times_s, face_tracks, patient, parts)
-    tracks.metadata = _metadata(path, target_fps, models, patient.track_id)
-    _report(progress, "metrics", 0.0)
-    report = _session_report(tracks.patient(), praxis_references, expected_gestures, protocol_segments)
-    _report(progress, "metrics", 1.0)
-    return AnalysisResult(video=info, tracks=tracks, models=models, status=STATUS_OK, report=report)
+        for segment, a, b in zip(video_segments, bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def _session_report(
@@ -203,288 +319,75 @@ def _session_report(
 
 
 def _metadata(
-    path: Path, target_fps: float, models: list[ModelInfo], patient_id: int | None
+    path: Path, target_fps: float, models: list[ModelInfo], patient_id: int | None, full_rate: bool
 ) -> dict[str, str]:
     return {
         "pipeline_version": PIPELINE_VERSION,
         "source": path.name,
         "target_fps": f"{target_fps:g}",
+        "sampling": "full-rate" if full_rate else "motion-adaptive",
         "patient_person_id": "" if patient_id is None else str(patient_id),
         "models": json.dumps([{"name": m.name, "version": m.version} for m in models]),
     }
 
 
+def _face_boxes(track: FaceTrack, detector_ran: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A person's face box and detector score at every analysed frame their track spans: the
+    detection where there was one, NaN where the detector looked and did not find the face, the
+    interpolation of the detections around where it did not look. Returns (rows, boxes, scores)."""
+    rows = np.arange(track.rows[0], track.rows[-1] + 1)
+    boxes = np.full((len(rows), 4), np.nan, dtype=np.float32)
+    scores = np.full(len(rows), np.nan, dtype=np.float32)
+    skipped = ~detector_ran[rows]
+    boxes[skipped] = track.boxes_between(rows[skipped])
+    scores[skipped] = np.interp(rows[skipped], track.rows, track.scores)
+    boxes[track.rows - rows[0]] = track.boxes_xywh
+    scores[track.rows - rows[0]] = track.scores
+    return rows, boxes, scores
+
+
 def _assemble(
+    *,
     frames: np.ndarray,
     times_s: np.ndarray,
-    face_tracks: list[FaceTrack],
+    detector_ran: np.ndarray,
     patient: FaceTrack,
+    others: list[FaceTrack],
     parts: list[dict[str, Any]],
+    bounds: np.ndarray,
 ) -> Tracks:
-    """Patient rows (one per analysed frame, all models) and other people's rows (face box
-    only), sorted by time then person."""
+    """Patient rows (one per analysed frame, all models) and other people's rows (one per
+    analysed frame their track spans: face box, detector score, and face mesh with head pose
+    where it ran), sorted by time then person."""
     rows = Tracks.empty(len(frames))
     rows.frame, rows.time_s = frames, times_s
     rows.person_id[:] = patient.track_id
     rows.is_patient[:] = True
-    rows.bbox_xywh[patient.rows] = patient.boxes_xywh
-    for name in _PATIENT_FIELDS:
+    span, boxes, _ = _face_boxes(patient, detector_ran)
+    rows.bbox_xywh[span] = boxes
+    rows.measured = np.concatenate([p["measured"] for p in parts])
+    for name in PATIENT_FIELDS:
         setattr(rows, name, np.concatenate([p[name] for p in parts]))
+    mesh_rows = np.concatenate(
+        [p["others_rows"] + [start, 0] for p, start in zip(parts, bounds, strict=False)]
+    )
+    mesh_xy = np.concatenate([p["others_face_xy"] for p in parts])
+    mesh_head = np.concatenate([p["others_head_pose_deg"] for p in parts])
     everyone = [rows]
-    for track in face_tracks:
-        if track.track_id == patient.track_id:
-            continue
-        other = Tracks.empty(len(track.rows))
-        other.frame, other.time_s = frames[track.rows], times_s[track.rows]
+    for k, track in enumerate(others):
+        span, boxes, scores = _face_boxes(track, detector_ran)
+        other = Tracks.empty(len(span))
+        other.frame, other.time_s = frames[span], times_s[span]
         other.person_id[:] = track.track_id
-        other.bbox_xywh, other.face_confidence = track.boxes_xywh, track.scores
+        other.bbox_xywh, other.face_confidence = boxes, scores
+        other.measured = detector_ran[span]
+        mine = mesh_rows[:, 1] == k
+        at = mesh_rows[mine, 0] - span[0]
+        other.face_xy[at] = mesh_xy[mine]
+        other.head_pose_deg[at] = mesh_head[mine]
         everyone.append(other)
     tracks = Tracks.concatenate(everyone)
     return tracks.select(np.lexsort((tracks.person_id, tracks.time_s)))
-
-
-_PATIENT_FIELDS = (
-    "pose_xy",
-    "pose_visibility",
-    "pose_confidence",
-    "face_xy",
-    "face_confidence",
-    "head_pose_deg",
-    "gaze_deg",
-    "emotion_probs",
-    "hands_xy",
-    "hands_confidence",
-)
-
-
-# --- the two passes' segment jobs (run in a worker process, or in this one) -----------------
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """One time segment [start_s, end_s) of the video (end_s None: to the end)."""
-
-    path: Path
-    target_fps: float
-    start_s: float
-    end_s: float | None
-
-    def frames(self) -> Iterator[Frame]:
-        return iter_frames(self.path, self.target_fps, start_s=self.start_s, end_s=self.end_s)
-
-
-@dataclass(frozen=True)
-class _PatientJob:
-    """Pass 2 on one segment: times_s (n,) are the frame times pass 1 found in it, crops (n, 4)
-    the patient's crop (x0, y0, x1, y1) px in each of those frames."""
-
-    segment: _Segment
-    times_s: np.ndarray
-    crops: np.ndarray
-    device: str | None
-    pose_model: Callable[[], PoseBackend]
-
-
-def _detect_faces(segment: _Segment, tick: Callable[[int], None]) -> dict[str, Any]:
-    """Pass 1 on one time segment: face boxes (n_faces, 5) per analysed frame."""
-    frames, times, faces = [], [], []
-    with FaceDetector() as detector:
-        for frame in segment.frames():
-            frames.append(frame.index)
-            times.append(frame.time_s)
-            faces.append(detector.process(frame.image_rgb))
-            if len(frames) % BATCH_FRAMES == 0:
-                tick(BATCH_FRAMES)
-    tick(len(frames) % BATCH_FRAMES)
-    return {
-        "frames": np.asarray(frames, dtype=np.int64),
-        "times_s": np.asarray(times, dtype=np.float64),
-        "faces": faces,
-    }
-
-
-def _analyse_patient(job: _PatientJob, tick: Callable[[int], None]) -> dict[str, Any]:
-    """Pass 2 on one time segment: every model on the patient's crop of each analysed frame.
-    Returns the _PATIENT_FIELDS arrays (n, ...) in full-frame px and the models' (name, version)."""
-    n = len(job.times_s)
-    out = Tracks.empty(n)
-    with _PatientModels(job.device, job.pose_model) as models:
-        i = 0
-        for frame in job.segment.frames():
-            if i >= n or abs(frame.time_s - job.times_s[i]) > 1e-6:
-                raise RuntimeError(
-                    f"Decoding {job.segment.path.name} gave a frame at {frame.time_s:.3f} s where "
-                    "the first pass had another; the video cannot be decoded reproducibly."
-                )
-            models.process(frame.image_rgb, job.crops[i], out, i)
-            i += 1
-            if i % BATCH_FRAMES == 0:
-                tick(BATCH_FRAMES)
-        tick(i % BATCH_FRAMES)
-    return {"models": models.infos(), **{name: getattr(out, name) for name in _PATIENT_FIELDS}}
-
-
-def _hands_may_be_visible(body: PoseObservation | None) -> bool:
-    """Whether to run the hand model: not when the body model sees the person but neither wrist
-    (visibility below WRIST_VISIBLE). Its palm detector is the costliest model and finds nothing
-    then; when no body was found at all, the hands still get their chance."""
-    if body is None:
-        return True
-    return bool(np.nanmax(body.visibility[[POSE_LEFT_WRIST, POSE_RIGHT_WRIST]]) >= WRIST_VISIBLE)
-
-
-class _PatientModels:
-    """The single-person models, run on the patient's crop of each frame."""
-
-    def __init__(self, device: str | None, pose_model: Callable[[], PoseBackend]) -> None:
-        self.pose = pose_model()
-        self.hands = HandsModel()
-        self.mesh = FaceMeshModel(max_faces=1)
-        self.emotion = EmotionClassifier(device=device)
-
-    def infos(self) -> list[tuple[str, str]]:
-        return [(m.name, m.version) for m in (self.pose, self.mesh, self.hands, self.emotion)]
-
-    def __enter__(self) -> _PatientModels:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.pose.close()
-        self.hands.close()
-        self.mesh.close()
-
-    def process(self, image: np.ndarray, crop: np.ndarray, out: Tracks, i: int) -> None:
-        """Run the models on one frame's patient crop and write row i of out in full-frame px."""
-        height, width = image.shape[:2]
-        x0, y0, x1, y1 = (int(v) for v in crop)
-        region = image[y0:y1, x0:x1]
-        scale = min(1.0, MODEL_LONG_SIDE_PX / max(region.shape[:2]))
-        if scale < 1.0:
-            size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
-            region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
-        offset = np.array([x0, y0], dtype=np.float32)
-
-        def to_frame(xy: np.ndarray) -> np.ndarray:
-            return xy / scale + offset
-
-        body = self.pose.process(region)
-        if body is not None:
-            out.pose_xy[i] = to_frame(body.keypoints_xy)
-            out.pose_visibility[i] = body.visibility
-            out.pose_confidence[i] = body.confidence
-        for hand in self.hands.process(region) if _hands_may_be_visible(body) else ():
-            side = HANDS.index(hand.handedness)
-            out.hands_xy[i, side] = to_frame(hand.keypoints_xy)
-            out.hands_confidence[i, side] = hand.confidence
-        faces = self.mesh.process(region)
-        if faces:
-            landmarks = to_frame(faces[0].landmarks_xy)
-            out.face_xy[i] = landmarks
-            out.face_confidence[i] = faces[0].confidence
-            # Head pose depends on the camera model, so it is solved again in the full frame's
-            # geometry (the crop has another principal point and focal length).
-            head = head_pose_deg(landmarks, (width, height))
-            out.head_pose_deg[i] = head
-            out.gaze_deg[i] = gaze_deg(head, eye_in_head_deg(landmarks, self.mesh.gaze_offsets))
-            out.emotion_probs[i] = self.emotion.predict(region, faces[:1])[0]
-
-
-# --- running segment jobs with progress and cancellation -----------------------------------
-
-
-def _report(progress: ProgressCallback | None, stage: str, stage_fraction: float) -> None:
-    if progress is not None:
-        low, high = _STAGE_SPANS[stage]
-        progress(stage, low + (high - low) * min(1.0, stage_fraction))
-
-
-_worker_queue: Any = None
-_worker_cancel: Any = None
-
-
-def _init_worker(progress_queue: Any, cancel_event: Any) -> None:
-    """Worker process set-up: where to send progress, and the shared cancellation flag. Torch
-    gets one thread: the parallelism is one process per core."""
-    import torch
-
-    global _worker_queue, _worker_cancel
-    _worker_queue, _worker_cancel = progress_queue, cancel_event
-    torch.set_num_threads(1)
-
-
-def _in_worker(job: Callable[..., dict[str, Any]], spec: object) -> dict[str, Any]:
-    def tick(n_frames: int) -> None:
-        _worker_queue.put((job.__name__, n_frames))
-        if _worker_cancel.is_set():
-            raise AnalysisCancelled("The analysis was cancelled.")
-
-    return job(spec, tick)
-
-
-class _Runner:
-    """Runs a stage's segment jobs, in this process (workers == 1) or in a pool of spawned
-    worker processes (MediaPipe graphs are not fork-safe), and turns the jobs' frame counts
-    into progress calls and cancellation checks."""
-
-    def __init__(
-        self,
-        workers: int,
-        progress: ProgressCallback | None,
-        should_continue: Callable[[], bool] | None,
-        expected_frames: int,
-    ) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
-        self.workers = workers
-        self.progress = progress
-        self.should_continue = should_continue
-        self.expected_frames = expected_frames
-        self.pool: ProcessPoolExecutor | None = None
-
-    def __enter__(self) -> _Runner:
-        if self.workers > 1:
-            context = multiprocessing.get_context("spawn")
-            self.queue = context.Queue()
-            self.cancel = context.Event()
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_init_worker, initargs=(self.queue, self.cancel)
-            )
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.pool is not None:
-            self.cancel.set()
-            self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def _check(self, stage: str, done: int) -> None:
-        _report(self.progress, stage, done / self.expected_frames)
-        if self.should_continue is not None and not self.should_continue():
-            raise AnalysisCancelled("The analysis was cancelled before it finished; nothing was saved.")
-
-    def run(
-        self, stage: str, job: Callable[..., dict[str, Any]], specs: Sequence[object]
-    ) -> list[dict[str, Any]]:
-        """Results of job(spec, tick) for each spec, in order."""
-        done = 0
-        self._check(stage, done)
-        if self.pool is None:
-
-            def tick(n_frames: int) -> None:
-                nonlocal done
-                done += n_frames
-                self._check(stage, done)
-
-            return [job(spec, tick) for spec in specs]
-        futures: list[Future] = [self.pool.submit(_in_worker, job, spec) for spec in specs]
-        while not all(f.done() for f in futures):
-            try:
-                name, n_frames = self.queue.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if name == job.__name__:
-                done += n_frames
-                self._check(stage, done)
-        return [f.result() for f in futures]
 
 
 __all__ = ["STATUS_NO_PERSON", "STATUS_OK", "AnalysisResult", "ModelInfo", "analyse_video"]

@@ -76,6 +76,11 @@ class Tracks:
         Detector confidence in [0, 1]; NaN when nothing was detected.
     hands_confidence : float32 array of shape (n, 2)
         Per-hand confidence in [0, 1]; NaN when that hand was not detected.
+    measured : bool array of shape (n,)
+        True where the models looked at this row's frame; False on a patient row filled from
+        the measured rows on either side because the patient's picture had not changed
+        (motion-adaptive sampling, analysis/sampling.py). Files written before this column
+        existed read as all True.
     """
 
     frame: np.ndarray
@@ -93,6 +98,7 @@ class Tracks:
     pose_confidence: np.ndarray
     face_confidence: np.ndarray
     hands_confidence: np.ndarray
+    measured: np.ndarray
     metadata: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -114,6 +120,7 @@ class Tracks:
             pose_confidence=_nan(n),
             face_confidence=_nan(n),
             hands_confidence=_nan(n, 2),
+            measured=np.ones(n, dtype=bool),
         )
 
     def __len__(self) -> int:
@@ -155,8 +162,9 @@ _ARRAY_FIELDS = (
     "pose_confidence",
     "face_confidence",
     "hands_confidence",
+    "measured",
 )
-_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient")
+_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient", "measured")
 
 
 def _to_column(values: np.ndarray) -> pa.Array:
@@ -194,6 +202,9 @@ def from_table(table: pa.Table) -> Tracks:
     n = table.num_rows
     kwargs: dict[str, np.ndarray] = {}
     for name in _ARRAY_FIELDS:
+        if name == "measured" and name not in table.column_names:
+            kwargs[name] = np.ones(n, dtype=bool)
+            continue
         column = table.column(name).combine_chunks()
         if name in _SCALAR_COLUMNS:
             kwargs[name] = column.to_numpy(zero_copy_only=False)

@@ -178,6 +178,59 @@ def two_person_face_centres(
     return big, small
 
 
+# The examiner video: a large examiner (face EXAMINER_FACE_PX high) on the left and a smaller
+# patient (face PATIENT_FACE_PX high, as a child farther from a wide camera) standing in front
+# of the examiner's right side, inside the examiner's body region, in a 960 x 540 frame.
+EXAMINER_VIDEO_SIZE = (960, 540)
+EXAMINER_FACE_PX = 90
+PATIENT_FACE_PX = 45
+_EXAMINER_X_PX = 40
+_PATIENT_X_PX = 300
+
+
+def make_examiner_video(
+    path: str | Path,
+    *,
+    moving: str,
+    duration_s: float = 6.0,
+    fps: float = 25,
+    motion_hz: float = 1.0,
+    amplitude_faces: float = 0.35,
+) -> Path:
+    """Two people in one frame, one of them rocking sideways (amplitude_faces of its own face
+    height, at motion_hz) and the other still: moving is "patient" (the small one) or
+    "examiner" (the large one). Face centres: examiner_video_face_centres()."""
+    if moving not in ("patient", "examiner"):
+        raise ValueError(f"moving must be 'patient' or 'examiner', not {moving!r}")
+    width, height = EXAMINER_VIDEO_SIZE
+    big_px = round(EXAMINER_FACE_PX / ASTRONAUT_FACE_BOX[3])
+    small_px = round(PATIENT_FACE_PX / ASTRONAUT_FACE_BOX[3])
+    big, small = _astronaut(big_px), _astronaut(small_px)
+
+    def frame(i: int) -> np.ndarray:
+        canvas = np.empty((height, width, 3), dtype=np.uint8)
+        canvas[:] = BACKGROUND_RGB
+        face_px = PATIENT_FACE_PX if moving == "patient" else EXAMINER_FACE_PX
+        offset = round(_offset_px(i / fps, motion_hz, amplitude_faces * face_px, 0.0, duration_s))
+        big_dx, small_dx = (0, offset) if moving == "patient" else (offset, 0)
+        _paste(canvas, big, _EXAMINER_X_PX + big_dx, height - big_px)
+        _paste(canvas, small, _PATIENT_X_PX + small_dx, height - small_px)
+        return canvas
+
+    return _write_video(Path(path), frame, round(duration_s * fps), fps)
+
+
+def examiner_video_face_centres() -> tuple[tuple[float, float], tuple[float, float]]:
+    """Rest face centres (x, y) px of the examiner and the patient in make_examiner_video."""
+    height = EXAMINER_VIDEO_SIZE[1]
+    fx, fy, fw, fh = ASTRONAUT_FACE_BOX
+    centres = []
+    for x0, face_px in ((_EXAMINER_X_PX, EXAMINER_FACE_PX), (_PATIENT_X_PX, PATIENT_FACE_PX)):
+        photo_px = round(face_px / fh)
+        centres.append((x0 + photo_px * (fx + fw / 2), height - photo_px + photo_px * (fy + fh / 2)))
+    return centres[0], centres[1]
+
+
 def make_empty_video(
     path: str | Path,
     duration_s: float = 3.0,

@@ -1,0 +1,236 @@
+"""Pass 2, run in a worker process on one time segment: every model on the patient, and the
+other people's faces.
+
+For each analysed frame, a motion measure (analysis/sampling.py) on the patient's body crop and
+face decides whether the models look at it; skipped rows are filled from the measured ones at
+the end of the segment. The models see the patient's crop with every other tracked person's
+region blanked (analysis/people.py, other_person_region), and a hand or body point that still
+lands in such a region is discarded: another person's movement cannot become the patient's.
+Face crops for the expression network are collected and classified in batches at the end of the
+segment. The other people's faces get face mesh (landmarks, head pose) on a window around their
+face box, at most every OTHER_FACE_EVERY_S, so that the patient's gaze can be tested against
+their face.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from analysis.emotion import EmotionClassifier, face_crops
+from analysis.face import FaceMeshModel
+from analysis.gaze import eye_in_head_deg, gaze_deg, head_pose_deg
+from analysis.hands import HandsModel
+from analysis.people import other_person_region
+from analysis.pose import PoseBackend, PoseModel, PoseObservation
+from analysis.sampling import MotionGate, fill_skipped
+from analysis.segment_jobs import PATIENT_FIELDS, PatientJob
+from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
+
+BATCH_FRAMES = 16
+# Patient crops are shrunk to this long side before the models: their inputs are 256 px
+# (pose), 192 px (face mesh, palm detector) and 224 px (hand landmarks), so more pixels only
+# cost copying and resizing time.
+MODEL_LONG_SIDE_PX = 640
+# MediaPipe visibility above which a wrist counts as in view (hands are then looked for).
+WRIST_VISIBLE = 0.3
+# Thumbnail long sides (px) of the motion measure on the patient's body crop and face.
+BODY_THUMBNAIL_PX = 64
+FACE_THUMBNAIL_PX = 32
+# The face region whose motion is measured: the face box grown by this factor (eyebrows, chin).
+FACE_REGION_SCALE = 1.4
+# Another person's face mesh runs at most once per this many seconds (their head pose moves
+# slowly; it is what the patient's gaze is tested against), on a window this many face sizes.
+OTHER_FACE_EVERY_S = 0.5
+OTHER_FACE_WINDOW_SCALE = 2.0
+# Gray level of the blanked regions of other people.
+BLANK_LEVEL = 128
+
+
+@functools.cache
+def _emotion(device: str | None) -> EmotionClassifier:
+    """The expression network, loaded once per process and kept for every later job."""
+    return EmotionClassifier(device=device)
+
+
+def warm_up(device: str | None) -> None:
+    """Load everything a job needs in this worker process, before the first job."""
+    _emotion(device)
+    for model in (PoseModel(), HandsModel(), FaceMeshModel(max_faces=1)):
+        model.close()
+
+
+def _grown(box_xywh: np.ndarray, scale: float, size_wh: tuple[int, int]) -> tuple[int, int, int, int]:
+    x, y, w, h = (float(v) for v in box_xywh)
+    cx, cy, half = x + w / 2, y + h / 2, scale * max(w, h) / 2
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    return x0, y0, max(int(min(size_wh[0], cx + half)), x0 + 1), max(int(min(size_wh[1], cy + half)), y0 + 1)
+
+
+def _inside(xy: np.ndarray, regions: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """Whether each point (..., 2) lies in any of the regions."""
+    hit = np.zeros(xy.shape[:-1], dtype=bool)
+    for x0, y0, x1, y1 in regions:
+        hit |= (xy[..., 0] >= x0) & (xy[..., 0] < x1) & (xy[..., 1] >= y0) & (xy[..., 1] < y1)
+    return hit
+
+
+def _hands_may_be_visible(body: PoseObservation | None) -> bool:
+    """Whether to run the hand model: not when the body model sees the person but neither wrist
+    (visibility below WRIST_VISIBLE). Its palm detector is the costliest model and finds nothing
+    then; when no body was found at all, the hands still get their chance."""
+    if body is None:
+        return True
+    return bool(np.nanmax(body.visibility[[POSE_LEFT_WRIST, POSE_RIGHT_WRIST]]) >= WRIST_VISIBLE)
+
+
+class _SegmentModels:
+    """The models of one segment job: MediaPipe graphs are made per job (their video-mode
+    tracking state belongs to one stretch of one video; making one costs about 0.1 s), the
+    expression network is the process's."""
+
+    def __init__(self, device: str | None, pose_model: Callable[[], PoseBackend] | None) -> None:
+        self.pose = (pose_model or PoseModel)()
+        self.hands = HandsModel()
+        self.mesh = FaceMeshModel(max_faces=1)
+        self.emotion = _emotion(device)
+        self.other_meshes: dict[int, FaceMeshModel] = {}
+        self.face_rows: list[int] = []
+        self.face_crops: list[np.ndarray] = []
+
+    def infos(self) -> list[tuple[str, str]]:
+        return [(m.name, m.version) for m in (self.pose, self.mesh, self.hands, self.emotion)]
+
+    def __enter__(self) -> _SegmentModels:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for model in (self.pose, self.hands, self.mesh, *self.other_meshes.values()):
+            model.close()
+
+    def patient(self, image: np.ndarray, job: PatientJob, i: int, out: Tracks) -> None:
+        """Run the models on frame i's patient crop, other people blanked; write row i of out
+        in full-frame px (expression: queued for the batch)."""
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = (int(v) for v in job.crops[i])
+        blanks = [
+            region
+            for box in job.others_xywh[i]
+            if np.isfinite(box).all()
+            for region in [other_person_region(box, job.faces_xywh[i], (width, height))]
+            if region is not None and region[0] < x1 and x0 < region[2] and region[1] < y1
+        ]
+        region = image[y0:y1, x0:x1]
+        scale = min(1.0, MODEL_LONG_SIDE_PX / max(region.shape[:2]))
+        if scale < 1.0:
+            size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
+            region = cv2.resize(region, size, interpolation=cv2.INTER_AREA)
+        elif blanks:
+            region = region.copy()
+        for bx0, by0, bx1, by1 in blanks:
+            region[
+                max(0, round((by0 - y0) * scale)) : max(0, round((by1 - y0) * scale)),
+                max(0, round((bx0 - x0) * scale)) : max(0, round((bx1 - x0) * scale)),
+            ] = BLANK_LEVEL
+        offset = np.array([x0, y0], dtype=np.float32)
+
+        def to_frame(xy: np.ndarray) -> np.ndarray:
+            return xy / scale + offset
+
+        body = self.pose.process(region)
+        if body is not None:
+            out.pose_xy[i] = to_frame(body.keypoints_xy)
+            out.pose_visibility[i] = np.where(_inside(out.pose_xy[i], blanks), 0.0, body.visibility)
+            out.pose_confidence[i] = body.confidence
+        for hand in self.hands.process(region) if _hands_may_be_visible(body) else ():
+            keypoints = to_frame(hand.keypoints_xy)
+            if _inside(keypoints, blanks).mean() > 0.5:
+                continue  # another person's hand seen through the blank's edge
+            side = HANDS.index(hand.handedness)
+            out.hands_xy[i, side] = keypoints
+            out.hands_confidence[i, side] = hand.confidence
+        faces = self.mesh.process(region)
+        if faces:
+            landmarks = to_frame(faces[0].landmarks_xy)
+            out.face_xy[i] = landmarks
+            out.face_confidence[i] = faces[0].confidence
+            # Head pose depends on the camera model, so it is solved again in the full frame's
+            # geometry (the crop has another principal point and focal length).
+            head = head_pose_deg(landmarks, (width, height))
+            out.head_pose_deg[i] = head
+            out.gaze_deg[i] = gaze_deg(head, eye_in_head_deg(landmarks, self.mesh.gaze_offsets))
+            self.face_rows.append(i)
+            self.face_crops.append(face_crops(region, faces[0].bbox_xywh[None], self.emotion.input_size)[0])
+
+    def other_face(self, image: np.ndarray, box_xywh: np.ndarray, person: int) -> np.ndarray | None:
+        """Face mesh landmarks (478, 2) in frame px of another person, or None."""
+        height, width = image.shape[:2]
+        x0, y0, x1, y1 = _grown(box_xywh, OTHER_FACE_WINDOW_SCALE, (width, height))
+        if person not in self.other_meshes:
+            self.other_meshes[person] = FaceMeshModel(max_faces=1)
+        faces = self.other_meshes[person].process(image[y0:y1, x0:x1])
+        return faces[0].landmarks_xy + np.array([x0, y0], dtype=np.float32) if faces else None
+
+    def classify_faces(self, out: Tracks) -> None:
+        """The queued expression crops, in batches."""
+        if self.face_crops:
+            out.emotion_probs[self.face_rows] = self.emotion.predict_crops(np.stack(self.face_crops))
+
+
+def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, Any]:
+    """Pass 2 on one time segment. Returns the PATIENT_FIELDS arrays (n, ...) in full-frame px,
+    measured (n,) (whether the models ran on each frame; the other rows were filled), the
+    models' (name, version), and the other people's faces: others_rows (m, 2) (frame i of the
+    segment, person k of the job), others_face_xy (m, 478, 2), others_head_pose_deg (m, 3)."""
+    n = len(job.times_s)
+    out = Tracks.empty(n)
+    measured = np.zeros(n, dtype=bool)
+    gate = MotionGate(full_rate=job.full_rate)
+    last_other_s = np.full(job.others_xywh.shape[1], -np.inf)
+    others_rows: list[tuple[int, int]] = []
+    others_xy: list[np.ndarray] = []
+    others_head: list[np.ndarray] = []
+    with _SegmentModels(job.device, job.pose_model) as models:
+        i = 0
+        for frame in job.segment.frames():
+            if i >= n or abs(frame.time_s - job.times_s[i]) > 1e-6:
+                raise RuntimeError(
+                    f"Decoding {job.segment.path.name} gave a frame at {frame.time_s:.3f} s where "
+                    "the first pass had another; the video cannot be decoded reproducibly."
+                )
+            gray = frame.image_gray
+            size = (gray.shape[1], gray.shape[0])
+            regions = [
+                (tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX),
+                (_grown(job.faces_xywh[i], FACE_REGION_SCALE, size), FACE_THUMBNAIL_PX),
+            ]
+            if gate.should_run(gray, regions):
+                measured[i] = True
+                models.patient(frame.image_rgb, job, i, out)
+            for k in np.flatnonzero(job.others_detected[i]):
+                if frame.time_s - last_other_s[k] >= OTHER_FACE_EVERY_S - 1e-6:
+                    last_other_s[k] = frame.time_s
+                    landmarks = models.other_face(frame.image_rgb, job.others_xywh[i, k], int(k))
+                    if landmarks is not None:
+                        others_rows.append((i, int(k)))
+                        others_xy.append(landmarks)
+                        others_head.append(head_pose_deg(landmarks, size))
+            i += 1
+            if i % BATCH_FRAMES == 0:
+                tick(BATCH_FRAMES)
+        tick(i % BATCH_FRAMES)
+        models.classify_faces(out)
+    for name in PATIENT_FIELDS:
+        fill_skipped(getattr(out, name), job.times_s, measured)
+    return {
+        "models": models.infos(),
+        "measured": measured,
+        "others_rows": np.asarray(others_rows, dtype=np.int64).reshape(-1, 2),
+        "others_face_xy": np.asarray(others_xy, dtype=np.float32).reshape(-1, *out.face_xy.shape[1:]),
+        "others_head_pose_deg": np.asarray(others_head, dtype=np.float32).reshape(-1, 3),
+        **{name: getattr(out, name) for name in PATIENT_FIELDS},
+    }

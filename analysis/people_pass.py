@@ -1,0 +1,69 @@
+"""Pass 1, run in a worker process on one time segment: every person's face, where it moved.
+
+Faces are looked for at the full analysis rate where the picture changes (anywhere in the
+frame, or in a known person's body region) and every MAX_SKIPPED_TICKS + 1 frames in still
+stretches: a face track is smooth, and the tracker and the crops interpolate between
+detections. Small faces (analysis/face_detection.py) are found by a tiled look every
+TILES_EVERY_RUNS detection runs and followed by a zoom window at every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from analysis.face_detection import FaceDetector, is_small, merge_detections, zoom_window
+from analysis.people import body_crop
+from analysis.sampling import MotionGate
+from analysis.segment_jobs import PeopleJob
+
+# Frames between two progress reports / cancellation checks.
+BATCH_FRAMES = 16
+# The tiled look for small faces runs at one detection run in this many (the first included).
+TILES_EVERY_RUNS = 5
+# Thumbnail long sides (px) of the motion measure: the whole frame, and each person's body.
+FRAME_THUMBNAIL_PX = 160
+BODY_THUMBNAIL_PX = 64
+
+
+def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]:
+    """Face boxes (n_faces, 5) per analysed frame (empty where the detector did not run), and
+    where it ran."""
+    frames, times, faces, ran = [], [], [], []
+    gate = MotionGate(full_rate=job.full_rate)
+    last = np.empty((0, 5), dtype=np.float32)
+    runs = 0
+    with FaceDetector() as detector:
+        for frame in job.segment.frames():
+            gray = frame.image_gray
+            height, width = gray.shape
+            regions = [((0, 0, width, height), FRAME_THUMBNAIL_PX)]
+            regions += [(body_crop(face[:4], (width, height)), BODY_THUMBNAIL_PX) for face in last]
+            found = np.empty((0, 5), dtype=np.float32)
+            ran.append(gate.should_run(gray, regions))
+            if ran[-1]:
+                image = frame.image_rgb
+                looks = [detector.process(image)]
+                if runs % TILES_EVERY_RUNS == 0:
+                    looks.append(detector.process_tiles(image))
+                looks += [
+                    detector.process_window(image, zoom_window(face, (width, height)))
+                    for face in last
+                    if is_small(face, height)
+                ]
+                found = last = merge_detections(*looks)
+                runs += 1
+            frames.append(frame.index)
+            times.append(frame.time_s)
+            faces.append(found)
+            if len(frames) % BATCH_FRAMES == 0:
+                tick(BATCH_FRAMES)
+    tick(len(frames) % BATCH_FRAMES)
+    return {
+        "frames": np.asarray(frames, dtype=np.int64),
+        "times_s": np.asarray(times, dtype=np.float64),
+        "faces": faces,
+        "ran": np.asarray(ran, dtype=bool),
+    }

@@ -1,0 +1,210 @@
+"""Running the passes' segment jobs: in this process, or in worker processes that live as long
+as their pool, with progress reports and cancellation.
+
+Worker processes are spawned (MediaPipe graphs are not fork-safe), which costs their start-up:
+importing MediaPipe and torch, and loading the expression network, several seconds of CPU per
+process. A `WorkerPool` pays it once: `analyse_video` makes a pool for one video, and a
+long-lived caller (a Celery worker) makes one with `shared_pool()` when it starts and every job
+then reuses its warm processes. Jobs are named by "module:function" strings so that this
+process never imports the models' modules itself: the orchestrating process stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from analysis.errors import AnalysisCancelled
+
+ProgressCallback = Callable[[str, float], None]
+# Share of the progress bar given to each stage.
+STAGE_SPANS = {"people": (0.0, 0.2), "patient": (0.2, 0.95), "metrics": (0.95, 1.0)}
+# What a warm-up job loads in each worker process before the first video.
+WARM_UP_JOB = "analysis.patient_pass:warm_up"
+
+
+def report_progress(progress: ProgressCallback | None, stage: str, stage_fraction: float) -> None:
+    if progress is not None:
+        low, high = STAGE_SPANS[stage]
+        progress(stage, low + (high - low) * min(1.0, stage_fraction))
+
+
+def resolve(job: str) -> Callable[..., Any]:
+    """The function a "module:function" job name refers to."""
+    module, _, function = job.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+_worker_queue: Any = None
+_worker_cancel: Any = None
+_worker_barrier: Any = None
+# Seconds a warm-up job waits for the other processes to load their models.
+WARM_UP_TIMEOUT_S = 600
+
+
+def _init_worker(progress_queue: Any, cancel_event: Any, barrier: Any) -> None:
+    """Worker process set-up: where to send progress, the shared cancellation flag, and the
+    barrier that spreads warm-up jobs one per process."""
+    global _worker_queue, _worker_cancel, _worker_barrier
+    _worker_queue, _worker_cancel, _worker_barrier = progress_queue, cancel_event, barrier
+
+
+def _in_worker(run_id: int, job: str, spec: object) -> Any:
+    def tick(n_frames: int) -> None:
+        _worker_queue.put((run_id, n_frames))
+        if _worker_cancel.is_set():
+            raise AnalysisCancelled("The analysis was cancelled.")
+
+    return resolve(job)(spec, tick)
+
+
+class WorkerPool:
+    """Spawned worker processes, reused by every analysis run until close().
+
+    Parameters
+    ----------
+    workers : number of processes (one per core: each runs one segment job at a time).
+    warm_up : load the models in every process now, before the first job.
+    """
+
+    def __init__(self, workers: int, *, warm_up: bool = False, device: str | None = None) -> None:
+        if workers < 2:
+            raise ValueError(f"a worker pool needs at least 2 processes, not {workers}")
+        self.workers = workers
+        context = multiprocessing.get_context("spawn")
+        self.queue = context.Queue()
+        self.cancel = context.Event()
+        barrier = context.Barrier(workers)
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_init_worker, initargs=(self.queue, self.cancel, barrier)
+        )
+        self._runs = 0
+        self._lock = threading.Lock()
+        if warm_up:
+            # One warm-up job per process: each waits at the barrier until all have loaded.
+            for future in [self._executor.submit(_warm, device) for _ in range(workers)]:
+                future.result()
+
+    def next_run_id(self) -> int:
+        with self._lock:
+            self._runs += 1
+            return self._runs
+
+    def submit(self, run_id: int, job: str, spec: object) -> Future:
+        return self._executor.submit(_in_worker, run_id, job, spec)
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self._executor, "_broken", False))
+
+    def close(self) -> None:
+        self.cancel.set()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def warm_up_here(device: str | None) -> None:
+    """Load the models in this process (for callers that run jobs in-process)."""
+    resolve(WARM_UP_JOB)(device)
+
+
+def _warm(device: str | None) -> None:
+    warm_up_here(device)
+    _worker_barrier.wait(WARM_UP_TIMEOUT_S)
+
+
+# The process-wide pool made by shared_pool(), under the key "pool".
+_SHARED: dict[str, WorkerPool] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_pool(workers: int, device: str | None = None) -> WorkerPool:
+    """The process-wide pool of warm workers (made, and warmed up, on the first call; made
+    again when a worker process died or the size changed). Thread-safe: a warm-up thread and
+    the first job may ask at once."""
+    with _SHARED_LOCK:
+        pool = _SHARED.get("pool")
+        if pool is None or pool.broken or pool.workers != workers:
+            if pool is not None:
+                pool.close()
+            pool = _SHARED["pool"] = WorkerPool(workers, warm_up=True, device=device)
+        return pool
+
+
+class Runner:
+    """Runs a stage's segment jobs in this process (no pool) or in a WorkerPool, and turns the
+    jobs' frame counts into progress calls and cancellation checks. On the way out after an
+    error or a cancellation, it waits for the run's jobs in the pool to stop, so that a pool
+    reused by the next run is idle."""
+
+    def __init__(
+        self,
+        pool: WorkerPool | None,
+        progress: ProgressCallback | None,
+        should_continue: Callable[[], bool] | None,
+        expected_frames: int,
+    ) -> None:
+        self.pool = pool
+        self.progress = progress
+        self.should_continue = should_continue
+        self.expected_frames = expected_frames
+        self.futures: list[Future] = []
+        self.run_id = pool.next_run_id() if pool is not None else 0
+
+    def __enter__(self) -> Runner:
+        if self.pool is not None:
+            self.pool.cancel.clear()
+        return self
+
+    def __exit__(self, exc_type: object, *exc_info: object) -> None:
+        if self.pool is None or exc_type is None:
+            return
+        self.pool.cancel.set()
+        for future in self.futures:
+            future.cancel()
+        for future in self.futures:
+            try:
+                future.exception()
+            except BrokenProcessPool:
+                pass
+        self.pool.cancel.clear()
+
+    def _check(self, stage: str, done: int) -> None:
+        report_progress(self.progress, stage, done / self.expected_frames)
+        if self.should_continue is not None and not self.should_continue():
+            raise AnalysisCancelled("The analysis was cancelled before it finished; nothing was saved.")
+
+    def run(self, stage: str, job: str, specs: Sequence[object]) -> list[Any]:
+        """Results of job(spec, tick) for each spec, in order."""
+        done = 0
+        self._check(stage, done)
+        if self.pool is None:
+
+            def tick(n_frames: int) -> None:
+                nonlocal done
+                done += n_frames
+                self._check(stage, done)
+
+            function = resolve(job)
+            return [function(spec, tick) for spec in specs]
+        self.futures = [self.pool.submit(self.run_id, job, spec) for spec in specs]
+        while not all(f.done() for f in self.futures):
+            try:
+                run_id, n_frames = self.pool.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if run_id == self.run_id:
+                done += n_frames
+                self._check(stage, done)
+        return [f.result() for f in self.futures]

@@ -1,0 +1,122 @@
+"""Motion-adaptive sampling: the models run where the picture changed, not on a still person.
+
+A still person gives the same keypoints frame after frame (up to the models' jitter), so
+running the costly models on every analysed frame of a still stretch buys nothing. A cheap
+measure, at the full analysis rate, decides instead: the share of pixels, in small grayscale
+thumbnails of the regions that matter (the person's body crop and face), that changed by more
+than CHANGED_LEVEL gray levels since the last frame the models saw. When no region changed, the
+frame is skipped, up to MAX_SKIPPED_TICKS in a row, so a still stretch is still measured at
+target_fps / (MAX_SKIPPED_TICKS + 1) (2 per second at the default 10 fps) and slow drifts are
+followed. The rows of skipped frames are then filled from the measured frames on either side
+(`fill_skipped`), so every analysed frame keeps one row and the metrics see a regular series.
+
+Why these numbers: thumbnails are shrunk with area averaging, which divides camera noise by
+the shrink factor (4 to 10 here), so a change of CHANGED_LEVEL levels is a real edge moving,
+not noise; a blink or a mouth opening changes several % of a 32 px face thumbnail, a body
+moving by 2 px of the frame changes its outline, over 1 % of a 64 px body thumbnail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+# Gray levels a thumbnail pixel must change by to count as changed.
+CHANGED_LEVEL = 12
+# Share of a region's thumbnail pixels that must change for the region to count as moving.
+CHANGED_SHARE = 0.01
+# Long side (px) of the thumbnail of a region whose motion is measured.
+THUMBNAIL_PX = 64
+# Analysed frames skipped in a row at most (a still person is measured every 5th frame).
+MAX_SKIPPED_TICKS = 4
+
+Region = tuple[int, int, int, int]  # x0, y0, x1, y1 px, exclusive ends
+
+
+def _thumbnail(gray: np.ndarray, region: Region, long_side_px: int) -> np.ndarray:
+    x0, y0, x1, y1 = region
+    patch = gray[max(y0, 0) : max(y1, y0 + 1), max(x0, 0) : max(x1, x0 + 1)]
+    if patch.size == 0:
+        return patch
+    scale = min(1.0, long_side_px / max(patch.shape))
+    size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
+    return cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
+
+
+def changed_share(
+    reference: np.ndarray, gray: np.ndarray, region: Region, long_side_px: int = THUMBNAIL_PX
+) -> float:
+    """Share of the region's thumbnail pixels that changed by more than CHANGED_LEVEL between
+    two grayscale frames of the same size."""
+    before = _thumbnail(reference, region, long_side_px)
+    after = _thumbnail(gray, region, long_side_px)
+    if after.size == 0:
+        return 0.0
+    return float(np.mean(cv2.absdiff(before, after) > CHANGED_LEVEL))
+
+
+class MotionGate:
+    """Decides, frame by frame, whether the models must look at this frame.
+
+    Parameters
+    ----------
+    max_skipped : frames skipped in a row at most.
+    full_rate : True to run on every frame (the reference the sampled run is compared with).
+    """
+
+    def __init__(self, max_skipped: int = MAX_SKIPPED_TICKS, *, full_rate: bool = False) -> None:
+        self.max_skipped = max_skipped
+        self.full_rate = full_rate
+        self._reference: np.ndarray | None = None
+        self._skipped = 0
+
+    def should_run(self, gray: np.ndarray, regions: Sequence[tuple[Region, int]]) -> bool:
+        """Whether to run the models on this frame; regions are (region, thumbnail long side px)
+        pairs, the frame is measured when any of them changed since the last measured frame."""
+        run = (
+            self.full_rate
+            or self._reference is None
+            or self._reference.shape != gray.shape
+            or self._skipped >= self.max_skipped
+            or any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
+        )
+        if run:
+            self._reference = gray
+            self._skipped = 0
+        else:
+            self._skipped += 1
+        return run
+
+
+def fill_skipped(values: np.ndarray, times_s: np.ndarray, measured: np.ndarray) -> None:
+    """Fill, in place, the rows of frames the models skipped (measured False) from the measured
+    rows on either side: linear interpolation in time where both neighbours have a value, else
+    the value of the nearer one (so a hand seen on one side only, or nothing seen, is copied
+    as it was, NaN included). Rows before the first or after the last measured row take that
+    row's value.
+
+    Parameters
+    ----------
+    values : float array of shape (n, ...)
+    times_s : float array of shape (n,), increasing
+    measured : bool array of shape (n,)
+    """
+    done = np.flatnonzero(measured)
+    todo = np.flatnonzero(~measured)
+    if done.size == 0 or todo.size == 0:
+        return
+    position = np.searchsorted(done, todo)
+    before = np.clip(position - 1, 0, done.size - 1)
+    after = np.clip(position, 0, done.size - 1)  # past the last measured row: that row
+    prev_i, next_i = done[before], done[after]
+    span = times_s[next_i] - times_s[prev_i]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(span > 0, (times_s[todo] - times_s[prev_i]) / span, 0.0)
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    weight = weight.reshape(shape)
+    a, b = values[prev_i], values[next_i]
+    nearer = np.where(weight <= 0.5, a, b)
+    blended = (1.0 - weight) * a + weight * b
+    values[todo] = np.where(np.isfinite(a) & np.isfinite(b), blended, nearer)

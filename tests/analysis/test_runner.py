@@ -1,0 +1,26 @@
+"""Worker processes kept warm across analyses (what a Celery worker does between jobs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from analysis.pipeline import STATUS_NO_PERSON, analyse_video
+from analysis.runner import WorkerPool
+
+
+def _pids(pool: WorkerPool) -> set[int]:
+    return set(pool._executor._processes)
+
+
+def test_a_pool_serves_several_analyses_with_the_same_processes(empty_video: Path) -> None:
+    with WorkerPool(2) as pool:
+        first = analyse_video(empty_video, pool=pool)
+        pids = _pids(pool)
+        second = analyse_video(empty_video, pool=pool)
+        assert _pids(pool) == pids and len(pids) == 2
+    for result in (first, second):
+        assert result.status == STATUS_NO_PERSON
+        assert len(result.tracks) == 30
+    np.testing.assert_array_equal(first.tracks.time_s, second.tracks.time_s)

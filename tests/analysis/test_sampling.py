@@ -1,0 +1,58 @@
+"""Motion-adaptive sampling: the motion measure and the filling of skipped rows, with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.sampling import MAX_SKIPPED_TICKS, MotionGate, changed_share, fill_skipped
+
+FRAME = (0, 0, 320, 240)
+
+
+def _scene(shift_px: int = 0) -> np.ndarray:
+    """A gray frame with a dark 60 x 80 px block, moved right by shift_px."""
+    gray = np.full((240, 320), 200, dtype=np.uint8)
+    gray[80:160, 100 + shift_px : 160 + shift_px] = 40
+    return gray
+
+
+def test_a_still_picture_with_noise_is_unchanged_and_a_moved_block_is_changed() -> None:
+    rng = np.random.default_rng(0)
+    noisy = np.clip(_scene().astype(int) + rng.normal(0, 3, (240, 320)), 0, 255).astype(np.uint8)
+    # Camera noise of 3 levels is averaged away by the thumbnail: nothing changes.
+    assert changed_share(_scene(), noisy, FRAME) == 0.0
+    # An 8 px move of the block's two vertical edges (80 px high) changes over 1 % of the
+    # thumbnail (the threshold): each edge moves 1.6 thumbnail px at a 64 px long side.
+    assert changed_share(_scene(), _scene(8), FRAME) > 0.01
+
+
+def test_the_gate_skips_still_frames_at_most_four_in_a_row_and_runs_on_motion() -> None:
+    gate = MotionGate()
+    runs = [gate.should_run(_scene(), [(FRAME, 64)]) for _ in range(11)]
+    assert runs == [True, False, False, False, False, True, False, False, False, False, True]
+    assert MAX_SKIPPED_TICKS == 4
+    assert gate.should_run(_scene(8), [(FRAME, 64)])  # motion: measured at once
+    assert MotionGate(full_rate=True).should_run(_scene(), [(FRAME, 64)])
+
+
+def test_skipped_rows_are_interpolated_between_measured_ones_or_copied_from_the_nearer() -> None:
+    times = np.arange(6) * 0.1
+    measured = np.array([True, False, False, True, False, False])
+    values = np.array([[0.0, 1.0], [9, 9], [9, 9], [3.0, np.nan], [9, 9], [9, 9]])
+    fill_skipped(values, times, measured)
+    # Rows 1, 2: linear in time between rows 0 and 3 where both are finite; the second column
+    # has NaN on one side, so the nearer measured row's value is copied (row 1: 1.0, row 2: NaN).
+    np.testing.assert_allclose(values[1:3, 0], [1.0, 2.0])
+    assert values[1, 1] == 1.0
+    assert np.isnan(values[2, 1])
+    # Rows after the last measured row hold its value.
+    np.testing.assert_array_equal(values[4], values[3])
+    np.testing.assert_array_equal(values[5], values[3])
+
+
+def test_emotion_probabilities_filled_by_interpolation_still_sum_to_one() -> None:
+    times = np.arange(3) * 0.1
+    probs = np.array([[1.0, 0.0], [np.nan, np.nan], [0.2, 0.8]])
+    fill_skipped(probs, times, np.array([True, False, True]))
+    assert probs[1].sum() == pytest.approx(1.0)
