@@ -31,6 +31,7 @@ from analysis.errors import AnalysisCancelled, AnalysisError
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
+from analysis.runner import WorkerPool, shared_pool, warm_up_here
 from analysis.tracks import write_parquet
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
@@ -168,6 +169,20 @@ def pose_model_factory() -> Callable[[], PoseBackend]:
     )
 
 
+def analysis_pool() -> WorkerPool | None:
+    """The worker's warm analysis processes (None when ANALYSIS_PROCESSES is 1: the jobs then
+    run in this process, whose models stay loaded between jobs)."""
+    if settings.ANALYSIS_PROCESSES < 2:
+        return None
+    return shared_pool(settings.ANALYSIS_PROCESSES, settings.ANALYSIS_DEVICE)
+
+
+def warm_up_analysis() -> None:
+    """Load the models before the first job (called when a Celery worker process starts)."""
+    if analysis_pool() is None:
+        warm_up_here(settings.ANALYSIS_DEVICE)
+
+
 def _praxis_inputs(recording: Recording) -> dict[str, Any]:
     """The protocol's reference gestures, as analyse_video's praxis_references/expected_gestures."""
     inputs = praxis_inputs_for(recording)
@@ -231,6 +246,7 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
                 progress=watcher.progress,
                 should_continue=watcher.should_continue,
                 workers=settings.ANALYSIS_PROCESSES,
+                pool=analysis_pool(),
                 pose_model=pose_model,
                 **_praxis_inputs(recording),
             )

@@ -13,9 +13,11 @@ Reliability choices, and why:
   redelivered only when the job that holds it cannot still be running.
 """
 
+import importlib
 import multiprocessing
 import os
 import sys
+import threading
 from pathlib import Path
 
 from celery import Celery, signals
@@ -89,3 +91,14 @@ def _let_pool_processes_start_analysis_processes(**_kwargs) -> None:
     current = multiprocessing.current_process()
     current._config["daemon"] = False
     current._config["authkey"] = multiprocessing.process.AuthenticationString(bytes(current.authkey))
+
+
+@signals.worker_process_init.connect
+def _warm_up_the_analysis(**_kwargs) -> None:
+    """Load the models before the first job, so that no job pays their start-up: the analysis
+    worker processes (ANALYSIS_PROCESSES > 1) are started and warmed, or, with one, this process
+    loads them. In a thread: Celery gives a pool process a few seconds to report ready."""
+    # Looked up now, not imported above: it imports Django models, and the web process may
+    # import this module while its apps are still loading.
+    warm_up = importlib.import_module("workers.analysis_run").warm_up_analysis
+    threading.Thread(target=warm_up, name="analysis-warm-up", daemon=True).start()
