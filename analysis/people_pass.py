@@ -4,7 +4,7 @@ Faces are looked for at the full analysis rate where the picture changes (anywhe
 frame, or in a known person's body region) and every MAX_SKIPPED_TICKS + 1 frames in still
 stretches: a face track is smooth, and the tracker and the crops interpolate between
 detections. Small faces (analysis/face_detection.py) are found by a tiled look every
-TILES_EVERY_RUNS detection runs and followed by a zoom window at every run.
+TILES_EVERY_S and followed by a zoom window at every run.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from analysis.segment_jobs import PeopleJob
 
 # Frames between two progress reports / cancellation checks.
 BATCH_FRAMES = 16
-# The tiled look for small faces runs at one detection run in this many (the first included).
-TILES_EVERY_RUNS = 5
+# The tiled look for small faces (four detector calls) runs at the first detection run of a
+# segment and then at most once per this many seconds: a new small face is found within 2 s.
+TILES_EVERY_S = 2.0
 # Thumbnail long sides (px) of the motion measure: the whole frame, and each person's body.
 FRAME_THUMBNAIL_PX = 160
 BODY_THUMBNAIL_PX = 64
@@ -34,7 +35,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
     frames, times, faces, ran = [], [], [], []
     gate = MotionGate(full_rate=job.full_rate)
     last = np.empty((0, 5), dtype=np.float32)
-    runs = 0
+    last_tiles_s = -np.inf
     with FaceDetector() as detector:
         for frame in job.segment.frames():
             gray = frame.image_gray
@@ -46,15 +47,15 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
             if ran[-1]:
                 image = frame.image_rgb
                 looks = [detector.process(image)]
-                if runs % TILES_EVERY_RUNS == 0:
+                if frame.time_s - last_tiles_s >= TILES_EVERY_S:
                     looks.append(detector.process_tiles(image))
+                    last_tiles_s = frame.time_s
                 looks += [
                     detector.process_window(image, zoom_window(face, (width, height)))
                     for face in last
                     if is_small(face, height)
                 ]
                 found = last = merge_detections(*looks)
-                runs += 1
             frames.append(frame.index)
             times.append(frame.time_s)
             faces.append(found)
