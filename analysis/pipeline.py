@@ -173,6 +173,7 @@ def analyse_video(
                     progress=progress,
                     references=praxis_references,
                     expected_gestures=expected_gestures,
+                    segments=segments,
                 )
             others = [t for t in face_tracks if t.track_id != patient.track_id]
             jobs = _patient_jobs(
