@@ -119,7 +119,7 @@ class _SegmentModels:
         x0, y0, x1, y1 = (int(v) for v in job.crops[i])
         blanks = [
             region
-            for box in job.others_xywh[i]
+            for box in job.others_extent_xywh[i]
             if np.isfinite(box).all()
             for region in [other_person_region(box, job.faces_xywh[i], (width, height))]
             if region is not None and region[0] < x1 and x0 < region[2] and region[1] < y1

@@ -30,10 +30,10 @@ import numpy as np
 from analysis import PIPELINE_VERSION
 from analysis.metrics import ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
-from analysis.people import FaceTrack, PatientPoint, body_crop, choose_patient, track_faces
+from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
 from analysis.runner import ProgressCallback, Runner, WorkerPool, report_progress
-from analysis.segment_jobs import PATIENT_FIELDS, PatientJob, PeopleJob
+from analysis.segment_jobs import PATIENT_FIELDS, PeopleJob, patient_jobs
 from analysis.tracks import Tracks
 from analysis.video import VideoInfo, VideoSegment, analysis_ticks, probe, split_segments
 
@@ -176,7 +176,7 @@ def analyse_video(
                     segments=segments,
                 )
             others = [t for t in face_tracks if t.track_id != patient.track_id]
-            jobs = _patient_jobs(
+            jobs = patient_jobs(
                 video_segments=video_segments,
                 people=people,
                 times_s=times_s,
@@ -259,46 +259,6 @@ def _no_person(
             "to be tracked. Check that the patient's face is visible to the camera."
         ),
     )
-
-
-def _patient_jobs(
-    *,
-    video_segments: list[VideoSegment],
-    people: list[dict[str, Any]],
-    times_s: np.ndarray,
-    patient: FaceTrack,
-    others: list[FaceTrack],
-    size_wh: tuple[int, int],
-    device: str | None,
-    pose_model: Callable[[], PoseBackend] | None,
-    full_rate: bool,
-) -> list[PatientJob]:
-    """Pass 2's jobs: per segment, the patient's crop and face box and the other people's face
-    boxes at each analysed frame (interpolated between detections)."""
-    rows = np.arange(len(times_s))
-    faces = patient.boxes_between(rows)
-    crops = np.array([body_crop(box, size_wh) for box in faces], dtype=np.int64).reshape(-1, 4)
-    others_xywh = np.full((len(rows), len(others), 4), np.nan, dtype=np.float32)
-    others_detected = np.zeros((len(rows), len(others)), dtype=bool)
-    for k, track in enumerate(others):
-        alive = track.alive(rows)
-        others_xywh[alive, k] = track.boxes_between(rows[alive])
-        others_detected[track.rows, k] = True
-    bounds = np.cumsum([0] + [len(p["times_s"]) for p in people])
-    return [
-        PatientJob(
-            segment=segment,
-            times_s=times_s[a:b],
-            crops=crops[a:b],
-            faces_xywh=faces[a:b],
-            others_xywh=others_xywh[a:b],
-            others_detected=others_detected[a:b],
-            device=device,
-            pose_model=pose_model,
-            full_rate=full_rate,
-        )
-        for segment, a, b in zip(video_segments, bounds[:-1], bounds[1:], strict=True)
-    ]
 
 
 def _session_report(
