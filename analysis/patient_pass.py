@@ -148,8 +148,8 @@ class _SegmentModels:
             out.pose_confidence[i] = body.confidence
         for hand in self.hands.process(region) if _hands_may_be_visible(body) else ():
             keypoints = to_frame(hand.keypoints_xy)
-            if _inside(keypoints, blanks).mean() > 0.5:
-                continue  # another person's hand seen through the blank's edge
+            if _inside(keypoints, blanks).any():
+                continue  # reaches into another person's region: theirs, or not the patient's alone
             side = HANDS.index(hand.handedness)
             out.hands_xy[i, side] = keypoints
             out.hands_confidence[i, side] = hand.confidence

@@ -16,8 +16,7 @@ import multiprocessing
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from analysis.errors import AnalysisCancelled
@@ -173,11 +172,7 @@ class Runner:
         self.pool.cancel.set()
         for future in self.futures:
             future.cancel()
-        for future in self.futures:
-            try:
-                future.exception()
-            except BrokenProcessPool:
-                pass
+        wait(self.futures)
         self.pool.cancel.clear()
 
     def _check(self, stage: str, done: int) -> None:
