@@ -1,9 +1,10 @@
 """Pass 1, run in a worker process on one time segment: every person's face, where it moved.
 
-Faces are looked for at the full analysis rate where the picture changes (anywhere in the
-frame, or in a known person's body region) and every MAX_SKIPPED_TICKS + 1 frames in still
+Faces are looked for at every MIN_SKIPPED + 1 frames where the picture changes (anywhere in
+the frame, or in a known person's body region) and every MAX_SKIPPED + 1 frames in still
 stretches: a face track is smooth, and the tracker and the crops interpolate between
-detections. Small faces (analysis/face_detection.py) are found by a tiled look every
+detections (a 1 Hz sway of 30 px sampled at 3.3 per second is interpolated within about 13 px,
+a fraction of the crop's margin of 2 face widths each side of the face). Small faces (analysis/face_detection.py) are found by a tiled look every
 TILES_EVERY_S and followed by a zoom window at every run.
 """
 
@@ -24,6 +25,10 @@ BATCH_FRAMES = 16
 # The tiled look for small faces (four detector calls) runs at the first detection run of a
 # segment and then at most once per this many seconds: a new small face is found within 2 s.
 TILES_EVERY_S = 2.0
+# Analysed frames skipped after each detection run, and at most in a row (at 10 fps: faces
+# looked for 3.3 times a second where the picture changes, once a second where it does not).
+MIN_SKIPPED = 2
+MAX_SKIPPED = 9
 # Thumbnail long sides (px) of the motion measure: the whole frame, and each person's body.
 FRAME_THUMBNAIL_PX = 160
 BODY_THUMBNAIL_PX = 64
@@ -33,7 +38,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
     """Face boxes (n_faces, 5) per analysed frame (empty where the detector did not run), and
     where it ran."""
     frames, times, faces, ran = [], [], [], []
-    gate = MotionGate(full_rate=job.full_rate)
+    gate = MotionGate(MAX_SKIPPED, min_skipped=MIN_SKIPPED, full_rate=job.full_rate)
     last = np.empty((0, 5), dtype=np.float32)
     last_tiles_s = -np.inf
     with FaceDetector() as detector:

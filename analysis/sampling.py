@@ -63,11 +63,16 @@ class MotionGate:
     Parameters
     ----------
     max_skipped : frames skipped in a row at most.
+    min_skipped : frames skipped after each measured frame whatever the motion (a lower rate
+        for signals that are smooth even while the person moves, such as face boxes).
     full_rate : True to run on every frame (the reference the sampled run is compared with).
     """
 
-    def __init__(self, max_skipped: int = MAX_SKIPPED_TICKS, *, full_rate: bool = False) -> None:
+    def __init__(
+        self, max_skipped: int = MAX_SKIPPED_TICKS, *, min_skipped: int = 0, full_rate: bool = False
+    ) -> None:
         self.max_skipped = max_skipped
+        self.min_skipped = min_skipped
         self.full_rate = full_rate
         self._reference: np.ndarray | None = None
         self._skipped = 0
@@ -80,7 +85,10 @@ class MotionGate:
             or self._reference is None
             or self._reference.shape != gray.shape
             or self._skipped >= self.max_skipped
-            or any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
+            or (
+                self._skipped >= self.min_skipped
+                and any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
+            )
         )
         if run:
             self._reference = gray
