@@ -106,7 +106,7 @@ def analyse_video(
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
     full_rate: bool = False,
-    segments: list[ProtocolSegment] | None = None,
+    protocol_segments: list[ProtocolSegment] | None = None,
 ) -> AnalysisResult:
     """Analyse one session video.
 
@@ -131,7 +131,7 @@ def analyse_video(
         expected gestures, so that each performed gesture is scored (see compute_praxis).
     full_rate : run every model on every analysed frame (no motion-adaptive sampling): the
         reference the default is validated against (tests/bench/analysis_throughput.py).
-    segments : the protocol's marked segments (baseline, gaze calibration, stories, praxis cues;
+    protocol_segments : the protocol's marked segments (baseline, gaze calibration, stories, cues;
         analysis.metrics.ProtocolSegment), which the metrics that need a reference use.
 
     Raises
@@ -173,7 +173,7 @@ def analyse_video(
                     progress=progress,
                     references=praxis_references,
                     expected_gestures=expected_gestures,
-                    segments=segments,
+                    protocol_segments=protocol_segments,
                 )
             others = [t for t in face_tracks if t.track_id != patient.track_id]
             jobs = patient_jobs(
@@ -205,7 +205,7 @@ def analyse_video(
     )
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id, full_rate)
     report_progress(progress, "metrics", 0.0)
-    report = _session_report(tracks.patient(), praxis_references, expected_gestures, segments)
+    report = _session_report(tracks.patient(), praxis_references, expected_gestures, protocol_segments)
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
     return AnalysisResult(
@@ -240,13 +240,13 @@ def _no_person(
     progress: ProgressCallback | None,
     references: dict[str, np.ndarray] | None,
     expected_gestures: list[str] | None,
-    segments: list[ProtocolSegment] | None,
+    protocol_segments: list[ProtocolSegment] | None,
 ) -> AnalysisResult:
     tracks = Tracks.empty(len(frames))
     tracks.frame, tracks.time_s = frames, times_s
     detector = _detector_info()
     tracks.metadata = _metadata(path, target_fps, [detector], None, False)
-    report = _session_report(tracks, references, expected_gestures, segments)
+    report = _session_report(tracks, references, expected_gestures, protocol_segments)
     report_progress(progress, "metrics", 1.0)
     return AnalysisResult(
         video=info,
