@@ -24,6 +24,7 @@ from analysis.metrics.expressions import (
     story_metrics,
     valence,
 )
+from analysis.metrics.face_depth import without_head_rotation
 from analysis.metrics.noise import gated, jitter_sd, noise_speed_threshold, smoothed_speed_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
@@ -138,7 +139,8 @@ def facial_region_speeds(
     """Per-frame mean landmark speed (IOD/s) of each face region, rigid head motion removed,
     and the landmarks' measured jitter.
 
-    Aligned landmarks (aligned_face_iod) are gap-filled (<= max_gap_s), Savitzky-Golay
+    Aligned landmarks (aligned_face_iod), with the head's yaw and pitch removed
+    (face_depth.without_head_rotation), are gap-filled (<= max_gap_s), Savitzky-Golay
     smoothed, then differentiated frame to frame. Returns ({"brows"|"lids"|"mouth"|"all":
     array of shape (n_frames,)}, NaN where the face is missing in either frame; {"sigma": the
     aligned landmarks' jitter SD (IOD), "threshold": the speed (IOD/s) one landmark's jitter
@@ -146,6 +148,7 @@ def facial_region_speeds(
     """
     landmarks = np.concatenate([np.array(v) for v in FACE_REGIONS.values()])
     aligned = aligned_face_iod(tracks.face_xy, landmarks, usable=confident_face(tracks, config))
+    aligned = without_head_rotation(aligned, tracks.head_pose_deg)
     aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
     sigma = face_jitter_iod(tracks, config)
     speed_sd = smoothed_speed_sd(sigma, tracks.time_s, config.smooth_window_s, config.smooth_order)
@@ -209,6 +212,7 @@ def action_unit_metrics(
             out[f"apathy.au.{name}.frequency"] = MetricValue.unknown("share", size_reason, 0.0)
         return out
     aligned = aligned_face_iod(tracks.face_xy, np.array(AU_LANDMARKS), usable=confident_face(tracks, config))
+    aligned = without_head_rotation(aligned, tracks.head_pose_deg)
     aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
     aligned = savgol_smooth(aligned, tracks.time_s, config.smooth_window_s, config.smooth_order)
     for name, change in action_unit_changes(aligned, tracks.time_s, segments).items():

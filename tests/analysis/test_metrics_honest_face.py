@@ -12,7 +12,7 @@ from analysis.metrics import GazeTarget, MetricsConfig, ProtocolSegment
 from analysis.metrics.apathy import apathy_report
 from analysis.metrics.attention import attention_report
 from analysis.tracks import EMOTION_CLASSES
-from tests.analysis.metrics_synthetic import IOD_PX, canonical_face, put_face, session
+from tests.analysis.metrics_synthetic import IOD_PX, LOWER_LIP, canonical_face, put_face, session
 
 
 def apathy_values(tracks, segments=None) -> dict:
@@ -198,3 +198,35 @@ def test_landmark_action_units_have_their_intensity_and_frequency():
     for still in ("brow_lowerer", "inner_brow_raiser", "outer_brow_raiser"):
         assert values[f"apathy.au.{still}.frequency"].value == 0.0
         assert np.isnan(values[f"apathy.au.{still}.intensity_iod"].value)
+
+
+def turning_face(duration_s: float, yaw_deg: np.ndarray, *, mouth_px: float = 0.0):
+    """The canonical face given depth (+-0.5 IOD, nose forward) and turned by yaw_deg about the
+    vertical axis, projected orthographically; optionally the lower lip opening at 1 Hz."""
+    tracks, t = session(duration_s)
+    face = canonical_face()
+    depth = np.random.default_rng(3).uniform(-0.5, 0.5, 478) * IOD_PX
+    depth[[1, 4, 5]] = 0.8 * IOD_PX  # the nose tip stands out
+    drop = mouth_px * (1 - np.cos(2 * np.pi * 1.0 * t)) / 2
+    angle = np.deg2rad(yaw_deg)
+    x = face[None, :, 0] * np.cos(angle)[:, None] + depth[None] * np.sin(angle)[:, None]
+    y = np.repeat(face[None, :, 1], t.size, axis=0)
+    y[:, list(LOWER_LIP)] += drop[:, None]
+    put_face(tracks, np.stack([x + 320.0, y + 200.0], axis=-1))
+    tracks.head_pose_deg[:] = np.stack([yaw_deg, 0 * t, 0 * t], axis=1)
+    return tracks, t
+
+
+def test_head_yaw_is_not_facial_motion():
+    # Finding: head yaw of +-15 deg with no expression gave facial motion 0.074 IOD/s, more than a
+    # 0.2 IOD mouth opening at 1 Hz (0.089), because a 2-D similarity cannot remove yaw.
+    t = np.arange(200) / 10
+    yaw = 15.0 * np.sin(2 * np.pi * 0.3 * t)
+    turning, _ = turning_face(20.0, yaw)
+    # 0.005 IOD/s: the float32 rounding of the landmarks and the smoothing's edge frames.
+    assert apathy_values(turning)["apathy.facial_motion_energy"].value < 0.005
+    talking, _ = turning_face(20.0, yaw, mouth_px=0.2 * IOD_PX)
+    mouth = apathy_values(talking)["apathy.facial_motion.mouth.mean"].value
+    # As in test_metrics_apathy: the lower lip's mean speed 2 A f = 0.4 IOD/s on 18 of 40 mouth
+    # landmarks, 10 % for smoothing at 10 fps.
+    assert mouth == pytest.approx(2 * 0.2 * 1.0 * 18 / 40, rel=0.1)
