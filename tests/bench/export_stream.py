@@ -4,8 +4,8 @@ reads the same rows from PostgreSQL, and each format's time as a ratio of the CS
 
     python tests/bench/export_stream.py [--rows 1000000] [--reuse]
 
-Each format runs in its own process, so that its peak memory (max RSS above the process's RSS
-before the export, plus Arrow's pool peak) is its own. Targets: CSV and Parquet >= 30k rows/s
+Each format runs in its own process, so that its peak memory (the process's max RSS, beside
+its RSS before the export, the Python heap's peak and Arrow's pool peak) is its own. Targets: CSV and Parquet >= 30k rows/s
 with flat memory; Stata and SPSS within 3x the CSV time (their writer takes a whole table).
 Uses a scratch PostgreSQL database (bench_export on 127.0.0.1, dropped and recreated).
 """
@@ -83,7 +83,7 @@ def load_rows(n_rows: int):
         "attention.gaze_on_target_share",
     ]
     per_session = n_rows // len(sessions)
-    columns = "job_id, patient_id, session_id, session_date, metric, value, unit, window_start_s, window_end_s, is_session_level, pipeline_version"
+    columns = "job_id, patient_id, session_id, session_date, metric, value, unit, window_start_s, window_end_s, is_session_level, pipeline_version, reason"
     with (
         connection.cursor() as cursor,
         cursor.copy(f"COPY results_metricsample ({columns}) FROM STDIN") as copy,
@@ -106,6 +106,7 @@ def load_rows(n_rows: int):
                         10.0 * window + 10,
                         False,
                         "1.0.0",
+                        "",
                     )
                 )
                 written += 1
@@ -171,7 +172,6 @@ def measure(name: str) -> None:
     client.force_login(study.members.get())
     endpoint, params = FORMATS[name]
     rss_before = _rss_mib()
-    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()
     started = time.perf_counter()
     response = client.get(f"/api/v1/studies/{study.pk}/{endpoint}/", params)
@@ -187,10 +187,9 @@ def measure(name: str) -> None:
     tracemalloc.stop()
     rows = int(response["X-Export-Rows"])
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    growth = maxrss - max(rss_before, 0) if maxrss > maxrss_before else 0.0
     print(
         f"{name:>10}: {rows:>9,} rows {size / 2**20:7.1f} MiB {elapsed:6.1f} s {rows / elapsed:>9,.0f} rows/s  "
-        f"peak RSS +{growth:6.0f} MiB (Python heap {python_peak / 2**20:5.0f} MiB, "
+        f"RSS {rss_before:4.0f} MiB before, peak {maxrss:5.0f} MiB (Python heap {python_peak / 2**20:5.0f} MiB, "
         f"Arrow pool {pa.default_memory_pool().max_memory() / 2**20:5.0f} MiB)  [{elapsed:.3f}]",
         flush=True,
     )

@@ -160,14 +160,26 @@ def build_table(request: ExportRequest) -> Table:
         for key in keys:
             counts[key.patient_pk] = counts.get(key.patient_pk, 0) + versions.get(key.session_pk, 0)
     else:
-        select = (
-            f"SELECT %s, {KEY_SELECT}, m.metric, m.window_start_s, m.window_end_s,"  # noqa: S608
-            " CASE WHEN m.is_session_level THEN 1 ELSE 0 END, m.value, m.unit, m.reason, m.analysable_s,"
-            " m.pipeline_version, j.models"
-            " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
-            f" JOIN j ON m.job_id = j.job_pk WHERE {where}"
-            " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
+        values = (
+            "m.metric, m.window_start_s, m.window_end_s, CASE WHEN m.is_session_level THEN 1 ELSE 0 END AS level,"
+            " m.value, m.unit, m.reason, m.analysable_s, m.pipeline_version, j.models"
         )
+        if connection.vendor == "postgresql":
+            # Session by session in export order (an index scan each; OFFSET 0 keeps the planner
+            # from flattening it), so that only one session's rows are sorted at a time.
+            select = (
+                f"SELECT %s, {KEY_SELECT}, m.* FROM (SELECT * FROM k ORDER BY ord) AS k"  # noqa: S608
+                f" CROSS JOIN LATERAL (SELECT {values} FROM results_metricsample m JOIN j ON m.job_id = j.job_pk"
+                f" WHERE m.session_id = k.session_pk AND {where} OFFSET 0) AS m"
+                " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
+            )
+        else:
+            select = (
+                f"SELECT %s, {KEY_SELECT}, {values}"  # noqa: S608
+                " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
+                f" JOIN j ON m.job_id = j.job_pk WHERE {where}"
+                " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
+            )
         params += where_params
         for key in keys:
             counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session.get(key.session_pk, 0)
