@@ -8,4 +8,5 @@ urlpatterns = [
     path("sessions/", include("frontend.review.urls")),
     path("dashboards/", include("frontend.dashboards.urls")),
     path("models/", include("frontend.models_admin.urls")),
+    path("tokens/", include("frontend.tokens.urls")),
 ]

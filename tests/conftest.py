@@ -1,7 +1,9 @@
 """Fixtures shared by every test: the personas world and a logged-in client per persona."""
 
 import pytest
+from rest_framework.test import APIClient
 
+from accounts.tokens import api_token_create
 from tests.factories import World, make_world
 
 
@@ -30,3 +32,17 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def api():
+    """api(user) → an APIClient authenticated with the user's token; api(None) → anonymous."""
+
+    def _client(user):
+        client = APIClient()
+        if user is not None:
+            _, key = api_token_create(user=user, name="tests")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return _client

@@ -27,9 +27,9 @@ from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from accounts.permissions import Action, PatientRefused, require
 from audit.models import AccessEvent
 from audit.services import access_record
-from frontend.dashboards.access import require_clinical_view
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX
 from frontend.dashboards.figures import metric_figure, protocol_symbols
 from frontend.dashboards.labels import FAMILIES, default_metrics, metric_family, metric_label, unit_label
@@ -49,12 +49,12 @@ _GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemo
 
 
 def _authorised() -> tuple[Any, Patient]:
-    """The Django request and patient the view authorised, checked again (VIEW_METRICS)."""
+    """The Django request and patient the view authorised, checked again (VIEW_CLINICAL_PAGES)."""
     environ = flask.request.environ
     request, patient = environ.get(ENVIRON_REQUEST), environ.get(ENVIRON_PATIENT)
     if request is None or patient is None:
         raise PermissionDenied("Dashboard requests must come through the platform's dashboard page.")
-    require_clinical_view(request.user, patient)
+    require(request.user, Action.VIEW_CLINICAL_PAGES, patient)
     return request, patient
 
 
@@ -73,7 +73,10 @@ class PatientDash(Dash):
                 "dash_entry": kwargs["app_entry"],
                 "dash_config": config,
                 "dash_scripts": kwargs["scripts"],
-                "dash_renderer": kwargs["renderer"],
+                # The one inline script (Dash's bootstrap) runs under the page's CSP nonce.
+                "dash_renderer": kwargs["renderer"].replace(
+                    "<script ", f'<script nonce="{request.csp_nonce}" ', 1
+                ),
             },
             request=request,
         )
@@ -92,7 +95,7 @@ def _layout() -> html.Div:
         # Dash validates the layout once at start-up, outside any patient's request: the
         # skeleton has the same components and no data.
         return _page(patient_code="", options=[], chosen=[], first=None, last=None, content=([], [], []))
-    _, patient = _authorised()
+    request, patient = _authorised()
     keys = metric_keys_for_patient(patient=patient)
     first, last = metric_date_bounds(patient=patient)
     options = [
@@ -103,8 +106,17 @@ def _layout() -> html.Div:
     ]
     chosen = default_metrics(keys)
     # The first view's data comes with the layout (one request fewer before the graphs show);
-    # the callback serves filter changes. The page view audited this load.
+    # the callback serves filter changes.
     content = _content(chosen, metric_session_points(patient=patient, metrics=chosen))
+    access_record(
+        user=request.user,
+        action=AccessEvent.Action.VIEW,
+        object_type="dashboard_layout",
+        object_id=patient.code,
+        patient=patient,
+        details={"metrics": chosen[:20]},
+        request=request,
+    )
     return _page(
         patient_code=patient.code, options=options, chosen=chosen, first=first, last=last, content=content
     )
@@ -270,8 +282,8 @@ def _session_links(points: list[SessionPoint]) -> list:
 def update_dashboard(metrics: Any, start_date: Any, end_date: Any, patient_code: Any):
     """The one data callback: summary cards, one graph per metric and the session links."""
     request, patient = _authorised()
-    if patient_code != patient.code:
-        raise PermissionDenied("This dashboard request names another patient than its page.")
+    if patient_code != patient.code:  # a body naming another patient than the page's path
+        raise PatientRefused(Action.VIEW_CLINICAL_PAGES, None)
     if not isinstance(metrics, list) or not all(isinstance(m, str) for m in metrics):
         raise PreventUpdate
     date_from, date_to = _parse_date(start_date), _parse_date(end_date)

@@ -1,34 +1,47 @@
 """Django views in front of the Dash app: every Dash request passes here first.
 
-- dashboard_page: the dashboard of one patient (login, then VIEW_METRICS on that patient; an
-  unknown code is a 404, a patient outside the user's care team a 403), audited.
+- dashboard_index: the patients whose dashboards this user may open (VIEW_CLINICAL_PAGES).
+- dashboard_page: the dashboard of one patient (login, then VIEW_CLINICAL_PAGES on that
+  patient; an unknown code and a patient outside the user's care team are both a 404), audited.
 - dashboard_dash: the Dash requests of that page (layout, dependencies, callbacks and the
   component scripts loaded on demand), under the same per-patient prefix and with the same
-  check; answers 403 as JSON, never a login redirect.
+  check; an anonymous request gets 403 as JSON, never a login redirect.
 - dashboard_assets: Dash's component scripts (no patient data: login is enough).
+
+Component script paths are checked by is_component_file before they reach Dash: no "..", no
+empty or dotted segment, so that no path can walk to another Dash route.
 """
 
 from __future__ import annotations
 
+import re
+
+from dash.exceptions import DashException
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.permissions import Action, patients_for
+from accounts.permissions import Action, patients_for, require_patient, require_role_action
 from audit.models import AccessEvent
 from audit.services import access_record
-from frontend.dashboards.access import require_clinical_view
 from frontend.dashboards.app import ROUTES_PREFIX, dash_app
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX, forward
 from patients.models import Patient
 
 # The Dash endpoints a dashboard page calls; anything else under the prefix is a 404.
 DASH_ENDPOINTS = frozenset({"_dash-layout", "_dash-dependencies", "_dash-update-component"})
-# Component scripts; those loaded on demand (plotly.js for dcc.Graph) come under the patient's prefix.
+# Component scripts: _dash-component-suites/<package>/<file path>; no segment starts with a dot.
 COMPONENT_SUITES = "_dash-component-suites/"
+_SEGMENT = re.compile(r"^[A-Za-z0-9_@~+-][A-Za-z0-9_@~+.-]*$")
+
+
+def is_component_file(path: str) -> bool:
+    if not path.startswith(COMPONENT_SUITES):
+        return False
+    segments = path[len(COMPONENT_SUITES) :].split("/")
+    return len(segments) >= 2 and all(_SEGMENT.match(segment) for segment in segments)
 
 
 def _patient_prefix(patient: Patient) -> str:
@@ -43,14 +56,33 @@ def _environ(request: HttpRequest, patient: Patient | None) -> dict:
     return extra
 
 
+def _forward_component_file(request: HttpRequest, path: str, patient: Patient | None) -> HttpResponse:
+    if not is_component_file(path):
+        raise Http404("No such dashboard file.")
+    try:
+        response = forward(request, dash_app().server, ROUTES_PREFIX + path, _environ(request, patient))
+    except DashException:  # a package or file Dash does not serve
+        raise Http404("No such dashboard file.") from None
+    if response.status_code >= 400:
+        raise Http404("No such dashboard file.")
+    return response
+
+
 @require_GET
 @login_required
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     """The patients whose dashboards this user may open."""
-    patients = patients_for(request.user, Action.VIEW_METRICS).order_by("code")
-    if not patients.exists() and not request.user.is_superuser:
-        raise PermissionDenied("Dashboards are for clinicians of a care team.")
-    access_record(user=request.user, action=AccessEvent.Action.LIST, object_type="dashboard", request=request)
+    require_role_action(request.user, Action.USE_DASHBOARDS, "Dashboards are for clinicians of a care team.")
+    patients = list(patients_for(request.user, Action.VIEW_CLINICAL_PAGES).order_by("code"))
+    for patient in patients:
+        access_record(
+            user=request.user,
+            action=AccessEvent.Action.LIST,
+            object_type="dashboard",
+            object_id=patient.code,
+            patient=patient,
+            request=request,
+        )
     return render(request, "dashboards/index.html", {"patients": patients})
 
 
@@ -58,8 +90,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @login_required
 @ensure_csrf_cookie
 def dashboard_page(request: HttpRequest, code: str) -> HttpResponse:
-    patient = get_object_or_404(Patient, code=code)
-    require_clinical_view(request.user, patient)
+    patient = require_patient(request.user, Action.VIEW_CLINICAL_PAGES, code=code)
     access_record(
         user=request.user,
         action=AccessEvent.Action.VIEW,
@@ -73,14 +104,13 @@ def dashboard_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def dashboard_dash(request: HttpRequest, code: str, endpoint: str) -> HttpResponse:
-    if endpoint not in DASH_ENDPOINTS and not endpoint.startswith(COMPONENT_SUITES):
+    if endpoint not in DASH_ENDPOINTS and not is_component_file(endpoint):
         raise Http404("No such dashboard endpoint.")
     if not request.user.is_authenticated:
         return JsonResponse({"message": "Log in to see this dashboard."}, status=403)
-    patient = Patient.objects.filter(code=code).first()
-    if patient is None:
-        raise Http404("No such patient.")
-    require_clinical_view(request.user, patient)
+    patient = require_patient(request.user, Action.VIEW_CLINICAL_PAGES, code=code)
+    if endpoint not in DASH_ENDPOINTS:
+        return _forward_component_file(request, endpoint, patient)
     return forward(request, dash_app().server, ROUTES_PREFIX + endpoint, _environ(request, patient))
 
 
@@ -88,6 +118,4 @@ def dashboard_dash(request: HttpRequest, code: str, endpoint: str) -> HttpRespon
 def dashboard_assets(request: HttpRequest, asset: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"message": "Log in to load the dashboard."}, status=403)
-    if not (asset.startswith(COMPONENT_SUITES) or asset == "_favicon.ico"):
-        raise Http404("No such dashboard file.")
-    return forward(request, dash_app().server, ROUTES_PREFIX + asset, _environ(request, None))
+    return _forward_component_file(request, asset, None)

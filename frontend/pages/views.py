@@ -1,15 +1,17 @@
 """Server-rendered pages: home, patient list, patient page, consent forms, new session, studies.
 
-Access rule, the same on every page: a patient outside the user's care teams is a 404 (so that
-codes do not leak), a visible patient on whom the action is not allowed is a 403. Every page
-that shows patient data writes an AccessEvent.
+Access (accounts.permissions): the pages are for care-team roles (USE_CARE_TEAM_PAGES); a
+patient on whom the action is refused and an unknown patient are both a 404. Every page that
+shows patient data writes an AccessEvent once it is rendered (a page that fails leaves none);
+an invalid consent form is shown again on a page of its own that shows no patient data.
 """
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +25,8 @@ from accounts.permissions import (
     care_teams_for,
     has_role,
     patients_for,
-    require,
+    require_patient,
+    require_role_action,
     studies_for,
 )
 from accounts.roles import Role
@@ -32,19 +35,25 @@ from audit.services import access_record
 from frontend.pages.forms import SessionCreateForm
 from patients.forms import ConsentRecordForm, ConsentWithdrawForm
 from patients.models import ConsentScope, Patient
-from patients.selectors import consent_active_scopes, consent_history, patient_get_visible, patient_list
+from patients.selectors import consent_active_scopes, consent_history, patient_list
 from patients.services import consent_record, consent_withdraw
 from recordings.selectors import session_list_for_patient
 from recordings.services import session_create
 
-CARE_TEAM_ROLES = (Role.CLINICIAN, Role.UPLOADER)
-
 
 def _require_care_team_role(user) -> None:
-    if not any(has_role(user, role) for role in CARE_TEAM_ROLES):
-        raise PermissionDenied(
-            "Patient pages are for the members of a care team (clinicians and hospital staff)."
-        )
+    require_role_action(
+        user,
+        Action.USE_CARE_TEAM_PAGES,
+        "Patient pages are for the members of a care team (clinicians and hospital staff).",
+    )
+
+
+def _care_record(user, code: str, action: Action = Action.VIEW_CARE_RECORD) -> Patient:
+    """The patient of the user's care team with this code, if the action is allowed; else 404."""
+    _require_care_team_role(user)
+    require_patient(user, Action.VIEW_CARE_RECORD, code=code)
+    return require_patient(user, action, code=code)
 
 
 @require_GET
@@ -71,19 +80,7 @@ def patient_list_page(request: HttpRequest) -> HttpResponse:
     patients = list(patient_list(user=request.user, search=search))
     identity_visible = set(patients_for(request.user, Action.VIEW_IDENTITY).values_list("pk", flat=True))
     rows = [{"patient": patient, "show_identity": patient.pk in identity_visible} for patient in patients]
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.LIST,
-        object_type="patient",
-        details={
-            "patients": [patient.code for patient in patients],
-            "identities_shown": [row["patient"].code for row in rows if row["show_identity"]],
-            # Whether the list was searched, not the words: they may be a name.
-            "searched": bool(search),
-        },
-        request=request,
-    )
-    return render(
+    response = render(
         request,
         "pages/patient_list.html",
         {
@@ -93,36 +90,24 @@ def patient_list_page(request: HttpRequest) -> HttpResponse:
             "can_register_patient": care_teams_for(request.user, Action.REGISTER_PATIENT).exists(),
         },
     )
+    for row in rows:
+        access_record(
+            user=request.user,
+            action=AccessEvent.Action.VIEW_IDENTITY if row["show_identity"] else AccessEvent.Action.LIST,
+            object_type="patient",
+            object_id=row["patient"].pk,
+            patient=row["patient"],
+            # Whether the list was searched, not the words: they may be a name.
+            details={"searched": bool(search)},
+            request=request,
+        )
+    return response
 
 
-def _patient_page(
-    request: HttpRequest,
-    patient: Patient,
-    *,
-    record_form: ConsentRecordForm | None = None,
-    withdraw_form: ConsentWithdrawForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
+def _patient_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     user = request.user
     active = consent_active_scopes(patient=patient)
     allowed = allowed_actions(user, patient)
-    if Action.VIEW_IDENTITY in allowed:
-        access_record(
-            user=user,
-            action=AccessEvent.Action.VIEW_IDENTITY,
-            object_type="patient_identity",
-            object_id=patient.pk,
-            patient=patient,
-            request=request,
-        )
-    access_record(
-        user=user,
-        action=AccessEvent.Action.VIEW,
-        object_type="patient",
-        object_id=patient.pk,
-        patient=patient,
-        request=request,
-    )
     context = {
         "patient": patient,
         "identity": patient.identity if Action.VIEW_IDENTITY in allowed else None,
@@ -140,26 +125,45 @@ def _patient_page(
         "can_edit_session": Action.EDIT_SESSION in allowed,
         "can_upload": Action.UPLOAD in allowed and ConsentScope.STORE_VIDEO in active,
         "can_view_metrics": Action.VIEW_METRICS in allowed,
-        "record_form": record_form or ConsentRecordForm(initial={"given_on": timezone.localdate()}),
-        "withdraw_form": withdraw_form or ConsentWithdrawForm(active_scopes=active),
+        "record_form": ConsentRecordForm(initial={"given_on": timezone.localdate()}),
+        "withdraw_form": ConsentWithdrawForm(active_scopes=active),
     }
-    return render(request, "pages/patient_detail.html", context, status=status)
+    response = render(request, "pages/patient_detail.html", context)
+    if Action.VIEW_IDENTITY in allowed:
+        access_record(
+            user=user,
+            action=AccessEvent.Action.VIEW_IDENTITY,
+            object_type="patient_identity",
+            object_id=patient.pk,
+            patient=patient,
+            request=request,
+        )
+    access_record(
+        user=user,
+        action=AccessEvent.Action.VIEW,
+        object_type="patient",
+        object_id=patient.pk,
+        patient=patient,
+        request=request,
+    )
+    return response
+
+
+def _consent_form_again(request: HttpRequest, patient: Patient, form: Form, **page: Any) -> HttpResponse:
+    """An invalid consent form, shown again with its errors beside the pseudonym only."""
+    return render(request, "pages/consent_form.html", {"patient": patient, "form": form, **page}, status=400)
 
 
 @require_GET
 @login_required
 def patient_detail(request: HttpRequest, code: str) -> HttpResponse:
-    _require_care_team_role(request.user)
-    patient = patient_get_visible(user=request.user, code=code)
-    return _patient_page(request, patient)
+    return _patient_page(request, _care_record(request.user, code))
 
 
 @require_POST
 @login_required
 def consent_record_page(request: HttpRequest, code: str) -> HttpResponse:
-    _require_care_team_role(request.user)
-    patient = patient_get_visible(user=request.user, code=code)
-    require(request.user, Action.MANAGE_CONSENT, patient)
+    patient = _care_record(request.user, code, Action.MANAGE_CONSENT)
     form = ConsentRecordForm(request.POST, request.FILES)
     if form.is_valid():
         given_on = form.cleaned_data["given_on"]
@@ -184,15 +188,20 @@ def consent_record_page(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, f"Consent recorded for {patient.code}: {labels}.")
             return redirect("patient_detail", code=patient.code)
     messages.error(request, "The consent was not recorded. Correct the form below.")
-    return _patient_page(request, patient, record_form=form, status=400)
+    return _consent_form_again(
+        request,
+        patient,
+        form,
+        heading="Record consent",
+        action=reverse("consent_record", kwargs={"code": patient.code}),
+        multipart=True,
+    )
 
 
 @require_POST
 @login_required
 def consent_withdraw_page(request: HttpRequest, code: str) -> HttpResponse:
-    _require_care_team_role(request.user)
-    patient = patient_get_visible(user=request.user, code=code)
-    require(request.user, Action.MANAGE_CONSENT, patient)
+    patient = _care_record(request.user, code, Action.MANAGE_CONSENT)
     form = ConsentWithdrawForm(request.POST, active_scopes=consent_active_scopes(patient=patient))
     if form.is_valid():
         scope = form.cleaned_data["scope"]
@@ -204,15 +213,20 @@ def consent_withdraw_page(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, f"Consent to {ConsentScope(scope).label} withdrawn for {patient.code}.")
             return redirect("patient_detail", code=patient.code)
     messages.error(request, "Nothing was withdrawn. Correct the form below.")
-    return _patient_page(request, patient, withdraw_form=form, status=400)
+    return _consent_form_again(
+        request,
+        patient,
+        form,
+        heading="Withdraw consent",
+        action=reverse("consent_withdraw", kwargs={"code": patient.code}),
+        danger=True,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def session_create_page(request: HttpRequest, code: str) -> HttpResponse:
-    _require_care_team_role(request.user)
-    patient = patient_get_visible(user=request.user, code=code)
-    require(request.user, Action.REGISTER_SESSION, patient)
+    patient = _care_record(request.user, code, Action.REGISTER_SESSION)
     access_record(
         user=request.user,
         action=AccessEvent.Action.VIEW,
@@ -247,8 +261,11 @@ def session_create_page(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def study_list(request: HttpRequest) -> HttpResponse:
     """A statistician's studies, with how to get their data (REST API and exports)."""
-    if not (has_role(request.user, Role.STATISTICIAN) or has_role(request.user, Role.ADMIN)):
-        raise PermissionDenied("The studies page is for study statisticians and administrators.")
+    require_role_action(
+        request.user,
+        Action.USE_STUDY_PAGES,
+        "The studies page is for study statisticians and administrators.",
+    )
     studies = []
     for study in studies_for(request.user):
         consenting = patients_for(request.user, Action.VIEW_METRICS, study=study).count()

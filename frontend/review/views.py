@@ -1,7 +1,8 @@
 """The session page: video with the skeleton overlay, timeline, and the review of events.
 
-Access: an unknown session is a 404; the page needs VIEW_METRICS on the session's patient, the
-video and its overlay VIEW_VIDEO, a review REVIEW_EVENTS (accounts.permissions); otherwise 403.
+Access (accounts.permissions): the page needs VIEW_CLINICAL_PAGES on the session's patient, the
+video and its overlay VIEW_VIDEO, a review REVIEW_EVENTS; an unknown session and a refused one
+are both a 404.
 Audit: the page load (VIEW), the overlay (VIEW), the video once per page load (STREAM_VIDEO on
 the request that starts at byte 0, not on every range request), each review (REVIEW).
 """
@@ -26,7 +27,6 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
 from audit.models import AccessEvent
 from audit.services import access_record
-from frontend.dashboards.access import require_clinical_view
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
@@ -45,8 +45,11 @@ from results.reviews import event_review_create
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def _session(session_id: int) -> ClinicalSession:
-    return get_object_or_404(ClinicalSession.objects.select_related("patient", "protocol"), pk=session_id)
+def _session(user, session_id: int, action: Action) -> ClinicalSession:
+    """The session if the user may take this action on its patient, else 404 (unknown or refused)."""
+    session = ClinicalSession.objects.select_related("patient", "protocol").filter(pk=session_id).first()
+    require(user, action, session.patient if session else None)
+    return session
 
 
 def _played_recording(session: ClinicalSession) -> tuple[Recording | None, object]:
@@ -59,9 +62,8 @@ def _played_recording(session: ClinicalSession) -> tuple[Recording | None, objec
 @require_GET
 @login_required
 def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _session(session_id)
+    session = _session(request.user, session_id, Action.VIEW_CLINICAL_PAGES)
     patient = session.patient
-    require_clinical_view(request.user, patient)
     recording, job = _played_recording(session)
     events = session_events(job=job) if job else []
     curves = session_metric_windows(job=job) if job else {}
@@ -102,8 +104,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 def gesture_reference_mark(request: HttpRequest, session_id: int, event_id: int) -> HttpResponse:
     """A clinician marks a performed gesture as the protocol's reference for that gesture."""
-    session = _session(session_id)
-    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    session = _session(request.user, session_id, Action.REVIEW_EVENTS)
     event = get_object_or_404(BehaviourEvent, pk=event_id, session=session, kind=BehaviourEvent.Kind.GESTURE)
     try:
         reference = gesture_reference_create(
@@ -129,8 +130,7 @@ def gesture_reference_mark(request: HttpRequest, session_id: int, event_id: int)
 @require_GET
 @login_required
 def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _session(session_id)
-    require(request.user, Action.VIEW_VIDEO, session.patient)
+    session = _session(request.user, session_id, Action.VIEW_VIDEO)
     recording, _ = _played_recording(session)
     if recording is None or not recording.file:
         raise Http404("This session has no stored video.")
@@ -155,8 +155,7 @@ def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def session_overlay(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = _session(session_id)
-    require(request.user, Action.VIEW_VIDEO, session.patient)
+    session = _session(request.user, session_id, Action.VIEW_VIDEO)
     job = session_latest_job(session=session)
     if job is None:
         return JsonResponse({"message": "This session has no finished analysis yet."}, status=404)
@@ -193,11 +192,10 @@ def _wants_json(request: HttpRequest) -> bool:
 @require_POST
 @login_required
 def event_review(request: HttpRequest, session_id: int, event_id: int) -> HttpResponse:
-    session = _session(session_id)
+    session = _session(request.user, session_id, Action.REVIEW_EVENTS)
     event = get_object_or_404(BehaviourEvent.objects.select_related("job__recording", "patient"), pk=event_id)
     if event.session_id != session.pk:
         raise Http404("This event is not part of this session.")
-    require(request.user, Action.REVIEW_EVENTS, session.patient)
     try:
         review = event_review_create(
             event=event,

@@ -1,8 +1,10 @@
-"""Admin for care teams and studies (users and role groups use Django's own admin)."""
+"""Admin for care teams, studies and API tokens (users and role groups use Django's own admin)."""
 
 from django.contrib import admin
 
-from accounts.models import CareTeam, Study
+from accounts.models import ApiToken, CareTeam, Study
+from accounts.permissions import Action, may
+from accounts.tokens import api_token_revoke
 
 
 @admin.register(CareTeam)
@@ -24,3 +26,38 @@ class StudyAdmin(admin.ModelAdmin):
     )
     search_fields = ("code", "title")
     filter_horizontal = ("members",)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see every token's metadata (never a key) and may revoke tokens; nobody
+    creates a token here: each user creates their own on the API tokens page."""
+
+    list_display = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "name", "prefix")
+    fields = list_display
+    readonly_fields = list_display
+    list_select_related = ("user",)
+    actions = ("revoke",)
+
+    def has_module_permission(self, request):
+        return may(request.user, Action.REVOKE_ANY_TOKEN)
+
+    def has_view_permission(self, request, obj=None):
+        return may(request.user, Action.REVOKE_ANY_TOKEN)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(token=token, by=request.user)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

@@ -65,3 +65,32 @@ class Study(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.title}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its sha256 is stored: the key is shown once, to its owner, when
+    it is created. It expires; its owner (or an administrator) may revoke it; the audit log names
+    it by `label` on every request it authenticates."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What the owner uses it for, e.g. 'R scripts'.")
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to recognise it.")
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -16,7 +16,11 @@ may take, and membership says on which patients:
 
 `restrict(queryset, user, action)` narrows any patient-data queryset to what the user may see,
 so that list views, the API and dashboards all share one rule. Without a study, the study route
-is closed: care-team pages and endpoints never serve study members.
+is closed: care-team pages and endpoints never serve study members. Actions that concern no
+patient (the pages of a role, the audit log, tokens) are answered by `may(user, action)`.
+
+A refusal on a patient is a 404 (`require` raises PatientRefused, an Http404): a forbidden
+patient and an unknown one give the same answer, so that pseudonyms and ids do not leak.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import Http404
 
 from accounts.roles import Role
 
@@ -35,27 +40,64 @@ if TYPE_CHECKING:
 
 
 class Action(StrEnum):
+    # On a patient (can, require, patients_for, restrict).
     VIEW_PATIENT = "view_patient"  # pseudonym, sessions, job status
     VIEW_IDENTITY = "view_identity"  # name, date of birth, hospital number
+    VIEW_CARE_RECORD = "view_care_record"  # the care team's patient page and its forms
+    VIEW_NOTES = "view_notes"  # free text the care team wrote (session notes)
+    VIEW_CONSENT = "view_consent"  # consent metadata: scope, version, dates, who recorded it
     MANAGE_CONSENT = "manage_consent"
     REGISTER_SESSION = "register_session"
     UPLOAD = "upload"
     VIEW_VIDEO = "view_video"  # stream the video and its tracks overlay
-    VIEW_METRICS = "view_metrics"  # dashboards, metric samples, behaviour events
+    VIEW_METRICS = "view_metrics"  # metric samples, behaviour events
+    VIEW_CLINICAL_PAGES = "view_clinical_pages"  # dashboards and session pages (real dates, video)
     REVIEW_EVENTS = "review_events"
     MANAGE_JOBS = "manage_jobs"  # retry or cancel an analysis
     REGISTER_PATIENT = "register_patient"  # on a care team: add a patient to it
     CORRECT_IDENTITY = "correct_identity"  # fix a misspelled name, birth date, hospital number
     EDIT_SESSION = "edit_session"  # date, protocol, clinician, notes of a registered session
     CHOOSE_ANALYSED_PERSON = "choose_analysed_person"  # say which tracked person is the patient
+    # Of a role, on no patient (may).
+    USE_CARE_TEAM_PAGES = "use_care_team_pages"  # patient list, patient pages
+    USE_DASHBOARDS = "use_dashboards"
+    USE_STUDY_PAGES = "use_study_pages"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    MANAGE_MODELS = "manage_models"  # model registry, model-vs-clinician agreement
+    MANAGE_OWN_TOKENS = "manage_own_tokens"  # create, list and revoke one's own API tokens
+    REVOKE_ANY_TOKEN = "revoke_any_token"  # noqa: S105 (a name); never create one for another user
 
 
+PATIENT_ACTIONS = frozenset(
+    {
+        Action.VIEW_PATIENT,
+        Action.VIEW_IDENTITY,
+        Action.VIEW_CARE_RECORD,
+        Action.VIEW_NOTES,
+        Action.VIEW_CONSENT,
+        Action.MANAGE_CONSENT,
+        Action.REGISTER_SESSION,
+        Action.UPLOAD,
+        Action.VIEW_VIDEO,
+        Action.VIEW_METRICS,
+        Action.VIEW_CLINICAL_PAGES,
+        Action.REVIEW_EVENTS,
+        Action.MANAGE_JOBS,
+        Action.REGISTER_PATIENT,
+        Action.CORRECT_IDENTITY,
+        Action.EDIT_SESSION,
+        Action.CHOOSE_ANALYSED_PERSON,
+    }
+)
 CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.CLINICIAN: frozenset(Action),
+    Role.CLINICIAN: PATIENT_ACTIONS,
     Role.UPLOADER: frozenset(
         {
             Action.VIEW_PATIENT,
             Action.VIEW_IDENTITY,
+            Action.VIEW_CARE_RECORD,
+            Action.VIEW_NOTES,
+            Action.VIEW_CONSENT,
             Action.MANAGE_CONSENT,
             Action.REGISTER_SESSION,
             Action.UPLOAD,
@@ -69,7 +111,36 @@ CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
 STUDY_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.STATISTICIAN: frozenset({Action.VIEW_PATIENT, Action.VIEW_METRICS}),
 }
-ADMIN_ACTIONS = frozenset({Action.VIEW_PATIENT, Action.MANAGE_JOBS})
+# Operational access to every patient: pseudonyms, jobs and consent metadata, never identity,
+# free text, video or metrics (those only through care-team membership, like anyone else).
+ADMIN_ACTIONS = frozenset({Action.VIEW_PATIENT, Action.MANAGE_JOBS, Action.VIEW_CONSENT})
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.CLINICIAN: frozenset({Action.USE_CARE_TEAM_PAGES, Action.USE_DASHBOARDS, Action.MANAGE_OWN_TOKENS}),
+    Role.UPLOADER: frozenset({Action.USE_CARE_TEAM_PAGES, Action.MANAGE_OWN_TOKENS}),
+    Role.STATISTICIAN: frozenset({Action.USE_STUDY_PAGES, Action.MANAGE_OWN_TOKENS}),
+    Role.ADMIN: frozenset(
+        {
+            Action.USE_STUDY_PAGES,
+            Action.VIEW_AUDIT_LOG,
+            Action.MANAGE_MODELS,
+            Action.MANAGE_OWN_TOKENS,
+            Action.REVOKE_ANY_TOKEN,
+        }
+    ),
+}
+
+NOT_FOUND_MESSAGE = "Nothing was found at this address, or you are not allowed to see it."
+
+
+class PatientRefused(Http404):
+    """An action on a patient was refused: answered as a 404, like an unknown patient, and
+    audited as a refusal (it carries the action and the patient)."""
+
+    def __init__(self, action: Action, patient: Patient | None) -> None:
+        super().__init__(NOT_FOUND_MESSAGE)
+        self.action = action
+        self.patient = patient
+
 
 # How each patient-data model reaches its patient.
 PATIENT_PATHS: dict[str, str] = {
@@ -110,7 +181,7 @@ def has_role(user: Any, role: Role) -> bool:
 def patients_for(user: Any, action: Action, *, study: Study | None = None) -> QuerySet[Patient]:
     """Every patient on whom the user may take this action: through care teams (and the admin
     role) when no study is given; through membership of `study` only when one is."""
-    from patients.models import ConsentScope, Patient
+    from patients.models import Patient
 
     roles = user_roles(user)
     allowed = Patient.objects.none()
@@ -120,11 +191,7 @@ def patients_for(user: Any, action: Action, *, study: Study | None = None) -> Qu
         if any(action in STUDY_ACTIONS.get(role, ()) for role in roles) and (
             study.members.filter(pk=user.pk).exists()
         ):
-            allowed = Patient.objects.filter(
-                enrolments__study=study,
-                consents__scope=ConsentScope.RESEARCH_EXPORT,
-                consents__withdrawn_at__isnull=True,
-            )
+            allowed = research_export_patients(study)
         return allowed.distinct()
     care_team_roles = [role for role in roles if action in CARE_TEAM_ACTIONS.get(role, ())]
     if care_team_roles:
@@ -168,10 +235,31 @@ def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
     return frozenset(allowed)
 
 
-def require(user: Any, action: Action, patient: Patient) -> None:
-    """Raise PermissionDenied (HTTP 403) unless `can(user, action, patient)`."""
+def require(user: Any, action: Action, patient: Patient | None) -> None:
+    """Raise PatientRefused (HTTP 404, audited) unless `can(user, action, patient)`."""
     if not can(user, action, patient):
-        raise PermissionDenied(f"You are not allowed to {action.value.replace('_', ' ')} for this patient.")
+        raise PatientRefused(action, patient)
+
+
+def require_patient(user: Any, action: Action, **lookup: Any) -> Patient:
+    """The patient matching the lookup (e.g. code=...) if the user may take this action on
+    them; otherwise PatientRefused (404), whether the patient is unknown or forbidden."""
+    from patients.models import Patient
+
+    patient = Patient.objects.select_related("care_team").filter(**lookup).first()
+    require(user, action, patient)
+    return patient
+
+
+def may(user: Any, action: Action) -> bool:
+    """May this user take an action that concerns no patient (a role's pages, the audit log)?"""
+    return any(action in ROLE_ACTIONS.get(role, ()) for role in user_roles(user))
+
+
+def require_role_action(user: Any, action: Action, message: str) -> None:
+    """Raise PermissionDenied (HTTP 403, audited) unless `may(user, action)`."""
+    if not may(user, action):
+        raise PermissionDenied(message)
 
 
 def restrict(
@@ -238,10 +326,22 @@ def studies_for(user: Any) -> QuerySet[Study]:
     return Study.objects.none()
 
 
+def research_export_patients(study: Study) -> QuerySet[Patient]:
+    """The patients of a study whose current consent includes research_export: the only ones
+    whose data a study member reads or exports."""
+    from patients.models import ConsentScope, Patient
+
+    return Patient.objects.filter(
+        enrolments__study=study,
+        consents__scope=ConsentScope.RESEARCH_EXPORT,
+        consents__withdrawn_at__isnull=True,
+    ).distinct()
+
+
 def can_view_audit_log(user: Any) -> bool:
-    return has_role(user, Role.ADMIN)
+    return may(user, Action.VIEW_AUDIT_LOG)
 
 
 def can_manage_models(user: Any) -> bool:
     """Register and activate model versions, see model-vs-clinician agreement."""
-    return has_role(user, Role.ADMIN)
+    return may(user, Action.MANAGE_MODELS)

@@ -23,7 +23,7 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
-    if isinstance(exc, RequestDataTooBig):  # helper F: was Django's bare HTML 400
+    if isinstance(exc, RequestDataTooBig):  # a sentence in JSON, not Django's bare HTML 400
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return Response(
             {
@@ -33,7 +33,7 @@ def exception_handler(exc, context):
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
-    if isinstance(exc, exceptions.ParseError):  # helper F: DRF's detail alone is not a sentence
+    if isinstance(exc, exceptions.ParseError):  # DRF's detail alone is not a sentence
         exc = exceptions.ParseError(f"The request body could not be read ({exc.detail}). Send valid JSON.")
     response = drf_exception_handler(exc, context)
     if response is None:

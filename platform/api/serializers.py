@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.models import Study
+from accounts.permissions import Action, patients_for
 from patients.models import Patient, PatientIdentity
 from recordings.models import ChunkedUpload, ClinicalSession, Recording
 from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
@@ -25,12 +26,31 @@ class PatientIdentitySerializer(serializers.ModelSerializer):
 
 
 class ClinicalSessionSerializer(serializers.ModelSerializer):
+    """The notes are the care team's free text: null for anyone without VIEW_NOTES."""
+
     patient = serializers.CharField(source="patient.code")
     protocol = serializers.CharField(source="protocol.code")
 
     class Meta:
         model = ClinicalSession
         fields = ["id", "patient", "protocol", "session_date", "notes", "created_at"]
+
+    def to_representation(self, instance: ClinicalSession) -> dict:
+        data = super().to_representation(instance)
+        if instance.patient_id not in self._patients_with_notes():
+            data["notes"] = None
+        return data
+
+    def _patients_with_notes(self) -> set[int]:
+        """Asked once per response (the rows of a list share their root serializer's context)."""
+        context = self.context
+        if "patients_with_notes" not in context:
+            request = context.get("request")
+            user = request.user if request is not None else None
+            context["patients_with_notes"] = set(
+                patients_for(user, Action.VIEW_NOTES).values_list("pk", flat=True)
+            )
+        return context["patients_with_notes"]
 
 
 class ClinicalSessionInputSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """REST API v1: resources, the OpenAPI schema and its interactive docs (served locally)."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.views.agreement import AgreementView
@@ -16,7 +16,7 @@ from api.views.study_data import (
     StudyRecordingViewSet,
     StudySessionViewSet,
 )
-from api.views.tokens import TokenView
+from api.views.tokens import ApiTokenViewSet, TokenView
 from api.views.uploads import UploadViewSet
 
 router = DefaultRouter()
@@ -35,12 +35,13 @@ router.register(f"{_STUDY}/sessions", StudySessionViewSet, basename="study-sessi
 router.register(f"{_STUDY}/recordings", StudyRecordingViewSet, basename="study-recording")
 router.register(f"{_STUDY}/metric-samples", StudyMetricSampleViewSet, basename="study-metric-sample")
 router.register(f"{_STUDY}/behaviour-events", StudyBehaviourEventViewSet, basename="study-behaviour-event")
+router.register("tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("agreement/", AgreementView.as_view(), name="api-agreement"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include(router.urls)),
 ]

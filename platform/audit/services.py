@@ -28,8 +28,12 @@ def access_record(
     details: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> AccessEvent:
-    """Append one AccessEvent. `patient` is a Patient or None (e.g. a study export)."""
+    """Append one AccessEvent. `patient` is a Patient or None (e.g. a study export). A request
+    authenticated by an API token is recorded with the token's label."""
     authenticated = user is not None and user.is_authenticated
+    token = getattr(request, "auth", None) if request is not None else None
+    if token is not None and hasattr(token, "label"):
+        details = {**(details or {}), "token": token.label}
     return AccessEvent.objects.create(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",

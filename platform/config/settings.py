@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -49,10 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "csp",
     "accounts",
     "audit",
     "patients",
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "config.headers.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -120,12 +123,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login rate limiting: 5 failures for one username from one address locks it for 15 minutes.
+# Login rate limiting: 5 failures for one username from one address lock that pair, and 5
+# failures from one address whatever the usernames lock that address, for 15 minutes. The API
+# answers a lockout in JSON, the pages with a page (accounts.lockout).
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 
 # Sessions end after 8 hours (a clinical shift) or when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE_S", str(8 * 3600)))
@@ -136,6 +141,26 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts only from this site (the dashboard's one inline
+# Dash bootstrap carries the request's nonce); inline styles, which Plotly and Dash's components
+# set on elements; images and fonts from this site or data: URLs; no plugins, no framing by others.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Paris")
@@ -212,7 +237,7 @@ GESTURE_MODEL_DIR = Path(os.environ.get("GESTURE_MODEL_DIR", VAR_DIR / "models")
 REST_FRAMEWORK = {
     # Token first, so that an unauthenticated request gets 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -224,6 +249,10 @@ REST_FRAMEWORK = {
     # ?format= is the export's own parameter (csv or parquet), not DRF's renderer override.
     "URL_FORMAT_OVERRIDE": None,
 }
+# Personal API tokens (accounts.tokens): stored hashed, expiring.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_LIFETIME_DAYS", "90"))
+API_TOKEN_MAX_LIFETIME_DAYS = int(os.environ.get("API_TOKEN_MAX_LIFETIME_DAYS", "365"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Clinical behaviour-analysis platform API",
     "DESCRIPTION": "Pseudonymised sessions, analyses, metrics and behaviour events. "
@@ -249,7 +278,7 @@ ANALYSIS_DISPATCHER = os.environ.get("ANALYSIS_DISPATCHER", "workers.dispatch.en
 # the thread of the request that queued them).
 ANALYSIS_LOCAL_THREADS = int(os.environ.get("ANALYSIS_LOCAL_THREADS", "1"))
 
-# --- helper C (workers): job recovery. A running job's heartbeat is refreshed after every batch
+# Job recovery: a running job's heartbeat is refreshed after every batch
 # of frames; one older than ANALYSIS_HEARTBEAT_STALE_S means its worker was lost, and the sweep
 # (every ANALYSIS_SWEEP_EVERY_S, run by celery beat or `manage.py sweep_analysis_jobs`) queues it
 # again, up to ANALYSIS_MAX_ATTEMPTS runs, then fails it with a message.
@@ -257,7 +286,7 @@ ANALYSIS_HEARTBEAT_STALE_S = int(os.environ.get("ANALYSIS_HEARTBEAT_STALE_S", "6
 ANALYSIS_SWEEP_EVERY_S = int(os.environ.get("ANALYSIS_SWEEP_EVERY_S", "300"))
 ANALYSIS_MAX_ATTEMPTS = int(os.environ.get("ANALYSIS_MAX_ATTEMPTS", "3"))
 
-# --- helper F (security): behind deploy/nginx every request reaches gunicorn from nginx's address.
+# Client address: behind deploy/nginx every request reaches gunicorn from nginx's address.
 # nginx overwrites X-Real-IP with the client's address; with TRUST_X_REAL_IP=1 (deploy/compose.yaml)
 # the audit trail and the login lockout (username + address) use it, so that one person's failed
 # logins do not lock that username for every client. Leave it off wherever clients can reach the

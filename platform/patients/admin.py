@@ -5,19 +5,17 @@ accounts.permissions allows (Action.VIEW_IDENTITY), and the patient admin shows 
 only to a member of the patient's care team, read-only. Patients are registered and identities
 corrected by the care team on the patient pages (/patients/new/, the patient's "Correct the
 identity"), where hospital numbers are checked within the team and corrections kept in a
-history; the admin adds neither. Consent rows are append-only: they can be added (through
-consent_record) and read, never edited or deleted.
+history; the admin adds neither, so no admin form can tell whether a hospital number exists.
+Consent is recorded and withdrawn only by the care team on the patient page: the admin reads its
+metadata (scope, version, dates, who), never the signed form or the notes.
 """
 
-from django import forms
 from django.contrib import admin
 
 from accounts.permissions import Action, can, restrict
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import Consent, IdentityCorrection, Patient, PatientIdentity, StudyEnrolment
-from patients.selectors import consent_active_scopes
-from patients.services import consent_record
 
 
 class PatientIdentityInline(admin.StackedInline):
@@ -147,54 +145,30 @@ class StudyEnrolmentAdmin(admin.ModelAdmin):
     search_fields = ("patient__code",)
 
 
-class ConsentAdminForm(forms.ModelForm):
-    class Meta:
-        model = Consent
-        fields = ("patient", "scope", "given_at", "document", "note")
-
-    def clean(self):
-        cleaned = super().clean()
-        patient, scope = cleaned.get("patient"), cleaned.get("scope")
-        if patient and scope and scope in consent_active_scopes(patient=patient):
-            raise forms.ValidationError(
-                f"Patient {patient.code} already consents to this scope. Withdraw it before recording it again."
-            )
-        return cleaned
+# Consent metadata the admin reads: no signed form (its name), no free-text note.
+CONSENT_METADATA = ("patient", "version", "scope", "given_at", "recorded_by", "withdrawn_at", "withdrawn_by")
 
 
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):
-    """Append-only: rows are added through consent_record (next version, one active grant per
-    scope) and never edited or deleted; withdrawal is done on the patient page."""
+    """Read-only consent metadata of the patients on whom the user holds VIEW_CONSENT: consent is
+    recorded and withdrawn only by the care team, on the patient page."""
 
-    form = ConsentAdminForm
-    list_display = ("patient", "version", "scope", "given_at", "recorded_by", "withdrawn_at")
+    list_display = CONSENT_METADATA
     list_filter = ("scope",)
     search_fields = ("patient__code",)
+    fields = CONSENT_METADATA
+    readonly_fields = CONSENT_METADATA
+    list_select_related = ("patient", "recorded_by", "withdrawn_by")
 
-    def get_fields(self, request, obj=None):
-        if obj is None:
-            return ConsentAdminForm.Meta.fields
-        return [field.name for field in Consent._meta.fields]
+    def get_queryset(self, request):
+        return restrict(super().get_queryset(request), request.user, Action.VIEW_CONSENT)
 
-    def get_readonly_fields(self, request, obj=None):
-        if obj is None:
-            return ()
-        return [field.name for field in Consent._meta.fields]
+    def has_add_permission(self, request):
+        return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def save_model(self, request, obj, form, change):
-        created = consent_record(
-            patient=obj.patient,
-            scopes=[obj.scope],
-            by=request.user,
-            document=form.cleaned_data.get("document") or None,
-            note=obj.note,
-            given_at=obj.given_at,
-        )
-        obj.pk, obj.version = created[0].pk, created[0].version

@@ -1,6 +1,9 @@
 """Patients (pseudonymous), their identity (kept apart, care team only), study enrolment and consent."""
 
+import re
 import secrets
+import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -158,6 +161,15 @@ class ConsentScope(models.TextChoices):
     MODEL_TRAINING = "model_training", "use reviewed events to train models"
 
 
+def consent_document_path(instance: "Consent", filename: str) -> str:
+    """Server-chosen storage key: the name the user gave the scan (often the patient's name)
+    never reaches storage; only its lowercased extension is kept."""
+    suffix = PurePath(filename).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", suffix):
+        suffix = ""
+    return f"consent/{instance.patient.code}/{uuid.uuid4().hex}{suffix}"
+
+
 class Consent(models.Model):
     """One scope granted by a patient, append-only: a grant is never edited or deleted; it is
     withdrawn by setting withdrawn_at once, and a new grant is a new row with the next version.
@@ -168,7 +180,7 @@ class Consent(models.Model):
     version = models.PositiveIntegerField(help_text="Increases with every consent record of the patient.")
     given_at = models.DateTimeField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    document = models.FileField(upload_to="consent/%Y/", blank=True)
+    document = models.FileField(upload_to=consent_document_path, max_length=200, blank=True)
     note = models.CharField(max_length=500, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_by = models.ForeignKey(

@@ -1,14 +1,13 @@
 """Reads about patients and their consent.
 
-Every selector that takes a user narrows through accounts.permissions; the care-team pages add
-one rule on top: they list the patients of the user's own care teams (a statistician's study
-patients are reached through exports and the API, never through these pages).
+Every selector that takes a user narrows through accounts.permissions: the care-team pages list
+the patients on whom the user holds VIEW_CARE_RECORD (a statistician's study patients are
+reached through exports and the API, never through these pages).
 """
 
 from django.db.models import Max, Q, QuerySet
-from django.http import Http404
 
-from accounts.permissions import Action, patients_for
+from accounts.permissions import Action, patients_for, require_patient
 from patients.models import Consent, IdentityCorrection, Patient
 
 
@@ -20,8 +19,11 @@ def consent_active_scopes(*, patient: Patient) -> set[str]:
 
 
 def care_team_patients(*, user, action: Action = Action.VIEW_PATIENT) -> QuerySet[Patient]:
-    """The patients of the user's care teams on whom the user may take this action."""
-    return patients_for(user, action).filter(care_team__members=user).distinct()
+    """The patients whose care record the user may open and on whom they may take this action."""
+    care_records = patients_for(user, Action.VIEW_CARE_RECORD)
+    if action == Action.VIEW_CARE_RECORD:
+        return care_records
+    return care_records.filter(pk__in=patients_for(user, action).values("pk"))
 
 
 def patient_list(*, user, search: str = "") -> QuerySet[Patient]:
@@ -51,12 +53,9 @@ def identity_corrections(*, patient: Patient) -> QuerySet[IdentityCorrection]:
 
 
 def patient_get_visible(*, user, code: str) -> Patient:
-    """The patient with this pseudonym if the user's care team has them, else 404 (so that
-    codes of other teams' patients do not leak through a different answer)."""
-    patient = care_team_patients(user=user).select_related("care_team").filter(code=code).first()
-    if patient is None:
-        raise Http404("No such patient among your care teams' patients.")
-    return patient
+    """The patient with this pseudonym if the user may open their care record, else the 404 of
+    an unknown patient (accounts.permissions.PatientRefused)."""
+    return require_patient(user, Action.VIEW_CARE_RECORD, code=code)
 
 
 def consent_history(*, patient: Patient) -> QuerySet[Consent]:

@@ -4,7 +4,7 @@ linked from here: media is streamed only by permission-checked views."""
 
 from django.contrib import admin
 
-from accounts.permissions import Action, restrict
+from accounts.permissions import Action, can, restrict
 from recordings.models import ChunkedUpload, ClinicalSession, Protocol, Recording
 
 
@@ -43,13 +43,17 @@ class ClinicalSessionAdmin(PatientDataReadOnlyAdmin):
     date_hierarchy = "session_date"
     list_select_related = ("patient", "protocol", "clinician")
 
+    def get_exclude(self, request, obj=None):
+        """The care team's notes are free text: shown only to those who hold VIEW_NOTES."""
+        return () if obj is not None and can(request.user, Action.VIEW_NOTES, obj.patient) else ("notes",)
+
 
 @admin.register(Recording)
 class RecordingAdmin(PatientDataReadOnlyAdmin):
-    list_display = ("pk", "session", "original_filename", "status", "duration_s", "codec", "created_at")
+    list_display = ("pk", "session", "status", "duration_s", "codec", "created_at")
     list_filter = ("status", "codec")
-    search_fields = ("session__patient__code", "sha256")
-    exclude = ("file",)
+    search_fields = ("session__patient__code",)
+    exclude = ("file", "original_filename", "sha256")
     list_select_related = ("session__patient", "session__protocol")
 
 
@@ -57,4 +61,5 @@ class RecordingAdmin(PatientDataReadOnlyAdmin):
 class ChunkedUploadAdmin(PatientDataReadOnlyAdmin):
     list_display = ("id", "session", "status", "received_bytes", "total_size_bytes", "updated_at")
     list_filter = ("status",)
+    exclude = ("original_filename", "expected_sha256")
     list_select_related = ("session__patient", "session__protocol")

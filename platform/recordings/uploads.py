@@ -30,7 +30,7 @@ import logging
 import re
 import uuid
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from django.conf import settings
@@ -58,9 +58,10 @@ def upload_temp_path(upload: ChunkedUpload) -> Path:
 
 
 def _display_name(original_filename: str) -> str:
-    """The client's file name without any folder part, kept only to show it to people."""
-    name = re.split(r"[\\/]", original_filename.strip())[-1].strip()
-    return name[:255] or "video"
+    """What is kept of the client's file name: "video" and its extension. People type patients'
+    names and dates into file names; none of it is stored, shown or exported."""
+    suffix = PurePath(re.split(r"[\\/]", original_filename.strip())[-1]).suffix.lower()
+    return "video" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else "")
 
 
 def _check_size(total_size_bytes: int) -> None:

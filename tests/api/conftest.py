@@ -3,8 +3,6 @@
 from dataclasses import dataclass
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from recordings.models import Recording
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
@@ -88,17 +86,3 @@ def make_analysed_session(patient, *, by, on=None, n_windows: int = 3) -> Analys
 @pytest.fixture
 def analysed(world) -> Analysed:
     return make_analysed_session(world.patient, by=world.clinician)
-
-
-@pytest.fixture
-def api():
-    """api(user) → an APIClient authenticated with the user's token; api(None) → anonymous."""
-
-    def _client(user):
-        client = APIClient()
-        if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return _client

@@ -1,4 +1,5 @@
-"""The patient dashboard and every Dash endpoint behind it: who gets in, who gets 403."""
+"""The patient dashboard and every Dash endpoint behind it: who gets in; everyone else gets the
+404 an unknown patient gets (JSON 403 only for an anonymous Dash request)."""
 
 import json
 from datetime import date
@@ -58,10 +59,10 @@ def test_it_shows_the_dashboard_page_to_the_clinician_and_audits_it(analysed, lo
 
 
 @pytest.mark.parametrize("persona", ["outsider", "uploader", "statistician", "admin"])
-def test_it_refuses_the_page_to_anyone_but_the_care_teams_clinicians(analysed, login, persona):
+def test_it_answers_404_to_anyone_but_the_care_teams_clinicians(analysed, login, persona):
     """The statistician may read the study patient's metrics through the pseudonymised exports,
     not on this page, which shows real dates."""
-    assert login(getattr(analysed, persona)).get(page_url(analysed.patient)).status_code == 403
+    assert login(getattr(analysed, persona)).get(page_url(analysed.patient)).status_code == 404
 
 
 def test_it_sends_anonymous_visitors_of_the_page_to_login(analysed, client):
@@ -83,7 +84,7 @@ def test_it_serves_dash_endpoints_to_the_clinician(analysed, login, endpoint):
 
 @pytest.mark.parametrize("endpoint", ["_dash-layout", "_dash-dependencies"])
 def test_it_refuses_dash_endpoints_to_the_outsider(analysed, login, endpoint):
-    assert login(analysed.outsider).get(page_url(analysed.patient) + endpoint).status_code == 403
+    assert login(analysed.outsider).get(page_url(analysed.patient) + endpoint).status_code == 404
 
 
 @pytest.mark.parametrize("endpoint", ["_dash-layout", "_dash-dependencies", "_dash-update-component"])
@@ -96,7 +97,7 @@ def test_it_refuses_dash_endpoints_to_anonymous_json_with_403(analysed, client, 
 
 
 def test_it_refuses_the_dash_layout_to_the_uploader(analysed, login):
-    assert login(analysed.uploader).get(page_url(analysed.patient) + "_dash-layout").status_code == 403
+    assert login(analysed.uploader).get(page_url(analysed.patient) + "_dash-layout").status_code == 404
 
 
 def test_the_data_callback_returns_the_patients_points_and_audits(analysed, login):
@@ -114,7 +115,7 @@ def test_the_data_callback_returns_the_patients_points_and_audits(analysed, logi
 
 def test_the_callback_refuses_the_outsider_on_the_clinicians_patient(analysed, login):
     client = login(analysed.outsider)
-    assert post_callback(client, analysed.patient, analysed.patient.code).status_code == 403
+    assert post_callback(client, analysed.patient, analysed.patient.code).status_code == 404
 
 
 def test_the_callback_does_not_trust_a_patient_named_in_its_body(analysed, login):
@@ -122,7 +123,7 @@ def test_the_callback_does_not_trust_a_patient_named_in_its_body(analysed, login
     the body: refused, and nothing of the clinician's patient is returned."""
     client = login(analysed.outsider)
     response = post_callback(client, analysed.other_patient, analysed.patient.code)
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert b"0.8" not in content(response)
     # The same request naming his own patient works: the refusal came from the body check.
     assert post_callback(client, analysed.other_patient, analysed.other_patient.code).status_code == 200

@@ -47,9 +47,9 @@ def test_it_shows_the_session_page_to_the_clinician_and_audits_it(analysed, logi
 
 def test_it_refuses_the_session_page_outside_the_care_team(analysed, login):
     world, job = analysed
-    assert login(world.outsider).get(f"/sessions/{job.recording.session_id}/").status_code == 403
-    assert login(world.uploader).get(f"/sessions/{job.recording.session_id}/").status_code == 403
-    assert login(world.statistician).get(f"/sessions/{job.recording.session_id}/").status_code == 403
+    assert login(world.outsider).get(f"/sessions/{job.recording.session_id}/").status_code == 404
+    assert login(world.uploader).get(f"/sessions/{job.recording.session_id}/").status_code == 404
+    assert login(world.statistician).get(f"/sessions/{job.recording.session_id}/").status_code == 404
 
 
 def test_it_answers_404_for_an_unknown_session(analysed, login):
@@ -98,7 +98,7 @@ def test_an_unsatisfiable_range_is_416(analysed, login, small_video):
 def test_the_video_is_refused_without_view_video(analysed, login, persona):
     world, job = analysed
     response = login(getattr(world, persona)).get(f"/sessions/{job.recording.session_id}/video")
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_the_overlay_is_made_from_the_tracks_and_cached(analysed, login, tmp_path):
@@ -128,7 +128,7 @@ def test_the_overlay_is_made_from_the_tracks_and_cached(analysed, login, tmp_pat
     assert len(overlay["pose_edges"]) == 35
     job.tracks_file.delete(save=False)  # the cached overlay no longer needs the tracks
     assert client.get(url).json() == overlay
-    assert login(world.uploader).get(url).status_code == 403
+    assert login(world.uploader).get(url).status_code == 404
 
 
 def review_url(job, event):
@@ -197,7 +197,7 @@ def test_invalid_reviews_are_clear_400s(analysed, login, fields, words):
 def test_reviews_are_refused_outside_the_care_team_clinicians(analysed, login, persona):
     world, job = analysed
     response = post_review(login(getattr(world, persona)), job, job.events.first(), decision="confirm")
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not EventReview.objects.exists()
 
 

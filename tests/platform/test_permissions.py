@@ -4,6 +4,7 @@ import pytest
 
 from accounts.models import Study
 from accounts.permissions import (
+    PATIENT_ACTIONS,
     Action,
     can,
     can_export,
@@ -15,10 +16,13 @@ from accounts.permissions import (
 )
 from patients.models import Consent, ConsentScope, PatientIdentity
 
-ALL = set(Action)
+ALL = set(PATIENT_ACTIONS)
 UPLOADER = {
     Action.VIEW_PATIENT,
     Action.VIEW_IDENTITY,
+    Action.VIEW_CARE_RECORD,
+    Action.VIEW_NOTES,
+    Action.VIEW_CONSENT,
     Action.MANAGE_CONSENT,
     Action.REGISTER_SESSION,
     Action.UPLOAD,
@@ -37,12 +41,12 @@ UPLOADER = {
         ("outsider", set()),
         ("uploader", UPLOADER),
         ("statistician", set()),  # only through the study: see below
-        ("admin", {Action.VIEW_PATIENT, Action.MANAGE_JOBS}),
+        ("admin", {Action.VIEW_PATIENT, Action.MANAGE_JOBS, Action.VIEW_CONSENT}),
     ],
 )
 def test_it_grants_each_role_exactly_its_actions(world, persona, allowed_on_patient):
     user = getattr(world, persona)
-    granted = {action for action in Action if can(user, action, world.patient)}
+    granted = {action for action in PATIENT_ACTIONS if can(user, action, world.patient)}
     assert granted == allowed_on_patient
 
 

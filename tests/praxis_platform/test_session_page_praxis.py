@@ -49,6 +49,6 @@ def test_an_unexpected_gesture_name_is_refused_with_a_message(world, login):
 def test_only_reviewers_of_the_patient_may_mark_references(world, login):
     job, events = _analysed_gestures(world)
     url = f"/sessions/{job.recording.session.pk}/events/{events[0].pk}/reference"
-    assert login(world.uploader).post(url, {"gesture": "wave"}).status_code == 403
-    assert login(world.outsider).post(url, {"gesture": "wave"}).status_code == 403
+    assert login(world.uploader).post(url, {"gesture": "wave"}).status_code == 404
+    assert login(world.outsider).post(url, {"gesture": "wave"}).status_code == 404
     assert references_for(job.recording.session.protocol) == {}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
 
+from accounts.tokens import api_token_create
 from recordings.models import ChunkedUpload, Recording
 from results.models import AnalysisJob, MetricSample
 from results.services import analysis_job_create
@@ -133,7 +133,7 @@ def test_two_concurrent_uploads_of_the_same_file_make_one_recording(live, short_
     both completes race to store it. One Recording, the stored bytes intact, no stray file."""
     base, world, session = live
     data = short_video.read_bytes()
-    tokens = [Token.objects.create(user=user).key for user in (world.uploader, world.clinician)]
+    tokens = [api_token_create(user=user, name="tests")[1] for user in (world.uploader, world.clinician)]
     both_sent = threading.Barrier(2, timeout=120)
     results: list[tuple[int, dict]] = []
     errors: list[BaseException] = []
@@ -168,7 +168,7 @@ def test_an_upload_survives_its_database_connection_being_cut(live, short_video)
     upload completes intact."""
     base, world, session = live
     data = short_video.read_bytes()
-    token = Token.objects.create(user=world.uploader).key
+    token = api_token_create(user=world.uploader, name="tests")[1]
 
     def cut_connections() -> None:
         with connection.cursor() as cursor:

@@ -12,9 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.tokens import api_token_create
 from audit.models import AccessEvent
 from recordings.models import ChunkedUpload, Recording
 from results.models import AnalysisJob, EventReview
@@ -151,8 +151,8 @@ def browser_upload(client: Client, session, data: bytes, *, name: str = "visit.m
 
 def api_client(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = api_token_create(user=user, name="tests")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

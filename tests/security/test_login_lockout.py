@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from tests.factories import PASSWORD
 
 LOCKED_TEXT = "Too many failed log-in attempts"
@@ -40,7 +41,7 @@ def fail_until_locked(client: Client, username: str) -> list[int]:
 def test_the_settings_lock_after_5_failures_for_15_minutes():
     assert settings.AXES_FAILURE_LIMIT == 5
     assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
-    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"], "ip_address"]
     assert settings.AXES_RESET_ON_SUCCESS
 
 
@@ -67,10 +68,9 @@ def test_the_token_endpoint_cannot_be_used_to_get_round_the_lock(world):
     api = APIClient(REMOTE_ADDR="10.0.0.7")
     answer = api.post("/api/v1/auth/token/", {"username": world.clinician.username, "password": PASSWORD})
     assert answer.status_code == 429
-    assert LOCKED_TEXT in answer.content.decode()
-    assert not world.clinician.__class__.objects.filter(
-        pk=world.clinician.pk, auth_token__isnull=False
-    ).exists()
+    assert answer["Content-Type"] == "application/json"
+    assert LOCKED_TEXT in answer.json()["message"]
+    assert not ApiToken.objects.filter(user=world.clinician).exists()
 
 
 def test_failures_through_the_token_endpoint_count_too(world):
@@ -85,10 +85,37 @@ def test_failures_through_the_token_endpoint_count_too(world):
 
 def test_the_lock_is_per_username_and_address(world):
     fail_until_locked(login_form("10.0.0.7"), world.clinician.username)
-    colleague = submit(login_form("10.0.0.7"), world.colleague.username, PASSWORD)
-    assert colleague.status_code == 302, "another username from the same address logs in"
     elsewhere = submit(login_form("10.0.0.99"), world.clinician.username, PASSWORD)
     assert elsewhere.status_code == 302, "the same username from another address logs in"
+
+
+def test_one_address_cannot_try_many_usernames(world):
+    """Finding 12: the lock was per (username, address) only, so one address could try five
+    passwords for every username. Now five failures from one address, whatever the usernames,
+    lock that address."""
+    client = login_form("10.0.0.8")
+    usernames = [
+        world.clinician.username,
+        world.colleague.username,
+        world.uploader.username,
+        "nobody",
+        "admin",
+    ]
+    statuses = [submit(client, username, "wrong-password").status_code for username in usernames]
+    assert statuses[-1] == 429
+    assert submit(login_form("10.0.0.8"), world.statistician.username, PASSWORD).status_code == 429
+    assert submit(login_form("10.0.0.9"), world.statistician.username, PASSWORD).status_code == 302
+
+
+def test_the_apis_lockout_answers_json(world):
+    """Finding 12: the token endpoint's lockout answered the HTML page."""
+    api = APIClient(REMOTE_ADDR="10.0.0.10")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        api.post("/api/v1/auth/token/", {"username": "clinician", "password": "nope"})
+    answer = api.post("/api/v1/auth/token/", {"username": "clinician", "password": PASSWORD})
+    assert answer.status_code == 429
+    assert answer["Content-Type"] == "application/json"
+    assert "Wait 15 minutes" in answer.json()["message"]
 
 
 def test_the_lock_lifts_after_the_cool_off(world):

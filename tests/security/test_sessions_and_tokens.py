@@ -69,7 +69,7 @@ def test_logout_ends_the_session_on_the_server(world):
 def test_a_revoked_token_is_refused(world):
     api = APIClient()
     obtained = api.post("/api/v1/auth/token/", {"username": world.clinician.username, "password": PASSWORD})
-    assert obtained.status_code == 200
+    assert obtained.status_code == 201
     token = obtained.json()["token"]
     api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api.get("/api/v1/patients/").status_code == 200

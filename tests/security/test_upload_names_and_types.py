@@ -92,7 +92,7 @@ def test_a_real_video_named_txt_is_accepted(world, session, storage, video_bytes
     answer = api_upload(api_client(world.uploader), session, video_bytes, name="notes.txt")
     assert answer.status_code == 201, answer.content
     recording = Recording.objects.get()
-    assert recording.original_filename == "notes.txt"
+    assert recording.original_filename == "video.txt"
     assert recording.codec in {"h264", "mpeg4"} and recording.fps == pytest.approx(10)
     assert recording.width == 160 and recording.height == 120
 

@@ -231,7 +231,7 @@
           continue;
         }
         const percent = Math.floor((100 * status.received_bytes) / status.total_size_bytes);
-        lines.push("“" + status.original_filename + "” (" + percent + " % sent)");
+        lines.push("A video of " + sizeText(status.total_size_bytes) + " (" + percent + " % sent)");
       } catch (error) {
         if (error instanceof ServerError && error.status === 404) forget(key);
       }
@@ -434,8 +434,8 @@
       setState("uploading");
       setPhase(
         started.resumed && started.received_bytes > 0
-          ? "Resuming “" + file.name + "” from " + sizeText(started.received_bytes) + "…"
-          : "Uploading “" + file.name + "”…"
+          ? "Resuming the video from " + sizeText(started.received_bytes) + "…"
+          : "Uploading the video…"
       );
       await sendChunks(file, started);
       setState("verifying");

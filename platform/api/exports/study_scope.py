@@ -16,7 +16,8 @@ from datetime import date
 from django.db.models import QuerySet
 
 from accounts.models import Study
-from patients.models import ConsentScope, Patient, PatientIdentity, Sex
+from accounts.permissions import research_export_patients
+from patients.models import Patient, PatientIdentity, Sex
 from patients.study_view import date_shift, study_enrolments, study_session_key
 from recordings.models import ClinicalSession
 
@@ -58,12 +59,8 @@ class SessionKey:
 
 
 def consenting_patients(study: Study) -> QuerySet[Patient]:
-    """Enrolled patients whose current consent includes research_export."""
-    return Patient.objects.filter(
-        enrolments__study=study,
-        consents__scope=ConsentScope.RESEARCH_EXPORT,
-        consents__withdrawn_at__isnull=True,
-    ).distinct()
+    """Enrolled patients whose current consent includes research_export (accounts.permissions)."""
+    return research_export_patients(study)
 
 
 def age_value(study: Study, born: date | None, on: date) -> float | str | None:

@@ -77,7 +77,7 @@ class ClinicalSessionViewSet(FileDownloadMixin, AuditedListMixin, AuditedRetriev
             by=request.user,
         )
         self.audit_object(session, AccessEvent.Action.CREATE)
-        return Response(ClinicalSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[CodingFormat],
