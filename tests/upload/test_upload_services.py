@@ -74,7 +74,7 @@ def test_it_names_the_temp_file_by_uuid_never_by_the_client(world, session, uplo
     path = upload_temp_path(upload)
     assert path.parent == upload_settings.UPLOAD_TMP_DIR
     assert path.name == f"{upload.id.hex}.part" and path.exists()
-    assert upload.original_filename == "passwd"
+    assert upload.original_filename == "video"  # no part of the typed name is kept
 
 
 def test_it_refuses_a_gap_with_the_offset_to_continue_from(world, session, video_bytes):
