@@ -166,10 +166,10 @@ def activity_report(
     reference = agitation_reference_sw_s(activity, t, segments, config)
     share = agitation_share(activity, t, config.agitation_window_s, reference)
     values = {
-        "stereotypy.agitation_index": MetricValue(nanmean(activity), "SW/s"),
         "stereotypy.agitation_share": share,
         "stereotypy.agitation_reference_sw_s": MetricValue(reference, "SW/s"),
-        "stereotypy.fidget_index": MetricValue(fidget_index_sw(tracks, config), "SW"),
+        "stereotypy.fidget_index": _known_or(fidget_index_sw(tracks, config), "SW", NO_WRIST_WINDOW),
+        "stereotypy.agitation_index": _known_or(nanmean(activity), "SW/s", "the upper body was never seen"),
     }
     samples = window_samples(
         "stereotypy.agitation_index",
@@ -179,3 +179,11 @@ def activity_report(
         lambda f, a, b: nanmean(activity[f]),
     )
     return MetricsReport(metrics={FAMILY: values}, samples=samples)
+
+
+NO_WRIST_WINDOW = "no 4 s stretch had a wrist seen in enough of its frames"
+
+
+def _known_or(value: float, unit: str, reason: str) -> MetricValue:
+    """value, or NaN with the reason when it could not be computed."""
+    return MetricValue(value, unit) if np.isfinite(value) else MetricValue.unknown(unit, reason)

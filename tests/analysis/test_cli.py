@@ -51,8 +51,10 @@ def test_run_writes_a_valid_report(cli_run: tuple[subprocess.CompletedProcess[st
     assert set(report["metrics"]) >= set(METRIC_FAMILIES)
     for values in report["metrics"].values():
         for metric in values.values():
-            assert set(metric) == {"value", "unit"}
+            assert set(metric) == {"value", "unit", "reason", "analysable_s"}
             assert metric["value"] is None or isinstance(metric["value"], float | int)
+            # Not measurable is null with the reason, never a bare null.
+            assert metric["value"] is not None or metric["reason"]
     for sample in report["samples"]:
         assert set(sample) == {"metric", "window_start_s", "window_end_s", "value", "unit"}
     for event in report["events"]:

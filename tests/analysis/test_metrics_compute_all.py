@@ -109,3 +109,16 @@ def test_rows_out_of_time_order_are_refused_with_a_clear_message():
     tracks.time_s[:] = tracks.time_s[::-1]
     with pytest.raises(ValueError, match="time order"):
         compute_all(tracks)
+
+
+def test_a_body_whose_arms_are_hidden_gives_reasons_for_every_unknown():
+    # A short session (6 s) with the arms out of view, as the CLI's generated video shows them.
+    tracks, _ = session(6.0)
+    put_body(tracks)
+    tracks.pose_visibility[:, 13:23] = 0.1
+    report = compute_all(tracks)
+    for family in report.metrics.values():
+        for key, metric in family.items():
+            assert not np.isnan(metric.value) or metric.reason, key
+    fidget = report.metrics["stereotypy"]["stereotypy.fidget_index"]
+    assert np.isnan(fidget.value) and "wrist" in fidget.reason

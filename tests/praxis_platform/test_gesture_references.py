@@ -12,6 +12,7 @@ from accounts.errors import ApplicationError
 from analysis.gestures.normalise import N_GESTURE_KEYPOINTS
 from analysis.gestures.scoring import reference_from_tracks
 from analysis.metrics.praxis import compute_praxis
+from analysis.metrics.segments import ProtocolSegment
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope
 from recordings.models import Protocol
@@ -148,7 +149,14 @@ def test_praxis_inputs_without_references_or_for_other_protocols(world, expert):
 def test_it_gives_the_session_page_its_praxis_scores(world, expert):
     job, tracks, truth = expert
     _mark_all(job, truth, world.clinician)
-    report = compute_praxis(tracks, **praxis_inputs_for(job.recording))
+    # The examiner asks for each item at the start and after the previous one: hesitation is
+    # measured from these cues.
+    cues = [
+        ProtocolSegment("cue", 0.0, truth["wave"].end_s, "wave"),
+        ProtocolSegment("cue", truth["wave"].end_s, truth["circle"].end_s, "circle"),
+        ProtocolSegment("cue", truth["circle"].end_s, truth["point"].end_s + 1.0, "point"),
+    ]
+    report = compute_praxis(tracks, **praxis_inputs_for(job.recording), segments=cues)
     events = [add_event(job, start_s=e.start_s, end_s=e.end_s, **e.attributes) for e in report.events]
     add_event(job, kind="hand_flapping", start_s=0.0, end_s=0.5)
     event_review_create(event=events[0], reviewer=world.clinician, decision="confirm")
