@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.pages import registration, views
+from frontend.pages import erasure, registration, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,5 +21,8 @@ urlpatterns = [
         registration.session_edit_page,
         name="session_edit",
     ),
+    path("patients/<str:code>/erasure/", erasure.erasure_request_page, name="erasure_request"),
+    path("erasures/", erasure.erasure_list_page, name="erasure_list"),
+    path("erasures/<int:erasure_id>/confirm/", erasure.erasure_confirm_page, name="erasure_confirm"),
     path("studies/", views.study_list, name="study_list"),
 ]

@@ -125,6 +125,7 @@ def _patient_page(request: HttpRequest, patient: Patient) -> HttpResponse:
         "can_edit_session": Action.EDIT_SESSION in allowed,
         "can_upload": Action.UPLOAD in allowed and ConsentScope.STORE_VIDEO in active,
         "can_view_metrics": Action.VIEW_METRICS in allowed,
+        "can_request_erasure": Action.REQUEST_ERASURE in allowed,
         "record_form": ConsentRecordForm(initial={"given_on": timezone.localdate()}),
         "withdraw_form": ConsentWithdrawForm(active_scopes=active),
     }

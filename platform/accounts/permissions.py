@@ -58,6 +58,7 @@ class Action(StrEnum):
     CORRECT_IDENTITY = "correct_identity"  # fix a misspelled name, birth date, hospital number
     EDIT_SESSION = "edit_session"  # date, protocol, clinician, notes of a registered session
     CHOOSE_ANALYSED_PERSON = "choose_analysed_person"  # say which tracked person is the patient
+    REQUEST_ERASURE = "request_erasure"  # ask that everything of the patient be erased
     # Of a role, on no patient (may).
     USE_CARE_TEAM_PAGES = "use_care_team_pages"  # patient list, patient pages
     USE_DASHBOARDS = "use_dashboards"
@@ -65,6 +66,7 @@ class Action(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"
     MANAGE_MODELS = "manage_models"  # model registry, model-vs-clinician agreement
     MANAGE_OWN_TOKENS = "manage_own_tokens"  # create, list and revoke one's own API tokens
+    CONFIRM_ERASURE = "confirm_erasure"  # the second person of an erasure (never the one who asked)
     REVOKE_ANY_TOKEN = "revoke_any_token"  # noqa: S105 (a name); never create one for another user
 
 
@@ -87,6 +89,7 @@ PATIENT_ACTIONS = frozenset(
         Action.CORRECT_IDENTITY,
         Action.EDIT_SESSION,
         Action.CHOOSE_ANALYSED_PERSON,
+        Action.REQUEST_ERASURE,
     }
 )
 CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -125,6 +128,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.MANAGE_MODELS,
             Action.MANAGE_OWN_TOKENS,
             Action.REVOKE_ANY_TOKEN,
+            Action.CONFIRM_ERASURE,
         }
     ),
 }
@@ -147,6 +151,7 @@ PATIENT_PATHS: dict[str, str] = {
     "patients.patient": "pk",
     "patients.patientidentity": "patient",
     "patients.identitycorrection": "identity__patient",
+    "patients.erasurerequest": "patient",
     "patients.consent": "patient",
     "patients.studyenrolment": "patient",
     "recordings.clinicalsession": "patient",
@@ -340,6 +345,17 @@ def research_export_patients(study: Study) -> QuerySet[Patient]:
 
 def can_view_audit_log(user: Any) -> bool:
     return may(user, Action.VIEW_AUDIT_LOG)
+
+
+def can_confirm_erasure(user: Any, erasure: Any) -> bool:
+    """The second person of an erasure: an administrator who did not ask for it (a clinician of
+    the care team asks: Action.REQUEST_ERASURE)."""
+    return may(user, Action.CONFIRM_ERASURE) and erasure.requested_by_id != getattr(user, "pk", None)
+
+
+def can_view_erasures(user: Any) -> bool:
+    """The erasure requests page: administrators, who confirm them."""
+    return may(user, Action.CONFIRM_ERASURE)
 
 
 def can_manage_models(user: Any) -> bool:

@@ -15,7 +15,14 @@ from django.contrib import admin
 from accounts.permissions import Action, can, restrict
 from audit.models import AccessEvent
 from audit.services import access_record
-from patients.models import Consent, IdentityCorrection, Patient, PatientIdentity, StudyEnrolment
+from patients.models import (
+    Consent,
+    ErasureRequest,
+    IdentityCorrection,
+    Patient,
+    PatientIdentity,
+    StudyEnrolment,
+)
 
 
 class PatientIdentityInline(admin.StackedInline):
@@ -163,6 +170,23 @@ class ConsentAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return restrict(super().get_queryset(request), request.user, Action.VIEW_CONSENT)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(admin.ModelAdmin):
+    """Read-only: erasures are asked for and confirmed on their own pages (patients.erasure)."""
+
+    list_display = ("pseudonym", "status", "requested_by", "requested_at", "confirmed_by", "confirmed_at")
+    list_filter = ("status",)
 
     def has_add_permission(self, request):
         return False

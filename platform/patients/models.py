@@ -216,3 +216,45 @@ class Consent(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_at is None
+
+
+class ErasureRequest(models.Model):
+    """The right to be forgotten: a clinician of the care team asks, an administrator (another
+    person) confirms, and then everything of the patient leaves the database and the storage.
+    This row stays as the record of the erasure, naming the patient by pseudonym only."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "waiting for confirmation"
+        ERASED = "erased", "erased"
+
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="erasure_requests"
+    )
+    pseudonym = models.CharField(max_length=12, help_text="The patient's code, kept after the erasure.")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    study_members = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Studies whose past exports held the patient: [{"study": code, "members": [username, ...]}].',
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pseudonym"], condition=Q(status="requested"), name="one_open_erasure_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=~Q(confirmed_by=models.F("requested_by")),
+                name="erasure_confirmed_by_another_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure of {self.pseudonym} ({self.get_status_display()})"
