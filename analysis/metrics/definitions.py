@@ -171,6 +171,11 @@ def _definitions() -> dict[str, MetricDefinition]:
 
     add("stereotypy.pose_coverage", "share", "Share of frames with both shoulders detected.", SHARE)
     add("stereotypy.shoulder_width_px", "px", "Median shoulder width: the body's size in the image.")
+    add(
+        "stereotypy.pose_jitter_sw",
+        "SW",
+        "Measured frame-to-frame jitter (SD) of the shoulders, elbows and wrists: the body's noise floor.",
+    )
     for kind, label in [("", "any periodic stereotypy"), *_PERIODIC_KINDS.items()]:
         prefix = f"stereotypy.{kind}" if kind else "stereotypy"
         add(

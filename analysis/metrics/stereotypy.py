@@ -18,6 +18,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from analysis.metrics.config import MetricsConfig
+from analysis.metrics.noise import jitter_sd
 from analysis.metrics.preprocessing import (
     coverage_share,
     frame_period_s,
@@ -48,6 +49,7 @@ from analysis.tracks import (
 FAMILY = "stereotypy"
 PERIODIC_KINDS = ("body_rocking", "hand_flapping", "head_movement")
 PERIODICITY_WINDOW_WORDS = "4 s stretch"
+JITTER_KEYPOINTS = (11, 12, 13, 14, 15, 16)  # MediaPipe Pose shoulders, elbows, wrists
 
 
 def periodic_episodes(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> list[Event]:
@@ -292,6 +294,7 @@ def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig)
         "stereotypy.shoulder_width_px": MetricValue(
             width, "px", "" if np.isfinite(width) else "the shoulders were never seen"
         ),
+        "stereotypy.pose_jitter_sw": pose_jitter(pose, width, t),
     }
     reason = body_size_reason(width, config)
     signals = stereotypy_signals(tracks, config)
@@ -321,6 +324,16 @@ def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig)
 
     samples = window_samples("stereotypy.share", "share", t, tiling_windows(t, window_s), window_share)
     return MetricsReport(metrics={FAMILY: values}, samples=samples, events=events)
+
+
+def pose_jitter(pose: np.ndarray, width_px: float, time_s: np.ndarray) -> MetricValue:
+    """The body's noise floor: median over the shoulders, elbows and wrists of each keypoint's
+    measured jitter (noise.jitter_sd), in shoulder widths."""
+    sigmas = [jitter_sd(pose[:, k] / width_px, time_s) for k in JITTER_KEYPOINTS if np.isfinite(width_px)]
+    sigmas = [s for s in sigmas if np.isfinite(s)]
+    if not sigmas:
+        return MetricValue.unknown("SW", "the shoulders, elbows and wrists were never seen long enough")
+    return MetricValue(float(np.median(sigmas)), "SW")
 
 
 def _episode_metrics(

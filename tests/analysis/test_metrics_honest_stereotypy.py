@@ -79,6 +79,11 @@ def test_a_still_person_reads_still_at_any_size(scale):
     assert values["stereotypy.agitation_index"].value < 0.01
     assert values["stereotypy.agitation_share"].value == 0.0
     assert stereotypy_episodes(tracks) == []
+    # The session's own noise floor and scale are stored: 1.5 px on 120 x scale px, within 30 %
+    # (a robust SD from 2 s windows of 20 frames).
+    report = stereotypy_report(tracks, window_s=10.0, config=MetricsConfig()).metrics["stereotypy"]
+    assert report["stereotypy.shoulder_width_px"].value == pytest.approx(120.0 * scale, rel=0.02)
+    assert report["stereotypy.pose_jitter_sw"].value == pytest.approx(1.5 / (120.0 * scale), rel=0.3)
 
 
 # --- agitation rises with the time spent moving -------------------------------------------------
