@@ -180,3 +180,35 @@ def test_the_browsers_incremental_sha256_matches_pythons(page, live_server, uplo
             [list(data), split],
         )
         assert digest == hashlib.sha256(data).hexdigest(), f"SHA-256 differs for {length} bytes"
+
+
+@pytest.mark.usefixtures("no_analysis")
+def test_the_same_file_for_another_patient_is_uploaded_only_once_confirmed(
+    page, live_server, upload_setup, video, world
+):
+    from recordings.services import recording_create_from_file
+
+    other_session = make_session(world.other_patient, by=world.outsider)
+    recording_create_from_file(
+        session=other_session,
+        file_path=video,
+        original_filename="visit.mp4",
+        sha256=hashlib.sha256(video.read_bytes()).hexdigest(),
+        uploaded_by=world.outsider,
+    )
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    login_in_browser(page, live_server, "uploader")
+    page.goto(f"/upload/?session={upload_setup.pk}")
+    page.set_input_files("#upload-file", str(video))
+    page.wait_for_selector("#upload-app[data-state=analysing]", timeout=60_000)
+    screenshot(page, "upload-8-same-file-other-patient-confirmed")
+    assert len(dialogs) == 1 and "already stored for another patient" in dialogs[0]
+    assert world.other_patient.code not in dialogs[0]
+    assert Recording.objects.filter(session=upload_setup).count() == 1
+    assert page.errors == []

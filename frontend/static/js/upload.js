@@ -421,14 +421,30 @@
       remember(key, { sha256, uploadId: saved && saved.uploadId });
       setState("starting");
       setPhase("Starting the upload…");
-      const started = await withRetry(() =>
-        call(
-          "POST",
-          config.startUrl,
-          JSON.stringify({ session: config.sessionId, filename: file.name, size: file.size, sha256 }),
-          "application/json"
-        )
-      );
+      const startUpload = (confirmOtherPatient) =>
+        withRetry(() =>
+          call(
+            "POST",
+            config.startUrl,
+            JSON.stringify({
+              session: config.sessionId,
+              filename: file.name,
+              size: file.size,
+              sha256,
+              confirm_other_patient: confirmOtherPatient,
+            }),
+            "application/json"
+          )
+        );
+      let started;
+      try {
+        started = await startUpload(false);
+      } catch (error) {
+        // The same file is stored for another patient: the server says why; the person decides.
+        if (!(error instanceof ServerError && error.body.code === "confirm_other_patient")) throw error;
+        if (!window.confirm(error.message + "\n\nUpload it for this patient anyway?")) throw error;
+        started = await startUpload(true);
+      }
       remember(key, { sha256, uploadId: started.id });
       root.dataset.upload = started.id;
       setState("uploading");
