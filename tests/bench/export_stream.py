@@ -104,7 +104,7 @@ def load_rows(n_rows: int):
                         "share",
                         10.0 * window,
                         10.0 * window + 10,
-                        False,
+                        window == 0,  # one session-level row per metric and session (the wide table)
                         "1.0.0",
                         "",
                     )
