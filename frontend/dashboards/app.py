@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 import flask
-from dash import Dash, Input, Output, State, dcc, html
+from dash import MATCH, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
@@ -31,9 +31,20 @@ from accounts.permissions import Action, PatientRefused, require
 from audit.models import AccessEvent
 from audit.services import access_record
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX
-from frontend.dashboards.figures import metric_figure, protocol_symbols
-from frontend.dashboards.labels import FAMILIES, default_metrics, metric_family, metric_label, unit_label
+from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
+from frontend.dashboards.labels import (
+    FAMILIES,
+    FAMILY_TITLES,
+    NEEDS_CALIBRATION,
+    Unit,
+    default_metrics,
+    metric_family,
+    metric_help,
+    metric_label,
+    metric_unit,
+)
 from patients.models import Patient
+from recordings.selectors import calibrated_sessions
 from results.dashboard_selectors import (
     MetricSummary,
     SessionPoint,
@@ -98,12 +109,7 @@ def _layout() -> html.Div:
     request, patient = _authorised()
     keys = metric_keys_for_patient(patient=patient)
     first, last = metric_date_bounds(patient=patient)
-    options = [
-        {"label": metric_label(key), "value": key}
-        for family in (*FAMILIES, None)
-        for key in keys
-        if (metric_family(key) == family) or (family is None and metric_family(key) not in FAMILIES)
-    ]
+    options = metric_options(keys)
     chosen = default_metrics(keys)
     # The first view's data comes with the layout (one request fewer before the graphs show);
     # the callback serves filter changes.
@@ -120,6 +126,32 @@ def _layout() -> html.Div:
     return _page(
         patient_code=patient.code, options=options, chosen=chosen, first=first, last=last, content=content
     )
+
+
+def metric_options(keys: list[str]) -> list[dict]:
+    """The picker's options: a heading per family (not selectable), then its metrics by plain
+    name; the search matches the name, the family and the help text."""
+    options: list[dict] = []
+    for family in (*FAMILIES, None):
+        members = [
+            key
+            for key in keys
+            if metric_family(key) == family or (family is None and metric_family(key) not in FAMILIES)
+        ]
+        if not members:
+            continue
+        title = FAMILY_TITLES.get(family, "Other")
+        options.append({"label": f"— {title} —", "value": f"family:{family}", "disabled": True})
+        options += [
+            {
+                "label": metric_label(key),
+                "value": key,
+                "title": metric_help(key),
+                "search": f"{metric_label(key)} {title} {metric_help(key)}",
+            }
+            for key in sorted(members, key=metric_label)
+        ]
+    return options
 
 
 def _page(
@@ -149,7 +181,8 @@ def _page(
                                 options=options,
                                 value=chosen,
                                 multi=True,
-                                placeholder="Choose one or more metrics",
+                                searchable=True,
+                                placeholder="Search or choose metrics (grouped by family)",
                             ),
                         ],
                     ),
@@ -201,59 +234,89 @@ def _parse_date(value: Any) -> date | None:
         raise PreventUpdate from None
 
 
-def _format(value: float | None, unit: str = "") -> str:
+def _format(value: float | None, unit: Unit) -> str:
     if value is None:
         return "—"
-    return f"{value:.3g}" + (f" {unit_label(unit)}" if unit else "")
+    shown = value * unit.factor
+    if unit.factor == 100.0:
+        return f"{shown:.0f} %" if unit.words.startswith("%") else f"{shown:+.0f} {unit.words}"
+    return f"{shown:.3g} {unit.words}"
+
+
+def _baseline_words(summary: MetricSummary, unit: Unit) -> str:
+    n = summary.baseline_sessions
+    if n == 1:
+        return f"the first session ({_format(summary.baseline, unit)})"
+    return f"the usual level of the first {n} sessions ({_format(summary.baseline, unit)}, their median)"
 
 
 def _card(summary: MetricSummary) -> html.Article:
     latest = summary.latest
+    unit = metric_unit(summary.metric, summary.unit)
     if summary.change is None:
         change = html.P(
-            "No baseline yet: no earlier session with the same pipeline version.", className="muted"
+            "No earlier session to compare with (analysed with the same pipeline version).", className="muted"
         )
     else:
-        direction = "up" if summary.change > 0 else "down" if summary.change < 0 else "flat"
-        arrow = {"up": "▲", "down": "▼", "flat": "■"}[direction]
-        pct = f" ({summary.change_pct:+.0f} %)" if summary.change_pct is not None else ""
-        change = html.P(
-            [
-                html.Span(f"{arrow} {summary.change:+.3g}{pct}", className=f"change change-{direction}"),
-                f" against baseline {_format(summary.baseline)} "
-                f"(median of the first {summary.baseline_sessions} session"
-                f"{'s' if summary.baseline_sessions != 1 else ''})",
-            ]
-        )
+        size = abs(summary.change) * unit.factor
+        amount = f"{size:.0f} percentage points" if unit.factor == 100.0 else f"{size:.3g} {unit.words}"
+        if summary.change == 0:
+            words = f"The same as {_baseline_words(summary, unit)}."
+        else:
+            direction = "higher" if summary.change > 0 else "lower"
+            relative = summary.change_pct is not None and unit.factor != 100.0
+            pct = f" ({abs(summary.change_pct):.0f} %)" if relative else ""
+            words = f"{amount}{pct} {direction} than {_baseline_words(summary, unit)}."
+        change = html.P(words, className="change")
+    reviewed = (
+        [html.P(f"After clinicians' review; the model alone measured {_format(latest.model_value, unit)}.",
+                className="muted")]
+        if latest.model_value is not None
+        else []
+    )  # fmt: skip
     return html.Article(
         className="summary-card",
         children=[
-            html.H3(metric_label(summary.metric)),
-            html.P(_format(latest.value, summary.unit), className="summary-value"),
+            html.H3(metric_label(summary.metric), title=metric_help(summary.metric)),
+            html.P(_format(latest.value, unit), className="summary-value"),
             html.P(
                 f"Latest session {latest.session_date:%d %b %Y} · {latest.protocol_name}", className="muted"
             ),
             change,
+            *reviewed,
         ],
     )
 
 
-def _graph(metric: str, points: list[SessionPoint], symbols: dict[str, str]) -> html.Figure:
+def _empty_card(metric: str, reason: str) -> html.Article:
+    return html.Article(
+        className="summary-card summary-empty",
+        children=[
+            html.H3(metric_label(metric), title=metric_help(metric)),
+            html.P(reason, className="muted"),
+        ],
+    )
+
+
+def _graph(
+    metric: str, points: list[SessionPoint], style: tuple[dict, dict], x_range: list[str] | None
+) -> html.Figure:
     label = metric_label(metric)
-    unit = unit_label(points[0].unit) if points else ""
+    unit = metric_unit(metric, points[0].unit if points else "")
+    symbols, colours = style
     return html.Figure(
         className="metric-graph",
         children=[
             dcc.Graph(
                 id={"type": "metric-graph", "metric": metric},
-                figure=metric_figure(points, title=label, unit=unit, symbols=symbols),
+                figure=metric_figure(
+                    points, title=label, unit=unit, symbols=symbols, colours=colours, x_range=x_range
+                ),
                 config=_GRAPH_CONFIG,
+                responsive=True,
+                style={"height": "300px", "width": "100%"},
             ),
-            html.Figcaption(
-                f"{label}: one point per session (median over its windows), bars from the 25th to the "
-                f"75th percentile of the windows, {len(points)} sessions.",
-                className="visually-hidden",
-            ),
+            html.Figcaption(metric_help(metric), className="graph-help"),
         ],
     )
 
@@ -300,18 +363,48 @@ def update_dashboard(metrics: Any, start_date: Any, end_date: Any, patient_code:
     return _content(metrics, points)
 
 
+def _empty_reason(metric: str, stored: list[SessionPoint], calibrated: set[int]) -> str:
+    """Why a metric has no value to draw, in words."""
+    if not stored:
+        if metric_family(metric) == "praxis":
+            return "No praxis session in this period: praxis is measured only in praxis-test protocols."
+        return "No analysed session in this period has this metric."
+    if metric in NEEDS_CALIBRATION and not any(p.session_id in calibrated for p in stored):
+        return (
+            "Needs calibration: on the session page, mark a few seconds where the patient looks at the "
+            "target. Without it the number would mean 'unknown', not 'never'."
+        )
+    return "Could not be measured in these sessions (e.g. the face or body was not visible)."
+
+
 def _content(metrics: list[str], points: list[SessionPoint]) -> tuple[list, list, list]:
-    """Summary cards, one graph per metric, and the session links."""
+    """Summary cards, one graph per metric (one shared time axis), and the session links."""
     if not metrics:
         return [html.P("Choose at least one metric above.", className="muted")], [], _session_links(points)
-    symbols = protocol_symbols(points)
-    by_metric = {m: [p for p in points if p.metric == m] for m in metrics}
-    summaries = {s.metric: s for s in metric_summaries(points=points)}
-    cards = [_card(summaries[m]) for m in metrics if m in summaries]
-    if not cards:
-        cards = [html.P("No value of these metrics in this period.", className="muted")]
-    graphs = [_graph(m, by_metric[m], symbols) for m in metrics if by_metric[m]]
-    return cards, graphs, _session_links(points)
+    calibrated = calibrated_sessions(
+        session_ids={p.session_id for p in points if p.metric in NEEDS_CALIBRATION}
+    )
+    stored = {m: [p for p in points if p.metric == m] for m in metrics}
+    by_metric = {
+        m: [
+            p
+            for p in rows
+            if p.value is not None and (m not in NEEDS_CALIBRATION or p.session_id in calibrated)
+        ]
+        for m, rows in stored.items()
+    }
+    drawn = [p for rows in by_metric.values() for p in rows]
+    style = (protocol_symbols(drawn), protocol_colours(drawn))
+    x_range = date_range(drawn)
+    summaries = {s.metric: s for s in metric_summaries(points=drawn)}
+    cards, graphs = [], []
+    for metric in metrics:
+        if by_metric[metric]:
+            cards.append(_card(summaries[metric]))
+            graphs.append(_graph(metric, by_metric[metric], style, x_range))
+        else:
+            cards.append(_empty_card(metric, _empty_reason(metric, stored[metric], calibrated)))
+    return cards, graphs, _session_links(drawn or points)
 
 
 @cache
@@ -345,4 +438,15 @@ def dash_app() -> PatientDash:
         State("patient-code", "data"),
         prevent_initial_call=True,
     )(update_dashboard)
+    # Clicking a session's point opens that session's page (customdata is the session id).
+    app.clientside_callback(
+        """function (click) {
+            const point = click && click.points && click.points[0];
+            if (point && point.customdata !== undefined) { window.location.assign("/sessions/" + point.customdata + "/"); }
+            return window.dash_clientside.no_update;
+        }""",
+        Output({"type": "metric-graph", "metric": MATCH}, "className"),
+        Input({"type": "metric-graph", "metric": MATCH}, "clickData"),
+        prevent_initial_call=True,
+    )
     return app

@@ -1,9 +1,10 @@
 """Plotly figures of one metric across a patient's sessions.
 
-One marker per session (the median over its windows) with its interquartile range as an error
-bar; the marker's symbol says the session's protocol. Points are joined by a line only within
-a run of consecutive sessions analysed with the same pipeline version; where the version
-changes, a dashed vertical line and a label mark it, and no line crosses it.
+One marker per session (the median over its windows, with the middle half of the windows as a
+bar, or the whole-session value without a bar); colour and symbol say the session's protocol,
+and the legend names it. Points are joined only within one protocol and a run of sessions
+analysed with the same pipeline version; where the version changes, a dashed vertical line and
+a label mark it. Every graph of a page shares one time axis (date_range over all of them).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import groupby, pairwise
 
+from frontend.dashboards.labels import Unit
 from results.dashboard_selectors import SessionPoint
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon", "x")
-LINE_COLOUR = "#1f5f99"
-MARKER_COLOUR = "#174a78"
-CHANGE_COLOUR = "#7a4b00"
+# Protocol colours (Okabe-Ito, distinguishable with colour-blindness); the legend names each.
+PROTOCOL_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#56b4e9", "#e69f00", "#000000")
+CHANGE_COLOUR = "#55606d"
 
 
 def protocol_symbols(points: list[SessionPoint]) -> dict[str, str]:
@@ -40,69 +42,80 @@ def date_range(points: list[SessionPoint]) -> list[str] | None:
     return [(first - margin).isoformat(), (last + margin).isoformat()]
 
 
-def _hover(point: SessionPoint) -> str:
-    spread = (
-        f"IQR {point.q1:.3g} to {point.q3:.3g} over {point.n_windows} windows"
-        if point.q1 is not None
-        else "whole-session value (no windows)"
-    )
+def _hover(point: SessionPoint, unit: Unit) -> str:
+    def shown(value: float) -> str:
+        return f"{value * unit.factor:.3g} {unit.words}"
+
+    if point.q1 is None or point.q3 is None:
+        what = f"whole-session value {shown(point.value)} (no bar)"
+    else:
+        what = (
+            f"median over {point.n_windows} windows {shown(point.value)}<br>"
+            f"bar: middle half of the windows, {shown(point.q1)} to {shown(point.q3)}"
+        )
+    if point.model_value is not None:
+        what += f"<br>after clinicians' review (model alone: {shown(point.model_value)})"
     return (
-        f"{point.session_date:%d %b %Y}<br>{point.protocol_name}<br>median {point.value:.3g} {point.unit}"
-        f"<br>{spread}<br>pipeline {point.pipeline_version}<extra></extra>"
+        f"{point.session_date:%d %b %Y} · {point.protocol_name}<br>{what}"
+        f"<br>pipeline {point.pipeline_version}<br>click to open the session<extra></extra>"
     )
 
 
-def metric_figure(points: list[SessionPoint], *, title: str, unit: str, symbols: dict[str, str]) -> dict:
+def protocol_colours(points: list[SessionPoint]) -> dict[str, str]:
+    """A stable colour per protocol (the legend names it; colour means nothing else)."""
+    codes = sorted({p.protocol_code for p in points})
+    return {code: PROTOCOL_COLOURS[i % len(PROTOCOL_COLOURS)] for i, code in enumerate(codes)}
+
+
+def metric_figure(
+    points: list[SessionPoint],
+    *,
+    title: str,
+    unit: Unit,
+    symbols: dict[str, str],
+    colours: dict[str, str],
+    x_range: list[str] | None,
+) -> dict:
     """The figure of one metric as a Plotly figure dictionary ({"data": [...], "layout": {...}});
-    points are that metric's SessionPoints in date order.
+    points are that metric's SessionPoints in date order. One series per protocol (sessions
+    of different protocols are never joined), cut where the pipeline version changes; values
+    shown in the metric's display unit, on its domain's axis range.
 
     Plain dictionaries, not plotly.graph_objects: validating graph objects costs about a
     quarter of a second per figure, which the dashboard's latency goal cannot afford.
     """
     shown = [p for p in points if p.value is not None]
-    runs = version_runs(shown)
-    data: list[dict] = [
-        {
-            "type": "scatter",
-            "x": [p.session_date.isoformat() for p in run],
-            "y": [p.value for p in run],
-            "mode": "lines",
-            "line": {"color": LINE_COLOUR, "width": 1.5},
-            "hoverinfo": "skip",
-            "showlegend": False,
-        }
-        for run in runs
-    ]
+    factor = unit.factor
+    data: list[dict] = []
     for code, symbol in symbols.items():
         group = [p for p in shown if p.protocol_code == code]
-        if not group:
-            continue
-        data.append(
-            {
-                "type": "scatter",
-                "x": [p.session_date.isoformat() for p in group],
-                "y": [p.value for p in group],
-                "mode": "markers",
-                "name": group[0].protocol_name,
-                "marker": {
-                    "symbol": symbol,
-                    "size": 10,
-                    "color": MARKER_COLOUR,
-                    "line": {"color": "#fff", "width": 1},
-                },
-                "error_y": {
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [(p.q3 - p.value) if p.q3 is not None else 0 for p in group],
-                    "arrayminus": [(p.value - p.q1) if p.q1 is not None else 0 for p in group],
-                    "color": "#8aa4bd",
-                    "thickness": 1.2,
-                    "width": 3,
-                },
-                "customdata": [p.session_id for p in group],
-                "hovertemplate": [_hover(p) for p in group],
-            }
-        )
+        for index, run in enumerate(version_runs(group)):
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": [p.session_date.isoformat() for p in run],
+                    "y": [p.value * factor for p in run],
+                    "mode": "lines+markers",
+                    "name": run[0].protocol_name,
+                    "legendgroup": code,
+                    "showlegend": index == 0,
+                    "line": {"color": colours[code], "width": 1.5},
+                    "marker": {"symbol": symbol, "size": 10, "color": colours[code],
+                               "line": {"color": "#fff", "width": 1}},
+                    "error_y": {
+                        "type": "data",
+                        "symmetric": False,
+                        "array": [(p.q3 - p.value) * factor if p.q3 is not None else 0 for p in run],
+                        "arrayminus": [(p.value - p.q1) * factor if p.q1 is not None else 0 for p in run],
+                        "color": colours[code],
+                        "thickness": 1,
+                        "width": 3,
+                    },
+                    "customdata": [p.session_id for p in run],
+                    "hovertemplate": [_hover(p, unit) for p in run],
+                }
+            )  # fmt: skip
+    runs = version_runs(sorted(shown, key=lambda p: (p.session_date, p.session_id)))
     shapes, annotations = [], []
     for previous, run in pairwise(runs):
         x = run[0].session_date.isoformat()
@@ -119,18 +132,24 @@ def metric_figure(points: list[SessionPoint], *, title: str, unit: str, symbols:
                 "font": {"color": CHANGE_COLOUR, "size": 11},
             }
         )  # fmt: skip
+    yaxis: dict = {"title": {"text": unit.words}, "showgrid": True, "gridcolor": "#e9edf1", "zeroline": False}
+    if unit.low is not None and unit.high is not None:
+        yaxis["range"] = [unit.low, unit.high]
+    elif unit.low is not None and unit.low >= 0:
+        yaxis["rangemode"] = "tozero"
     layout = {
         "title": {"text": title, "font": {"size": 15}, "x": 0, "xanchor": "left"},
-        "margin": {"l": 56, "r": 16, "t": 56, "b": 40},
+        "margin": {"l": 64, "r": 16, "t": 48, "b": 40},
         "height": 300,
+        "autosize": True,
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
         "font": {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#1d2733"},
-        "legend": {"orientation": "h", "y": -0.18, "x": 0, "title": {"text": "Protocol: "}},
+        "legend": {"orientation": "h", "y": -0.2, "x": 0, "title": {"text": "Protocol: "}},
         "hoverlabel": {"bgcolor": "#ffffff"},
         "xaxis": {"type": "date", "showgrid": True, "gridcolor": "#e9edf1", "tickformat": "%d %b %Y",
-                  "tickangle": 0, "nticks": 5, "range": date_range(shown)},
-        "yaxis": {"title": {"text": unit}, "showgrid": True, "gridcolor": "#e9edf1", "zeroline": False},
+                  "tickangle": 0, "nticks": 5, "range": x_range},
+        "yaxis": yaxis,
         "shapes": shapes,
         "annotations": annotations,
     }  # fmt: skip

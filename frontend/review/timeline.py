@@ -6,8 +6,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from frontend.dashboards.labels import default_metrics, metric_label
-from results.models import BehaviourEvent
+from frontend.dashboards.labels import default_metrics, metric_label, metric_unit
+from results.reviewed import ReviewedEvent
 
 MAX_CURVES = 4
 EVENT_COLOURS = {
@@ -17,16 +17,19 @@ EVENT_COLOURS = {
     "gesture": "#1d6b3a",
     "gaze_shift": "#5b3f8f",
 }
+OTHER_COLOURS = ("#0f6e6e", "#8a3b76", "#4d5a12", "#6a4a2f", "#2f4f8a")
 
 
 def timeline_figure(
     *,
-    events: list[BehaviourEvent],
+    events: list[ReviewedEvent],
+    names: dict[str, str],
     curves: dict[str, list[tuple[float, float, float | None]]],
     duration_s: float,
 ) -> go.Figure:
-    """Events as bars (one lane per kind; customdata = [event id, start_s]) and up to
-    MAX_CURVES windowed metrics as step curves (value over [window_start_s, window_end_s))."""
+    """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
+    left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
+    curves (value over [window_start_s, window_end_s))."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     rows = 1 + len(shown)
     figure = make_subplots(
@@ -34,10 +37,15 @@ def timeline_figure(
         row_heights=[1.2] + [1.0] * len(shown),
         subplot_titles=["Behaviour events (click one to play it)"] + [metric_label(m) for m in shown],
     )  # fmt: skip
-    kinds = [kind for kind in BehaviourEvent.Kind.values if any(e.kind == kind for e in events)]
-    for kind in kinds:
-        group = [e for e in events if e.kind == kind]
-        label = BehaviourEvent.Kind(kind).label
+    counted = [e for e in events if e.counted]
+    codes = list(
+        dict.fromkeys(
+            [code for code in names if any(e.label == code for e in counted)] + [e.label for e in counted]
+        )
+    )
+    for index, code in enumerate(codes):
+        group = [e for e in counted if e.label == code]
+        label = names.get(code, code)
         figure.add_trace(
             go.Bar(
                 orientation="h",
@@ -45,11 +53,10 @@ def timeline_figure(
                 x=[max(e.end_s - e.start_s, 0.2) for e in group],
                 y=[label] * len(group),
                 name=label,
-                marker={"color": EVENT_COLOURS.get(kind, "#55606d")},
-                customdata=[[e.pk, e.start_s] for e in group],
+                marker={"color": EVENT_COLOURS.get(code, OTHER_COLOURS[index % len(OTHER_COLOURS)])},
+                customdata=[[_element_id(e), e.start_s] for e in group],
                 hovertemplate=[
-                    f"{label}<br>{e.start_s:.1f} to {e.end_s:.1f} s<br>{e.body_part}, confidence "
-                    f"{e.confidence:.0%}<extra></extra>"
+                    f"{label}<br>{e.start_s:.1f} to {e.end_s:.1f} s<br>{_origin(e)}<extra></extra>"
                     for e in group
                 ],
                 showlegend=False,
@@ -58,18 +65,24 @@ def timeline_figure(
             col=1,
         )
     for row, metric in enumerate(shown, start=2):
-        windows = curves[metric]
+        unit = metric_unit(metric)
+        windows = [(a, b, None if v is None else v * unit.factor) for a, b, v in curves[metric]]
         # A step curve: each window's value holds from its start to the next window's start.
         xs = [start_s for start_s, _, _ in windows] + [windows[-1][1]]
         ys = [value for _, _, value in windows] + [windows[-1][2]]
         figure.add_trace(
             go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#1f5f99", "width": 2, "shape": "hv"},
-                       name=metric_label(metric), hovertemplate="%{y:.3g}<extra></extra>", showlegend=False),
+                       name=metric_label(metric), hovertemplate="%{y:.3g} " + unit.words + "<extra></extra>",
+                       showlegend=False),
             row=row, col=1,
         )  # fmt: skip
+        if unit.low is not None and unit.high is not None:
+            figure.update_yaxes(range=[unit.low, unit.high], row=row, col=1)
+        figure.update_yaxes(title={"text": unit.words[:22], "font": {"size": 10}}, row=row, col=1)
     figure.update_layout(
         height=120 + 115 * rows,
-        margin={"l": 120, "r": 16, "t": 36, "b": 40},
+        margin={"l": 130, "r": 16, "t": 36, "b": 40},
+        autosize=True,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#1d2733", "size": 12},
@@ -84,3 +97,19 @@ def timeline_figure(
     figure.update_xaxes(title={"text": "time in the video (s)"}, row=rows, col=1)
     figure.update_yaxes(gridcolor="#e9edf1")
     return figure
+
+
+def _element_id(event: ReviewedEvent) -> str:
+    """The id of the event's item in the page's list."""
+    return f"event-{event.pk}" if event.source == "model" else f"coded-{event.pk}"
+
+
+def _origin(event: ReviewedEvent) -> str:
+    if event.source == "clinician":
+        return f"added by {event.reviewer}"
+    words = {
+        "unreviewed": "detected, not reviewed yet",
+        "confirm": f"confirmed by {event.reviewer}",
+        "correct": f"corrected by {event.reviewer}",
+    }
+    return words.get(event.status, event.status)

@@ -10,6 +10,13 @@ urlpatterns = [
     path("<int:session_id>/video", views.session_video, name="session_video"),
     path("<int:session_id>/overlay.json", views.session_overlay, name="session_overlay"),
     path("<int:session_id>/events/<int:event_id>/review", views.event_review, name="event_review"),
+    path("<int:session_id>/coded-events", views.coded_event_add, name="coded_event_add"),
+    path("<int:session_id>/gaze-calibration", views.gaze_calibration_mark, name="gaze_calibration_mark"),
+    path(
+        "<int:session_id>/coded-events/<int:coded_id>/remove",
+        views.coded_event_delete,
+        name="coded_event_delete",
+    ),
     path(
         "<int:session_id>/events/<int:event_id>/reference",
         views.gesture_reference_mark,

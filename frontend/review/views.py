@@ -31,16 +31,18 @@ from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
+from recordings.selectors import ethogram_for, label_names
+from recordings.services import session_gaze_calibration_set
 from results.dashboard_selectors import (
-    session_events,
     session_latest_job,
     session_metric_windows,
     session_recording,
 )
 from results.gesture_references import gesture_reference_create
-from results.models import BehaviourEvent
+from results.models import BehaviourEvent, CodedEvent, MetricSample
 from results.praxis_scores import praxis_scores_for_session
-from results.reviews import event_review_create
+from results.reviewed import reviewed_events
+from results.reviews import coded_event_create, coded_event_remove, event_review_create
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -65,9 +67,12 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(request.user, session_id, Action.VIEW_CLINICAL_PAGES)
     patient = session.patient
     recording, job = _played_recording(session)
-    events = session_events(job=job) if job else []
+    events = reviewed_events(job=job) if job else []
+    names = label_names(protocol=session.protocol)
+    ethogram = ethogram_for(protocol=session.protocol)
     curves = session_metric_windows(job=job) if job else {}
     duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
+    is_praxis = session.protocol.kind == Protocol.Kind.PRAXIS_TEST
     access_record(
         user=request.user,
         action=AccessEvent.Action.VIEW,
@@ -84,20 +89,49 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
             "patient": patient,
             "recording": recording,
             "job": job,
-            "events": events,
-            "event_kinds": BehaviourEvent.Kind.choices,
+            "events": [
+                (event, names.get(event.label, event.label), names.get(event.model_label or "", ""))
+                for event in events
+            ],
+            "n_counted": sum(1 for event in events if event.counted),
+            "n_rejected": sum(1 for event in events if not event.counted),
+            "ethogram": ethogram,
+            "ethogram_json": [
+                {"code": label.code, "name": label.name, "key": label.key} for label in ethogram
+            ],
+            "fps": recording.fps if recording else 25.0,
             "timeline": json.loads(
-                timeline_figure(events=events, curves=curves, duration_s=duration_s).to_json()
+                timeline_figure(events=events, names=names, curves=curves, duration_s=duration_s).to_json()
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),
             "can_review": can(request.user, Action.REVIEW_EVENTS, patient),
             "has_video": bool(recording and recording.file),
+            "video_deleted": bool(recording and recording.status == Recording.Status.DELETED),
+            "results_deleted": bool(job) and not MetricSample.objects.filter(job=job).exists() and not events,
+            "gaze_on_target": _gaze_on_target(session, job),
             "has_overlay": bool(job and job.tracks_file),
-            "praxis_scores": praxis_scores_for_session(session) if job else [],
+            "praxis_scores": praxis_scores_for_session(session) if job and is_praxis else [],
             "expected_gestures": session.protocol.expected_gestures,
-            "is_praxis_protocol": session.protocol.kind == Protocol.Kind.PRAXIS_TEST,
+            "is_praxis_protocol": is_praxis,
         },
     )
+
+
+def _gaze_on_target(session: ClinicalSession, job) -> dict:
+    """The session's gaze-on-target share as the page shows it: a value only once a
+    calibration segment is marked; else the state "needs calibration"."""
+    if job is None:
+        return {"state": "no analysis"}
+    value = (
+        MetricSample.objects.filter(job=job, metric="attention.gaze_on_target_share", is_session_level=True)
+        .values_list("value", flat=True)
+        .first()
+    )
+    if session.gaze_calibration_start_s is None:
+        return {"state": "needs calibration"}
+    if value is None:
+        return {"state": "not measured"}
+    return {"state": "measured", "percent": round(100 * value)}
 
 
 @require_POST
@@ -217,6 +251,75 @@ def event_review(request: HttpRequest, session_id: int, event_id: int) -> HttpRe
         return JsonResponse({"id": review.pk, "decision": review.decision, "status": status}, status=201)
     messages.success(request, f"Event at {event.start_s:.1f} s: {status.lower()}.")
     return redirect(reverse("session_page", args=[session.pk]) + f"#event-{event.pk}")
+
+
+@require_POST
+@login_required
+def gaze_calibration_mark(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The clinician marks the seconds where the patient looks at the gaze target."""
+    session = _session(session_id)
+    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    clear = request.POST.get("clear") == "1"
+    try:
+        session_gaze_calibration_set(
+            session=session,
+            start_s=None if clear else _seconds(request.POST.get("start_s"), "calibration start"),
+            end_s=None if clear else _seconds(request.POST.get("end_s"), "calibration end"),
+            by=request.user,
+            request=request,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            "Calibration cleared: gaze on target reads 'needs calibration'."
+            if clear
+            else "Calibration marked. Gaze on target is shown for this session; a re-analysis uses the segment.",
+        )
+    return redirect(reverse("session_page", args=[session.pk]) + "#gaze-h")
+
+
+@require_POST
+@login_required
+def coded_event_add(request: HttpRequest, session_id: int) -> HttpResponse:
+    """An event the model missed, coded by a clinician (by keys while playing, or the form)."""
+    session = _session(session_id)
+    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    try:
+        coded = coded_event_create(
+            session=session,
+            job=session_latest_job(session=session),
+            label=request.POST.get("label", ""),
+            start_s=_seconds(request.POST.get("start_s"), "start"),
+            end_s=_seconds(request.POST.get("end_s"), "end"),
+            note=request.POST.get("note", ""),
+            by=request.user,
+            request=request,
+        )
+    except ApplicationError as error:
+        if _wants_json(request):
+            return JsonResponse({"message": error.message, "extra": error.extra}, status=400)
+        messages.error(request, error.message)
+        return redirect(reverse("session_page", args=[session.pk]) + "#events-h")
+    name = label_names(protocol=session.protocol).get(coded.label, coded.label)
+    text = f"{name} from {coded.start_s:.1f} s to {coded.end_s:.1f} s added."
+    if _wants_json(request):
+        return JsonResponse({"id": coded.pk, "message": text}, status=201)
+    messages.success(request, text)
+    return redirect(reverse("session_page", args=[session.pk]) + f"#coded-{coded.pk}")
+
+
+@require_POST
+@login_required
+def coded_event_delete(request: HttpRequest, session_id: int, coded_id: int) -> HttpResponse:
+    session = _session(session_id)
+    coded = get_object_or_404(
+        CodedEvent.objects.select_related("session__patient"), pk=coded_id, session=session
+    )
+    coded_event_remove(coded=coded, by=request.user, request=request)
+    messages.success(request, f"The added event at {coded.start_s:.1f} s was taken back.")
+    return redirect(reverse("session_page", args=[session.pk]) + "#events-h")
 
 
 @require_GET

@@ -161,6 +161,7 @@ PATIENT_PATHS: dict[str, str] = {
     "results.metricsample": "patient",
     "results.behaviourevent": "patient",
     "results.eventreview": "event__patient",
+    "results.codedevent": "session__patient",
     "audit.accessevent": "patient",
 }
 

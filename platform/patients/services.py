@@ -313,14 +313,16 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
 @transaction.atomic
 def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
     """Delete the patient's metric samples, behaviour events, the clinicians' reviews of those
-    events (reviews are protected from any other deletion, so they are removed here explicitly
-    and counted in the audit) and every stored file derived from their analysis jobs (tracks,
-    overlay caches), whatever the order in which consent was withdrawn."""
+    events and the events they coded (reviews are protected from any other deletion, so they
+    are removed here explicitly and counted in the audit) and every stored file derived from
+    their analysis jobs (tracks, overlay caches), whatever the order in which consent was
+    withdrawn."""
     from results.artefacts import job_artefacts_delete
-    from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
+    from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample
 
     n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
     n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
+    n_coded, _ = CodedEvent.objects.filter(session__patient=patient).delete()
     events = BehaviourEvent.objects.filter(patient=patient)
     n_events = events.count()
     events.delete()
@@ -330,6 +332,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
         "behaviour_events": n_events,
         "event_reviews": n_reviews,
         "derived_files": len(deleted_files),
+        "coded_events": n_coded,
     }
     access_record(
         user=by,

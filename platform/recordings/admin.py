@@ -5,7 +5,7 @@ linked from here: media is streamed only by permission-checked views."""
 from django.contrib import admin
 
 from accounts.permissions import Action, can, restrict
-from recordings.models import ChunkedUpload, ClinicalSession, Protocol, Recording
+from recordings.models import ChunkedUpload, ClinicalSession, EthogramLabel, Protocol, Recording
 
 
 class PatientDataReadOnlyAdmin(admin.ModelAdmin):
@@ -27,12 +27,22 @@ class PatientDataReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class EthogramLabelInline(admin.TabularInline):
+    """The protocol's ethogram: the behaviours clinicians code and their keys. Left empty, the
+    model's five event kinds are used."""
+
+    model = EthogramLabel
+    extra = 1
+    fields = ("position", "code", "name", "key", "description")
+
+
 @admin.register(Protocol)
 class ProtocolAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}
+    inlines = (EthogramLabelInline,)
 
 
 @admin.register(ClinicalSession)
@@ -63,3 +73,11 @@ class ChunkedUploadAdmin(PatientDataReadOnlyAdmin):
     list_filter = ("status",)
     exclude = ("original_filename", "expected_sha256")
     list_select_related = ("session__patient", "session__protocol")
+
+
+@admin.register(EthogramLabel)
+class EthogramLabelAdmin(admin.ModelAdmin):
+    """Every protocol's labels at a glance; edited on the protocol's page as well."""
+
+    list_display = ("protocol", "position", "name", "code", "key")
+    list_filter = ("protocol",)

@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -37,6 +37,33 @@ class Protocol(models.Model):
         return self.name
 
 
+class EthogramLabel(models.Model):
+    """One behaviour a protocol's coders label (BORIS's ethogram): a code, a readable name and
+    the key that starts and stops it while the video plays. A protocol without labels uses the
+    model's five event kinds (recordings.selectors.ethogram_for)."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="ethogram")
+    code = models.SlugField(max_length=30, help_text="Stored with each event, e.g. body_rocking.")
+    name = models.CharField(max_length=80, help_text="Shown to clinicians, e.g. body rocking.")
+    key = models.CharField(
+        max_length=1,
+        validators=[RegexValidator(r"^[a-z0-9]$", "Use one lower-case letter or digit.")],
+        help_text="Keyboard key that starts and stops this behaviour while coding.",
+    )
+    description = models.CharField(max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["protocol", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "code"], name="ethogram_code_unique"),
+            models.UniqueConstraint(fields=["protocol", "key"], name="ethogram_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
 class ClinicalSession(models.Model):
     """One visit of a patient, following a protocol (not a web session)."""
 
@@ -47,12 +74,26 @@ class ClinicalSession(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    # A few seconds where the patient looks at the protocol's gaze target, marked by a clinician:
+    # without it, gaze-on-target metrics cannot be interpreted (they read "needs calibration").
+    gaze_calibration_start_s = models.FloatField(null=True, blank=True)
+    gaze_calibration_end_s = models.FloatField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-session_date", "-id"]
         indexes = [models.Index(fields=["patient", "session_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(gaze_calibration_start_s__isnull=True, gaze_calibration_end_s__isnull=True)
+                | Q(
+                    gaze_calibration_start_s__gte=0,
+                    gaze_calibration_end_s__gt=models.F("gaze_calibration_start_s"),
+                ),
+                name="gaze_calibration_ordered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.patient} {self.session_date} {self.protocol.code}"

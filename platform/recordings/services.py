@@ -277,3 +277,32 @@ def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Rec
             details={"file": name, "reason": reason},
         )
     return recording
+
+
+@transaction.atomic
+def session_gaze_calibration_set(
+    *, session: ClinicalSession, start_s: float | None, end_s: float | None, by: Any, request: Any = None
+) -> ClinicalSession:
+    """Mark (or, with both None, clear) the seconds where the patient looks at the protocol's
+    gaze target. The caller has checked Action.REVIEW_EVENTS. Gaze-on-target metrics of the
+    session read "needs calibration" until it is marked."""
+    if (start_s is None) != (end_s is None):
+        raise ApplicationError("Give both the start and the end of the calibration, or neither.")
+    if start_s is not None and end_s is not None:
+        if not (math.isfinite(start_s) and math.isfinite(end_s)) or start_s < 0 or end_s <= start_s:
+            raise ApplicationError("The calibration must start at 0 s or later and end after it starts.")
+        if end_s - start_s < 1.0:
+            raise ApplicationError("Mark at least one second where the patient looks at the target.")
+    session.gaze_calibration_start_s, session.gaze_calibration_end_s = start_s, end_s
+    session.full_clean()
+    session.save(update_fields=["gaze_calibration_start_s", "gaze_calibration_end_s"])
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="gaze_calibration",
+        object_id=session.pk,
+        patient=session.patient,
+        details={"start_s": start_s, "end_s": end_s},
+        request=request,
+    )
+    return session

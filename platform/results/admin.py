@@ -9,6 +9,7 @@ from recordings.admin import PatientDataReadOnlyAdmin
 from results.models import (
     AnalysisJob,
     BehaviourEvent,
+    CodedEvent,
     EventReview,
     GestureReference,
     MetricSample,
@@ -66,6 +67,14 @@ class EventReviewAdmin(PatientDataReadOnlyAdmin):
     action = Action.VIEW_METRICS
     list_display = ("event", "reviewer", "decision", "corrected_kind", "created_at")
     list_filter = ("decision",)
+
+
+@admin.register(CodedEvent)
+class CodedEventAdmin(PatientDataReadOnlyAdmin):
+    action = Action.VIEW_METRICS
+    list_display = ("session", "label", "start_s", "end_s", "coded_by", "removed_at", "created_at")
+    list_filter = ("label",)
+    list_select_related = ("session__patient", "session__protocol", "coded_by")
 
 
 @admin.register(GestureReference)

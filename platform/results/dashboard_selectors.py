@@ -12,6 +12,8 @@ Conventions
 - The point's value is the median of the metric's windowed samples in that session and its
   spread is their interquartile range (25th to 75th percentile). A metric stored only as a
   whole-session value (no windows) is shown with that value and no spread.
+- Reviews count: the stereotypy metrics made of events take the clinicians' reviewed value
+  (results.reviewed), shown as a whole-session value with the model's own value beside it.
 - Baseline: the median of the point values of the patient's first BASELINE_SESSIONS sessions
   that were analysed with the same pipeline version as the latest session (the latest session
   itself excluded), so that a change is never measured across incompatible pipeline versions.
@@ -29,7 +31,8 @@ import numpy as np
 
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
-from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
+from results.models import AnalysisJob, MetricSample
+from results.reviewed import reviewed_metric_values
 
 BASELINE_SESSIONS = 3
 
@@ -50,6 +53,8 @@ class SessionPoint:
     q3: float | None
     n_windows: int
     session_value: float | None
+    # What the model alone measured, when clinicians' reviews changed the value (else None).
+    model_value: float | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,9 @@ def metric_session_points(
         else:
             windows[key].append(value)
 
+    reviewed = reviewed_metric_values(
+        jobs=AnalysisJob.objects.filter(pk__in=set(latest_job.values())).select_related("recording")
+    )
     protocols = {
         pk: (code, name)
         for pk, code, name in ClinicalSession.objects.filter(pk__in=latest_job.keys()).values_list(
@@ -168,6 +176,11 @@ def metric_session_points(
             q1 = q3 = None
             median = session_value
         code, name = protocols[session_id]
+        model_value = None
+        if (latest_job[session_id], metric) in reviewed:
+            model_value = median
+            median = reviewed[(latest_job[session_id], metric)]
+            session_value, q1, q3 = median, None, None
         points.append(
             SessionPoint(
                 session_id=session_id,
@@ -182,6 +195,7 @@ def metric_session_points(
                 q3=q3,
                 n_windows=sum(1 for v in window_values if v is not None and math.isfinite(v)),
                 session_value=session_value,
+                model_value=model_value,
             )
         )
     points.sort(key=lambda p: (p.metric, p.session_date, p.session_id))
@@ -219,13 +233,11 @@ def metric_summaries(*, points: list[SessionPoint]) -> list[MetricSummary]:
 
 
 def session_latest_job(*, session: ClinicalSession) -> AnalysisJob | None:
-    """The session's most recent finished analysis of a stored recording, or None."""
+    """The session's most recent finished analysis, or None. Its recording's video may have
+    been deleted since (consent to store video withdrawn): its results stay while consent to
+    analyse remains, and the session page, patient page and dashboard all show them."""
     return (
-        AnalysisJob.objects.filter(
-            recording__session=session,
-            recording__status=Recording.Status.STORED,
-            status=AnalysisJob.Status.SUCCEEDED,
-        )
+        AnalysisJob.objects.filter(recording__session=session, status=AnalysisJob.Status.SUCCEEDED)
         .select_related("recording")
         .order_by("-finished_at", "-pk")
         .first()
@@ -248,16 +260,3 @@ def session_metric_windows(*, job: AnalysisJob) -> dict[str, list[tuple[float, f
     for metric, start_s, end_s, value in rows:
         curves[metric].append((start_s, end_s, value))
     return dict(curves)
-
-
-def session_events(*, job: AnalysisJob) -> list[BehaviourEvent]:
-    """The job's behaviour events in time order, each with `latest_review` (EventReview or None)."""
-    events = list(BehaviourEvent.objects.filter(job=job).order_by("start_s", "pk"))
-    latest: dict[int, EventReview] = {}
-    for review in (
-        EventReview.objects.filter(event__in=events).select_related("reviewer").order_by("created_at", "pk")
-    ):
-        latest[review.event_id] = review
-    for event in events:
-        event.latest_review = latest.get(event.pk)
-    return events

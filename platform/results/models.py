@@ -186,7 +186,8 @@ class EventReview(models.Model):
     event = models.ForeignKey(BehaviourEvent, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decision = models.CharField(max_length=10, choices=Decision.choices)
-    corrected_kind = models.CharField(max_length=30, choices=BehaviourEvent.Kind.choices, blank=True)
+    # A model kind or a code of the protocol's ethogram (checked by results.reviews).
+    corrected_kind = models.CharField(max_length=30, blank=True)
     corrected_start_s = models.FloatField(null=True, blank=True)
     corrected_end_s = models.FloatField(null=True, blank=True)
     note = models.TextField(blank=True)
@@ -211,6 +212,42 @@ class EventReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} event {self.event_id}"
+
+
+class CodedEvent(models.Model):
+    """An event a clinician coded that the model did not report (on the timeline or by keys
+    while the video plays). Counted with the reviewed model events (results.reviewed)."""
+
+    session = models.ForeignKey(
+        "recordings.ClinicalSession", on_delete=models.CASCADE, related_name="coded_events"
+    )
+    job = models.ForeignKey(
+        AnalysisJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="coded_events",
+        help_text="The analysis on screen when it was coded.",
+    )
+    label = models.CharField(max_length=30, help_text="A code of the protocol's ethogram.")
+    start_s = models.FloatField(validators=[MinValueValidator(0)])
+    end_s = models.FloatField()
+    coded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=500, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Set when its coder takes it back.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_s", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_s__gt=models.F("start_s")) & Q(start_s__gte=0),
+                name="coded_event_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.start_s:.1f}-{self.end_s:.1f} s (coded)"
 
 
 class GestureReference(models.Model):

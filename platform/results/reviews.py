@@ -12,12 +12,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, require
 from audit.models import AccessEvent
 from audit.services import access_record
-from results.models import BehaviourEvent, EventReview
+from recordings.models import ClinicalSession
+from recordings.selectors import label_names
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview
 
 # A corrected event may end a little after the recording's last frame (rounding of timestamps).
 _END_TOLERANCE_S = 0.5
@@ -84,9 +87,11 @@ def event_review_create(
                 "Corrected kind and times go with the decision 'correct' only.", extra={"field": "decision"}
             )
     else:
-        if corrected_kind and corrected_kind not in BehaviourEvent.Kind.values:
+        labels = label_names(protocol=event.session.protocol)
+        if corrected_kind and corrected_kind not in labels:
             raise ApplicationError(
-                f"Unknown event kind {corrected_kind!r}.", extra={"field": "corrected_kind"}
+                f"Unknown label {corrected_kind!r}: choose one of the protocol's ethogram.",
+                extra={"field": "corrected_kind"},
             )
         if not corrected_kind and corrected_start_s is None and corrected_end_s is None:
             raise ApplicationError(
@@ -121,3 +126,73 @@ def event_review_create(
         request=request,
     )
     return review
+
+
+@transaction.atomic
+def coded_event_create(
+    *,
+    session: ClinicalSession,
+    job: AnalysisJob | None,
+    label: str,
+    start_s: float | None,
+    end_s: float | None,
+    by: Any,
+    note: str = "",
+    request: Any = None,
+) -> CodedEvent:
+    """Add an event the model missed (coded on the timeline or by keys while playing). Raises
+    PermissionDenied unless `by` may review the patient's events, ApplicationError when the
+    label is not in the protocol's ethogram or the times are not inside the video."""
+    require(by, Action.REVIEW_EVENTS, session.patient)
+    if label not in label_names(protocol=session.protocol):
+        raise ApplicationError(
+            f"Unknown label {label!r}: choose one of the protocol's ethogram.", extra={"field": "label"}
+        )
+    if start_s is None or end_s is None:
+        raise ApplicationError(
+            "Give the start and the end of the event, in seconds.", extra={"field": "start_s"}
+        )
+    recording = job.recording if job else None
+    _check_times(start_s, end_s, recording.duration_s if recording else None)
+    if end_s - start_s < 0.04:
+        raise ApplicationError(
+            "The event is shorter than a video frame: press the key again later to end it.",
+            extra={"field": "end_s"},
+        )
+    coded = CodedEvent(
+        session=session, job=job, label=label, start_s=start_s, end_s=end_s, coded_by=by, note=note.strip()
+    )
+    try:
+        coded.full_clean()
+    except ValidationError as error:
+        raise ApplicationError("The event could not be saved: " + " ".join(error.messages)) from error
+    coded.save()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.REVIEW,
+        object_type="coded_event",
+        object_id=coded.pk,
+        patient=session.patient,
+        details={"label": label, "session_id": session.pk, "added": True},
+        request=request,
+    )
+    return coded
+
+
+@transaction.atomic
+def coded_event_remove(*, coded: CodedEvent, by: Any, request: Any = None) -> CodedEvent:
+    """Take back a coded event (kept, marked removed, so the audit trail stays whole)."""
+    require(by, Action.REVIEW_EVENTS, coded.session.patient)
+    if coded.removed_at is None:
+        coded.removed_at = timezone.now()
+        coded.save(update_fields=["removed_at"])
+        access_record(
+            user=by,
+            action=AccessEvent.Action.REVIEW,
+            object_type="coded_event",
+            object_id=coded.pk,
+            patient=coded.session.patient,
+            details={"removed": True, "session_id": coded.session_id},
+            request=request,
+        )
+    return coded

@@ -20,10 +20,10 @@ from tests.factories import make_protocol, make_session
 UNITS = {
     "apathy.neutral_share": "share",
     "apathy.facial_motion_energy": "IOD/s",
-    "stereotypy.episodes_per_min": "1/min",
+    "stereotypy.episodes_per_min": "per_min",
     "stereotypy.agitation_index": "SW/s",
     "attention.gaze_on_target_share": "share",
-    "attention.gaze_shifts_per_min": "1/min",
+    "attention.gaze_shifts_per_min": "per_min",
     "praxis.score_mean": "score",
 }
 

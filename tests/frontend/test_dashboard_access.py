@@ -107,9 +107,9 @@ def test_the_data_callback_returns_the_patients_points_and_audits(analysed, logi
     assert response.status_code == 200
     payload = json.loads(content(response))
     graphs = json.dumps(payload["response"]["metric-graphs"]["children"])
-    # Medians of the two sessions: 0.5 and 0.8; the other patient's 0.115 never appears.
-    assert "0.5" in graphs and "0.8" in graphs
-    assert "0.115" not in graphs
+    # Medians of the two sessions, shown in %: 50 and 80; the other patient's 11.5 never appears.
+    assert "50.0" in graphs and "80.0" in graphs
+    assert "11.5" not in graphs
     assert AccessEvent.objects.filter(object_type="dashboard_data").count() == before + 1
 
 
@@ -124,7 +124,7 @@ def test_the_callback_does_not_trust_a_patient_named_in_its_body(analysed, login
     client = login(analysed.outsider)
     response = post_callback(client, analysed.other_patient, analysed.patient.code)
     assert response.status_code == 404
-    assert b"0.8" not in content(response)
+    assert b"80.0" not in content(response)
     # The same request naming his own patient works: the refusal came from the body check.
     assert post_callback(client, analysed.other_patient, analysed.other_patient.code).status_code == 200
 

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from frontend.dashboards.figures import metric_figure, protocol_symbols
+from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
+from frontend.dashboards.labels import metric_unit
 from results.dashboard_selectors import metric_session_points, metric_summaries
 from tests.factories import make_protocol
 from tests.frontend.builders import make_analysed_session
@@ -76,15 +77,27 @@ def test_the_baseline_never_crosses_a_pipeline_version(three_sessions):
     assert before.change_pct == pytest.approx(100 * 0.4 / 0.3)
 
 
-def test_the_figure_never_joins_points_across_pipeline_versions(three_sessions):
+def test_the_figure_joins_only_sessions_of_one_protocol_and_pipeline_version(three_sessions):
     points = metric_session_points(patient=three_sessions.patient, metrics=[METRIC])
-    figure = metric_figure(points, title="t", unit="share", symbols=protocol_symbols(points))
-    lines = [trace for trace in figure["data"] if trace["mode"] == "lines"]
-    assert [len(trace["x"]) for trace in lines] == [2, 1]  # 1.0.0: Sep + Oct; 2.0.0: Nov alone
-    markers = {trace["name"]: trace for trace in figure["data"] if trace["mode"] == "markers"}
-    assert set(markers) == {"apathy interview", "praxis test"}
-    assert markers["apathy interview"]["marker"]["symbol"] != markers["praxis test"]["marker"]["symbol"]
-    september = markers["apathy interview"]["x"].index("2026-09-01")
-    assert markers["apathy interview"]["error_y"]["array"][september] == pytest.approx(0.1)
+    figure = metric_figure(
+        points,
+        title="t",
+        unit=metric_unit(METRIC),
+        symbols=protocol_symbols(points),
+        colours=protocol_colours(points),
+        x_range=date_range(points),
+    )
+    series = [(trace["name"], trace["x"]) for trace in figure["data"]]
+    # September (apathy, 1.0.0) and November (apathy, 2.0.0) are not joined; October is praxis.
+    assert sorted(series) == [
+        ("apathy interview", ["2026-09-01"]),
+        ("apathy interview", ["2026-11-01"]),
+        ("praxis test", ["2026-10-01"]),
+    ]
+    assert [trace["showlegend"] for trace in figure["data"]].count(True) == 2  # one legend entry per protocol
+    september = next(trace for trace in figure["data"] if trace["x"] == ["2026-09-01"])
+    assert september["y"] == [pytest.approx(30.0)]  # a share is drawn in % (median 0.3)
+    assert september["error_y"]["array"] == [pytest.approx(10.0)]  # 75th percentile 0.4
+    assert figure["layout"]["yaxis"]["range"] == [0.0, 100.0]
     assert [shape["x0"] for shape in figure["layout"]["shapes"]] == ["2026-11-01"]
     assert "pipeline 1.0.0 → 2.0.0" in figure["layout"]["annotations"][0]["text"]

@@ -11,10 +11,12 @@
   const timelineDiv = document.getElementById("timeline");
   let overlay = null;
 
-  function seek(seconds) {
+  // Event bars and "play from" buttons play the video from the event's start.
+  function seek(seconds, play) {
     if (!video) return;
     video.currentTime = seconds;
     video.focus({ preventScroll: true });
+    if (play) video.play().catch(() => {});
   }
 
   // ---- overlay ----
@@ -116,8 +118,8 @@
       timelineDiv.on("plotly_click", (event) => {
         const point = event.points && event.points[0];
         if (point && Array.isArray(point.customdata)) {
-          seek(Number(point.customdata[1]));
-          const item = document.getElementById("event-" + point.customdata[0]);
+          seek(Number(point.customdata[1]), true);
+          const item = document.getElementById(String(point.customdata[0]));
           if (item) item.classList.add("current");
         }
       });
@@ -133,13 +135,123 @@
     }
   }
   drawTimeline();
+  // Charts follow their container when the window or the layout changes size.
+  if (timelineDiv && window.ResizeObserver) {
+    new ResizeObserver(() => { if (window.Plotly && timelineDiv.data) window.Plotly.Plots.resize(timelineDiv); })
+      .observe(timelineDiv);
+  }
+
+  // A review changes counts, the list and the timeline: reload them, back at the same place.
+  function reloadKeepingPlace() {
+    sessionStorage.setItem("session-place", JSON.stringify({
+      path: location.pathname, t: video ? video.currentTime : 0, y: window.scrollY,
+    }));
+    location.reload();
+  }
+  const place = JSON.parse(sessionStorage.getItem("session-place") || "null");
+  if (place && place.path === location.pathname) {
+    sessionStorage.removeItem("session-place");
+    window.scrollTo(0, place.y);
+    if (video) video.addEventListener("loadedmetadata", () => { video.currentTime = place.t; }, { once: true });
+  }
+
+  // The calibration's start from where the video stands (end 3 s later, editable).
+  const fromVideo = document.getElementById("calibration-from-video");
+  if (fromVideo && video) {
+    fromVideo.addEventListener("click", () => {
+      const form = document.getElementById("gaze-calibration-form");
+      form.elements.start_s.value = video.currentTime.toFixed(1);
+      form.elements.end_s.value = Math.min(video.duration || Infinity, video.currentTime + 3).toFixed(1);
+    });
+  }
+
+  // ---- keyboard coding, as in BORIS: a key per label starts and stops an event ----
+  const config = document.getElementById("coding-config");
+  const ethogramSource = document.getElementById("ethogram-data");
+  const codingStatus = document.getElementById("coding-status");
+  const csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
+  const ethogram = ethogramSource ? JSON.parse(ethogramSource.textContent) : [];
+  const open = {};  // label code -> start time (s)
+  const codingOn = Boolean(video && document.getElementById("coding-panel"));
+
+  function setState(code, text) {
+    const item = document.querySelector('.ethogram-keys li[data-code="' + code + '"] .coding-state');
+    if (item) item.textContent = text;
+  }
+
+  function saveCoded(label, start, end) {
+    const body = new FormData();
+    body.append("label", label.code);
+    body.append("start_s", start.toFixed(3));
+    body.append("end_s", end.toFixed(3));
+    return fetch(config.dataset.addUrl, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
+    })
+      .then((r) => r.json().then((data) => ({ ok: r.ok, data })))
+      .then(({ ok, data }) => {
+        if (!ok) throw new Error(data.message || "The event could not be saved.");
+        codingStatus.textContent = data.message;
+        if (window.Plotly && timelineDiv && timelineDiv.data) {
+          window.Plotly.addTraces(timelineDiv, {
+            type: "bar", orientation: "h", base: [start], x: [Math.max(end - start, 0.2)], y: [label.name],
+            marker: { color: "#0f6e6e" }, customdata: [["coded-" + data.id, start]], showlegend: false,
+            hovertemplate: label.name + "<br>" + start.toFixed(1) + " to " + end.toFixed(1) + " s<br>added by you<extra></extra>",
+            xaxis: "x", yaxis: "y",
+          });
+        }
+      })
+      .catch((e) => { codingStatus.textContent = e.message; });
+  }
+
+  function typing(target) {
+    return target && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));
+  }
+
+  if (codingOn) {
+    const frame = 1 / (Number(config.dataset.fps) || 25);
+    document.addEventListener("keydown", (event) => {
+      if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (event.key === " ") {
+        event.preventDefault();
+        if (video.paused) video.play().catch(() => {}); else video.pause();
+        return;
+      }
+      if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+        event.preventDefault();
+        video.pause();
+        const step = event.key === "ArrowRight" ? frame : -frame;
+        video.currentTime = Math.max(0, Math.min(video.duration || Infinity, video.currentTime + step));
+        return;
+      }
+      if (event.key === "Escape") {
+        Object.keys(open).forEach((code) => { delete open[code]; setState(code, ""); });
+        codingStatus.textContent = "Events being coded were dropped.";
+        return;
+      }
+      const label = ethogram.find((item) => item.key === event.key.toLowerCase());
+      if (!label) return;
+      event.preventDefault();
+      const now = video.currentTime;
+      if (open[label.code] === undefined) {
+        open[label.code] = now;
+        setState(label.code, "started at " + now.toFixed(1) + " s");
+        codingStatus.textContent = label.name + " started at " + now.toFixed(1) + " s; press " + label.key.toUpperCase() + " again to stop it.";
+      } else {
+        const start = Math.min(open[label.code], now), end = Math.max(open[label.code], now);
+        delete open[label.code];
+        setState(label.code, "");
+        saveCoded(label, start, end);
+      }
+    });
+  }
 
   // ---- events: seek and review ----
   document.querySelectorAll(".event-seek").forEach((button) => {
     button.addEventListener("click", () => {
       document.querySelectorAll(".event.current").forEach((li) => li.classList.remove("current"));
       button.closest(".event").classList.add("current");
-      seek(Number(button.dataset.seek));
+      seek(Number(button.dataset.seek), true);
     });
   });
 
@@ -162,6 +274,7 @@
           status.textContent = body.status;
           status.className = "review-status reviewed review-" + body.decision;
           form.querySelector("details")?.removeAttribute("open");
+          reloadKeepingPlace();
         })
         .catch((e) => { error.textContent = e.message; error.hidden = false; });
     });

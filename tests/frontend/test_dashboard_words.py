@@ -1,0 +1,116 @@
+"""What a clinician reads on the dashboard: plain names and units, empty states that say why,
+gaze on target only once calibrated, one time axis for every chart."""
+
+import json
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from analysis.metrics import METRIC_DEFINITIONS
+from frontend.dashboards.app import metric_options
+from frontend.dashboards.labels import metric_help, metric_label, metric_unit
+from patients.services import consent_withdraw
+from recordings.services import session_gaze_calibration_set
+from tests.frontend.builders import callback_body, make_analysed_session
+
+pytestmark = pytest.mark.django_db
+GAZE = "attention.gaze_on_target_share"
+NEUTRAL = "apathy.neutral_share"
+
+
+def test_every_metric_has_a_plain_name_help_and_a_known_unit():
+    for key, (unit, _description, _family) in METRIC_DEFINITIONS.items():
+        name = metric_label(key)
+        assert "_" not in name and "." not in name and key not in name, key
+        assert metric_help(key), key
+        assert metric_unit(key).words and "_" not in metric_unit(key).words, (key, unit)
+    assert metric_unit(NEUTRAL).factor == 100.0 and (metric_unit(NEUTRAL).low, metric_unit(NEUTRAL).high) == (
+        0,
+        100,
+    )
+
+
+def test_the_picker_groups_metrics_by_family_with_searchable_words():
+    options = metric_options([NEUTRAL, "stereotypy.body_rocking.episodes_per_min", GAZE])
+    headings = [option["label"] for option in options if option.get("disabled")]
+    assert headings == [
+        "— Apathy (facial motion and emotion) —",
+        "— Stereotypy and agitation —",
+        "— Attention and gaze —",
+    ]
+    rocking = next(
+        option for option in options if option["value"] == "stereotypy.body_rocking.episodes_per_min"
+    )
+    assert rocking["label"] == "Body rocking: episodes per minute" and "Stereotypy" in rocking["search"]
+
+
+def _callback(client, patient, metrics):
+    response = client.post(
+        f"/dashboards/patient/{patient.code}/_dash-update-component",
+        data=json.dumps(callback_body(patient.code, metrics=metrics)),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return json.loads(body)["response"]
+
+
+def test_gaze_on_target_needs_calibration_and_praxis_says_why_it_is_empty(world, private_media, login):
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        on=date(2026, 9, 1),
+        windows={NEUTRAL: [0.5]},
+        session_values={GAZE: 0.0},
+    )
+    later = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        on=date(2026, 11, 1),
+        windows={NEUTRAL: [0.7]},
+        session_values={GAZE: 0.4},
+    )
+    client = login(world.clinician)
+    response = _callback(client, world.patient, [NEUTRAL, GAZE, "praxis.score_mean"])
+    cards = json.dumps(response["summary-cards"]["children"])
+    assert "Needs calibration" in cards and "praxis-test protocols" in cards
+    graphs = response["metric-graphs"]["children"]
+    assert len(graphs) == 1  # only neutral expression: nothing drawn for the uncalibrated gaze
+    session_gaze_calibration_set(session=later.recording.session, start_s=1.0, end_s=4.0, by=world.clinician)
+    response = _callback(client, world.patient, [NEUTRAL, GAZE])
+    graphs = response["metric-graphs"]["children"]
+    gaze = graphs[1]["props"]["children"][0]["props"]["figure"]
+    assert [trace["x"] for trace in gaze["data"]] == [["2026-11-01"]]  # the calibrated session only
+    assert gaze["data"][0]["y"] == [pytest.approx(40.0)]
+    neutral = graphs[0]["props"]["children"][0]["props"]["figure"]
+    assert neutral["layout"]["xaxis"]["range"] == gaze["layout"]["xaxis"]["range"]  # one time axis
+    html = client.get(f"/sessions/{job.recording.session_id}/").content.decode()
+    assert "Needs calibration." in html
+
+
+def test_after_withdrawing_store_video_the_pages_agree_on_what_remains(
+    world, private_media, small_video, login
+):
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        on=date(2026, 9, 1),
+        windows={NEUTRAL: [0.5]},
+        events=[("body_rocking", 0.2, 1.0)],
+        video=small_video,
+    )
+    consent_withdraw(patient=world.patient, scope="store_video", by=world.clinician)
+    client = login(world.clinician)
+    session_html = client.get(f"/sessions/{job.recording.session_id}/").content.decode()
+    assert "The video was deleted" in session_html and "body rocking" in session_html
+    assert "no finished analysis" not in session_html
+    patient_html = client.get(reverse("patient_detail", args=[world.patient.code])).content.decode()
+    assert "finished" in patient_html
+    assert len(_callback(client, world.patient, [NEUTRAL])["metric-graphs"]["children"]) == 1
+    consent_withdraw(patient=world.patient, scope="analyse", by=world.clinician)
+    session_html = client.get(f"/sessions/{job.recording.session_id}/").content.decode()
+    assert "results of this analysis were deleted" in session_html
+    patient_html = client.get(reverse("patient_detail", args=[world.patient.code])).content.decode()
+    assert "results deleted (consent withdrawn)" in patient_html
+    assert _callback(client, world.patient, [NEUTRAL])["metric-graphs"]["children"] == []
