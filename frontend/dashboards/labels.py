@@ -6,6 +6,7 @@ family); what is stored as a 0-1 share is shown as 0-100 %. No page shows an int
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -48,6 +49,12 @@ _MEASURES = {
     "mean": "mean speed",
     "p90": "fast movement (90th percentile speed)",
     "active_share": "share of time moving",
+}
+_STORY_PARTS = {
+    "positive_story": "Positive story",
+    "negative_story": "Negative story",
+    "neutral": "Neutral segment",
+    "baseline": "Baseline segment",
 }
 _NAMES = {
     "apathy.face_coverage": "Face visible",
@@ -111,6 +118,10 @@ _UNITS = {
     "probability": Unit("probability (0 to 1)", 1.0, 0.0, 1.0),
     "score": Unit("score (0 to 100)", 1.0, 0.0, 100.0),
     "count": Unit("count", 1.0, 0.0, None),
+    "IOD": Unit("eye distances", 1.0, 0.0, None),
+    "deg": Unit("degrees", 1.0, 0.0, None),
+    "px": Unit("pixels", 1.0, 0.0, None),
+    "valence": Unit("valence (-1 to 1)", 1.0, -1.0, 1.0),
 }
 # Differences of two shares can be negative.
 _SIGNED = {"attention.gaze_aversion_speaking_minus_listening": Unit("percentage points", 100.0, -100.0, 100.0),
@@ -128,6 +139,13 @@ def metric_label(key: str) -> str:
     if key in _NAMES:
         return _NAMES[key]
     parts = key.split(".")[1:]
+    if len(parts) >= 2 and parts[0] in _STORY_PARTS:  # apathy.<story>.<metric>
+        return f"{_STORY_PARTS[parts[0]]}: {metric_label('apathy.' + '.'.join(parts[1:])).lower()}"
+    if len(parts) == 3 and parts[0] == "au":  # apathy.au.<action>.<measure>
+        measure = {"intensity_iod": "intensity", "frequency": "share of time active"}.get(
+            parts[2], parts[2].replace("_", " ")
+        )
+        return f"Facial action '{parts[1].replace('_', ' ')}': {measure}"
     if len(parts) == 3 and parts[0] == "facial_motion":  # apathy.facial_motion.<region>.<measure>
         return (
             f"Facial movement of the {_SUBJECTS.get(parts[1], parts[1])}: {_MEASURES.get(parts[2], parts[2])}"
@@ -167,7 +185,13 @@ def metric_unit(key: str, stored_unit: str = "") -> Unit:
         return _SIGNED[key]
     definition = _definition(key)
     unit = str(definition[0]) if definition else stored_unit
-    return _UNITS.get(unit, Unit(unit, 1.0, None, None))
+    shown = _UNITS.get(unit, Unit(unit, 1.0, None, None))
+    # The library's valid range, where it gives one, is the axis range.
+    minimum, maximum = (getattr(definition, "minimum", None), getattr(definition, "maximum", None))
+    if minimum is not None and maximum is not None and math.isfinite(minimum):
+        high = maximum * shown.factor if math.isfinite(maximum) else None
+        return Unit(shown.words, shown.factor, minimum * shown.factor, high)
+    return shown
 
 
 def unit_label(unit: str) -> str:

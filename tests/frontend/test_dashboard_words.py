@@ -20,7 +20,8 @@ NEUTRAL = "apathy.neutral_share"
 
 
 def test_every_metric_has_a_plain_name_help_and_a_known_unit():
-    for key, (unit, _description, _family) in METRIC_DEFINITIONS.items():
+    for key, definition in METRIC_DEFINITIONS.items():
+        unit = definition.unit
         name = metric_label(key)
         assert "_" not in name and "." not in name and key not in name, key
         assert metric_help(key), key
