@@ -28,6 +28,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 
 from analysis.errors import AnalysisCancelled, AnalysisError
+from analysis.metrics import ProtocolSegment
+from analysis.metrics.segments import CALIBRATION
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
@@ -189,6 +191,21 @@ def _praxis_inputs(recording: Recording) -> dict[str, Any]:
     return {"praxis_references": inputs["references"], "expected_gestures": inputs["expected_gestures"]}
 
 
+def _session_inputs(job, recording: Recording) -> dict[str, Any]:
+    """The clinicians' choices this analysis follows: the point on the patient (when one was
+    clicked; else the automatic choice) and the marked gaze calibration segment."""
+    inputs: dict[str, Any] = {}
+    point = job.patient_point or {}
+    if point:
+        inputs["patient_point"] = (point["x_px"], point["y_px"], point["time_s"])
+    session = recording.session
+    if session.gaze_calibration_start_s is not None and session.gaze_calibration_end_s is not None:
+        inputs["protocol_segments"] = [
+            ProtocolSegment(CALIBRATION, session.gaze_calibration_start_s, session.gaze_calibration_end_s)
+        ]
+    return inputs
+
+
 def _person_message(error: Exception, video: Path, recording: Recording) -> str:
     """The analysis error as its owner reads it: our temporary file's name becomes theirs."""
     return (
@@ -249,6 +266,7 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
                 pool=analysis_pool(),
                 pose_model=pose_model,
                 **_praxis_inputs(recording),
+                **_session_inputs(job, recording),
             )
         except AnalysisCancelled:
             logger.info("job %s stopped: cancelled or consent withdrawn", job_id)

@@ -26,7 +26,7 @@ from analysis.tracks import read_parquet
 from results import artefacts
 from results.models import AnalysisJob
 
-OVERLAY_VERSION = 1
+OVERLAY_VERSION = 2
 
 # MediaPipe Pose connections (POSE_CONNECTIONS), indices into the 33 body keypoints.
 POSE_EDGES = (
@@ -80,9 +80,31 @@ def _rows(points_xy: np.ndarray) -> list[list[int] | None]:
     return rows
 
 
+# Boxes of every tracked person, for choosing the patient, about every PEOPLE_STEP_S seconds.
+PEOPLE_STEP_S = 0.5
+
+
+def _people(tracks) -> dict:
+    """Every tracked person's box over time: {"<id>": [[time_s, x, y, w, h], ...]}, and which id
+    was analysed as the patient (the page draws them so that a clinician can click the patient)."""
+    people: dict[str, list[list[float]]] = {}
+    last: dict[int, float] = {}
+    for time_s, person_id, box in zip(tracks.time_s, tracks.person_id, tracks.bbox_xywh, strict=True):
+        person = int(person_id)
+        if person < 0 or not np.isfinite(box).all() or time_s - last.get(person, -np.inf) < PEOPLE_STEP_S:
+            continue
+        last[person] = float(time_s)
+        people.setdefault(str(person), []).append(
+            [round(float(time_s), 3), *np.rint(box).astype(int).tolist()]
+        )
+    patient_ids = {int(p) for p in tracks.person_id[tracks.is_patient]}
+    return {"people": people, "patient_id": str(min(patient_ids)) if patient_ids else None}
+
+
 def overlay_from_tracks_file(path: str | Path, *, width: int, height: int) -> dict:
     """The overlay dictionary (see the module docstring) of a tracks Parquet file."""
-    tracks = read_parquet(path).patient()
+    everyone = read_parquet(path)
+    tracks = everyone.patient()
     pose_xy = np.where((tracks.pose_visibility >= MIN_POSE_VISIBILITY)[..., None], tracks.pose_xy, np.nan)
     return {
         "version": OVERLAY_VERSION,
@@ -93,6 +115,7 @@ def overlay_from_tracks_file(path: str | Path, *, width: int, height: int) -> di
         "face": _rows(tracks.face_xy[:, list(FACE_POINTS), :]),
         "pose_edges": [list(edge) for edge in POSE_EDGES],
         "face_edges": [list(edge) for edge in FACE_EDGES],
+        **_people(everyone),
     }
 
 

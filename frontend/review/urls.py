@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:session_id>/overlay.json", views.session_overlay, name="session_overlay"),
     path("<int:session_id>/events/<int:event_id>/review", views.event_review, name="event_review"),
     path("<int:session_id>/coded-events", views.coded_event_add, name="coded_event_add"),
+    path("<int:session_id>/patient-choice", views.patient_choose, name="patient_choose"),
     path("<int:session_id>/gaze-calibration", views.gaze_calibration_mark, name="gaze_calibration_mark"),
     path(
         "<int:session_id>/coded-events/<int:coded_id>/remove",

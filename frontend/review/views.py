@@ -32,7 +32,11 @@ from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
-from recordings.services import session_gaze_calibration_set
+from recordings.services import (
+    recording_patient_choose,
+    recording_patient_confirm,
+    session_gaze_calibration_set,
+)
 from results.dashboard_selectors import (
     session_latest_job,
     session_metric_windows,
@@ -109,12 +113,23 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
             "video_deleted": bool(recording and recording.status == Recording.Status.DELETED),
             "results_deleted": bool(job) and not MetricSample.objects.filter(job=job).exists() and not events,
             "gaze_on_target": _gaze_on_target(session, job),
+            "can_choose_patient": can(request.user, Action.CHOOSE_ANALYSED_PERSON, patient)
+            and bool(recording and recording.file),
+            "patient_confirmed": bool(recording and recording.patient_confirmed_at),
+            "pending_job": _pending_job(recording),
             "has_overlay": bool(job and job.tracks_file),
             "praxis_scores": praxis_scores_for_session(session) if job and is_praxis else [],
             "expected_gestures": session.protocol.expected_gestures,
             "is_praxis_protocol": is_praxis,
         },
     )
+
+
+def _pending_job(recording: Recording | None):
+    """The recording's analysis still queued or running, if any (a re-analysis after a choice)."""
+    if recording is None:
+        return None
+    return recording.jobs.filter(status__in=("queued", "running")).order_by("-pk").first()
 
 
 def _gaze_on_target(session: ClinicalSession, job) -> dict:
@@ -251,6 +266,43 @@ def event_review(request: HttpRequest, session_id: int, event_id: int) -> HttpRe
         return JsonResponse({"id": review.pk, "decision": review.decision, "status": status}, status=201)
     messages.success(request, f"Event at {event.start_s:.1f} s: {status.lower()}.")
     return redirect(reverse("session_page", args=[session.pk]) + f"#event-{event.pk}")
+
+
+@require_POST
+@login_required
+def patient_choose(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The clinician clicked the patient on a frame (or confirmed the analysed person)."""
+    session = _session(session_id)
+    require(request.user, Action.CHOOSE_ANALYSED_PERSON, session.patient)
+    recording, _ = _played_recording(session)
+    if recording is None or recording.status != Recording.Status.STORED:
+        raise Http404("This session has no stored video to choose the patient on.")
+    try:
+        if request.POST.get("confirm") == "1":
+            recording_patient_confirm(recording=recording, by=request.user, request=request)
+            text = "Thank you: the analysed person is confirmed as the patient."
+        else:
+            recording_patient_choose(
+                recording=recording,
+                x_px=_seconds(request.POST.get("x_px"), "x position") or 0.0,
+                y_px=_seconds(request.POST.get("y_px"), "y position") or 0.0,
+                time_s=_seconds(request.POST.get("time_s"), "time") or 0.0,
+                by=request.user,
+                request=request,
+            )
+            text = (
+                "The patient is chosen. The video is being analysed again with this person; the results "
+                "below are replaced when it finishes, and reviews of the other person's events do not carry over."
+            )
+    except ApplicationError as error:
+        if _wants_json(request):
+            return JsonResponse({"message": error.message}, status=400)
+        messages.error(request, error.message)
+        return redirect(reverse("session_page", args=[session.pk]))
+    if _wants_json(request):
+        return JsonResponse({"message": text}, status=201)
+    messages.success(request, text)
+    return redirect(reverse("session_page", args=[session.pk]))
 
 
 @require_POST

@@ -123,6 +123,13 @@ class Recording(models.Model):
     height = models.PositiveIntegerField()
     rotation_deg = models.IntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.STORED)
+    # Where a clinician clicked the patient on a frame: {"x_px", "y_px", "time_s"} of the
+    # upright frame; empty for the automatic choice. Every later analysis of the video uses it.
+    patient_point = models.JSONField(default=dict, blank=True)
+    patient_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    patient_confirmed_at = models.DateTimeField(null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

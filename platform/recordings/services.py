@@ -306,3 +306,64 @@ def session_gaze_calibration_set(
         request=request,
     )
     return session
+
+
+@transaction.atomic
+def recording_patient_choose(
+    *, recording: Recording, x_px: float, y_px: float, time_s: float, by: Any, request: Any = None
+):
+    """Store where a clinician clicked the patient on a frame and analyse the video again with
+    that choice (the caller has checked Action.CHOOSE_ANALYSED_PERSON). Choosing is confirming.
+    An analysis already queued or running is cancelled first, so the new one uses the choice.
+    Returns the new analysis job."""
+    from results.models import AnalysisJob
+    from results.services import analysis_job_create
+
+    values = (x_px, y_px, time_s)
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+        raise ApplicationError("Click on the person in the video to choose them.")
+    if not (0 <= x_px < recording.width and 0 <= y_px < recording.height):
+        raise ApplicationError(
+            f"The point ({x_px:.0f}, {y_px:.0f}) px is outside the {recording.width} by {recording.height} px frame."
+        )
+    if not 0 <= time_s <= recording.duration_s + 0.5:
+        raise ApplicationError(
+            f"The time {time_s:.1f} s is outside the video ({recording.duration_s:.1f} s)."
+        )
+    recording = Recording.objects.select_for_update().get(pk=recording.pk)
+    recording.patient_point = {"x_px": round(x_px, 1), "y_px": round(y_px, 1), "time_s": round(time_s, 3)}
+    recording.patient_confirmed_by, recording.patient_confirmed_at = by, timezone.now()
+    recording.save(update_fields=["patient_point", "patient_confirmed_by", "patient_confirmed_at"])
+    AnalysisJob.objects.filter(recording=recording, status__in=AnalysisJob.ACTIVE_STATUSES).update(
+        status=AnalysisJob.Status.CANCELLED,
+        stage="cancelled",
+        error="Replaced by an analysis of the person the clinician chose.",
+        finished_at=timezone.now(),
+    )
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="patient_choice",
+        object_id=recording.pk,
+        patient=recording.session.patient,
+        details={"point": recording.patient_point},
+        request=request,
+    )
+    return analysis_job_create(recording=recording, requested_by=by)
+
+
+@transaction.atomic
+def recording_patient_confirm(*, recording: Recording, by: Any, request: Any = None) -> Recording:
+    """A clinician confirms that the analysed person is the patient (the prompt stops)."""
+    recording.patient_confirmed_by, recording.patient_confirmed_at = by, timezone.now()
+    recording.save(update_fields=["patient_confirmed_by", "patient_confirmed_at"])
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="patient_choice",
+        object_id=recording.pk,
+        patient=recording.session.patient,
+        details={"confirmed": True},
+        request=request,
+    )
+    return recording

@@ -68,6 +68,11 @@ class AnalysisJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     celery_task_id = models.CharField(max_length=64, blank=True)
     tracks_file = models.FileField(upload_to="tracks/", max_length=300, blank=True)
+    patient_point = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The recording's chosen patient point this job analysed (empty: automatic).",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

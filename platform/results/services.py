@@ -64,7 +64,11 @@ def analysis_job_create(
     if active is not None:
         return active
     job = AnalysisJob(
-        recording=recording, pipeline_version=PIPELINE_VERSION, queue=queue, requested_by=requested_by
+        recording=recording,
+        pipeline_version=PIPELINE_VERSION,
+        queue=queue,
+        requested_by=requested_by,
+        patient_point=recording.patient_point,
     )
     job.stage = "waiting for a worker"
     job.full_clean()
@@ -324,9 +328,12 @@ def analysis_results_replace(*, job_id: int, task_id: str, outcome: AnalysisOutc
     samples, events = _result_rows(job, outcome)
     MetricSample.objects.bulk_create(samples, batch_size=2000)
     BehaviourEvent.objects.bulk_create(events, batch_size=2000)
-    kept = _reviews_carry_over(
-        earlier_events=BehaviourEvent.objects.filter(job__in=earlier).exclude(job=job), new_events=events
-    )
+    earlier_events = BehaviourEvent.objects.filter(job__in=earlier).exclude(job=job)
+    # Reviews follow the same person only: after a new choice of the patient, the previous
+    # person's reviewed events are kept, marked superseded, and nothing carries over.
+    same_person = earlier_events.filter(job__patient_point=job.patient_point)
+    kept = _reviews_carry_over(earlier_events=same_person, new_events=events)
+    kept |= _reviews_carry_over(earlier_events=earlier_events.exclude(pk__in=same_person), new_events=[])
     BehaviourEvent.objects.filter(job__in=earlier).exclude(job=job).exclude(pk__in=kept).delete()
     superseded = list(
         earlier.exclude(pk=job.pk)

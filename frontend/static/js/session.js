@@ -76,7 +76,40 @@
     if (document.getElementById("show-face")?.checked) {
       drawPoints(ctx, overlay.face[i], overlay.face_edges, scale, "rgba(0, 200, 255, 0.9)", 0);
     }
+    if (choosing || showPeople) drawPeople(ctx, scale);
     ctx.restore();
+  }
+
+  // ---- the tracked people, for choosing the patient ----
+  let choosing = false, showPeople = false;
+  function peopleAt(t) {
+    const found = [];
+    for (const [id, boxes] of Object.entries((overlay && overlay.people) || {})) {
+      let best = null;
+      for (const box of boxes) if (Math.abs(box[0] - t) <= 0.75 && (!best || Math.abs(box[0] - t) < Math.abs(best[0] - t))) best = box;
+      if (best) found.push({ id, box: best.slice(1) });
+    }
+    return found;
+  }
+  function drawPeople(ctx, scale) {
+    ctx.font = "13px system-ui, sans-serif";
+    peopleAt(video.currentTime).forEach((person, index) => {
+      const [x, y, w, h] = person.box.map((v) => v * scale);
+      const patient = person.id === overlay.patient_id;
+      ctx.setLineDash(patient ? [] : [6, 4]);
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = patient ? "#f0a800" : "#e9edf1";
+      ctx.strokeRect(x, y, w, h);
+      const label = patient ? "analysed as the patient" : "person " + (index + 1);
+      ctx.fillStyle = "rgba(0, 0, 0, 0.65)";
+      ctx.fillRect(x, Math.max(0, y - 18), ctx.measureText(label).width + 8, 18);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(label, x + 4, Math.max(13, y - 5));
+    });
+    ctx.setLineDash([]);
+  }
+  function peopleCount() {
+    return Object.keys((overlay && overlay.people) || {}).length;
   }
 
   function loop() {
@@ -94,6 +127,11 @@
         if (!ok) throw new Error(body.message || "The skeleton could not be loaded.");
         overlay = body;
         statusLine.textContent = "";
+        const choice = document.getElementById("patient-choice");
+        if (choice && peopleCount() > 1) {
+          showPeople = true;
+          if (choice.dataset.confirmed !== "1") document.getElementById("patient-prompt").hidden = false;
+        }
         draw();
       })
       .catch((error) => { statusLine.textContent = error.message; });
@@ -153,6 +191,52 @@
     sessionStorage.removeItem("session-place");
     window.scrollTo(0, place.y);
     if (video) video.addEventListener("loadedmetadata", () => { video.currentTime = place.t; }, { once: true });
+  }
+
+  // Choosing the patient: pause, show everyone tracked, click the patient.
+  const choice = document.getElementById("patient-choice");
+  function postChoice(body) {
+    const status = document.getElementById("choose-status");
+    body.append("csrfmiddlewaretoken", (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "");
+    return fetch(choice.dataset.url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
+    })
+      .then((r) => r.json().then((data) => ({ ok: r.ok, data })))
+      .then(({ ok, data }) => {
+        status.textContent = data.message || "";
+        if (ok) setTimeout(() => location.reload(), 600);
+      })
+      .catch(() => { status.textContent = "The choice could not be saved; try again."; });
+  }
+  if (choice && video && canvas) {
+    choice.querySelectorAll("[data-choose]").forEach((button) => button.addEventListener("click", () => {
+      video.pause();
+      choosing = true;
+      canvas.classList.add("choosing");
+      document.getElementById("choose-status").textContent = "Click on the patient in the video (pause where they are visible).";
+      draw();
+    }));
+    document.getElementById("confirm-patient")?.addEventListener("click", () => {
+      const body = new FormData();
+      body.append("confirm", "1");
+      postChoice(body);
+    });
+    canvas.addEventListener("click", (event) => {
+      if (!choosing) return;
+      const rect = canvas.getBoundingClientRect();
+      const width = Number(video.dataset.width), height = Number(video.dataset.height);
+      const scale = Math.min(rect.width / width, rect.height / height);
+      const x = (event.clientX - rect.left - (rect.width - width * scale) / 2) / scale;
+      const y = (event.clientY - rect.top - (rect.height - height * scale) / 2) / scale;
+      const body = new FormData();
+      body.append("x_px", x.toFixed(1));
+      body.append("y_px", y.toFixed(1));
+      body.append("time_s", video.currentTime.toFixed(3));
+      choosing = false;
+      canvas.classList.remove("choosing");
+      postChoice(body);
+    });
   }
 
   // The calibration's start from where the video stands (end 3 s later, editable).
