@@ -24,6 +24,7 @@ from audit.services import access_record
 from frontend.models_admin.charts import agreement_chart_html
 from results.agreement import agreement_report, pipeline_versions_reviewed
 from results.gesture_models import gesture_model_activate, model_versions_list
+from results.model_registry import models_in_use
 from results.models import ModelVersion
 
 
@@ -89,6 +90,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
         "models_admin/models.html",
         {
             "rows": [_version_row(version) for version in model_versions_list()],
+            "models_in_use": models_in_use(),
             "report": report,
             "confusion_rows": [
                 (label, [report.confusion[label][other] for other in report.labels])

@@ -182,6 +182,8 @@ def _page(
                 "upload:abandon", kwargs={"upload_id": "00000000-0000-0000-0000-000000000000"}
             ),
             "jobUrl": reverse("upload:job_status", kwargs={"job_id": 0}),
+            # The end message names what this person may open (hospital staff see no results).
+            "canViewResults": bool(context.get("can_view_metrics")),
             "chunkBytes": settings.UPLOAD_CHUNK_BYTES,
             "maxBytes": settings.UPLOAD_MAX_BYTES,
             "doneUrl": (

@@ -213,6 +213,8 @@
     choice.querySelectorAll("[data-choose]").forEach((button) => button.addEventListener("click", () => {
       video.pause();
       choosing = true;
+      canvas.width = video.clientWidth;
+      canvas.height = video.clientHeight;
       canvas.classList.add("choosing");
       document.getElementById("choose-status").textContent = "Click on the patient in the video (pause where they are visible).";
       draw();

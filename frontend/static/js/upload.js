@@ -267,6 +267,17 @@
     return hash.hexDigest();
   }
 
+  /* ---------- after storing ---------- */
+
+  // Step 2's list counts the recordings of each session: one more for this session now.
+  function countStoredRecording() {
+    const count = document.querySelector('[data-recordings-for="' + config.sessionId + '"]');
+    if (!count) return;
+    const n = Number(count.dataset.count || 0) + 1;
+    count.dataset.count = String(n);
+    count.textContent = n + (n === 1 ? " recording" : " recordings");
+  }
+
   /* ---------- progress ---------- */
 
   let samples = [];
@@ -420,6 +431,7 @@
       }
       remember(key, { sha256, uploadId: saved && saved.uploadId });
       setState("starting");
+      showProgress(0, file.size);  // the bar measured the checksum; it now counts bytes sent
       setPhase("Starting the upload…");
       const startUpload = (confirmOtherPatient) =>
         withRetry(() =>
@@ -447,6 +459,7 @@
       }
       remember(key, { sha256, uploadId: started.id });
       root.dataset.upload = started.id;
+      showProgress(started.received_bytes || 0, file.size);
       setState("uploading");
       setPhase(
         started.resumed && started.received_bytes > 0
@@ -461,6 +474,7 @@
       ui.cancel.hidden = true;
       const status = await complete(started);
       forget(key);
+      countStoredRecording();
       setPhase("Video stored. Analysis in progress; you may leave this page, it continues on the server.");
       showMessage("", "info");
       const job = await followAnalysis(status.job.id);
@@ -485,7 +499,10 @@
       showMessage(
         job.result_status && job.result_status !== "ok"
           ? "The analysis finished with a remark: " + job.result_status.replace(/_/g, " ") + "."
-          : "The analysis finished. The results are on the session's page.",
+          : config.canViewResults
+            ? "The analysis finished. Open the session to review the results."
+            : "The video is stored and analysed. The clinicians of the care team review the results; " +
+              "the patient's page shows the session and its analysis status.",
         job.result_status && job.result_status !== "ok" ? "warning" : "success"
       );
       ui.done.hidden = false;

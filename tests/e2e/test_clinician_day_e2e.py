@@ -1,0 +1,195 @@
+"""The clinician's day in real headless Chromium: register a patient and correct a misspelled
+name, code events with the keyboard, a review that changes the dashboard, choosing the patient
+on the video, and pages that follow a resize to a tablet. Screenshots: tests/e2e/artifacts/day-*.png.
+
+The session is built with the ORM over a real generated video (so the player has frames to
+seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s.
+"""
+
+from datetime import date
+
+import pytest
+
+from analysis import PIPELINE_VERSION
+from patients.models import IdentityCorrection, PatientIdentity
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent
+from tests.e2e.conftest import login_in_browser, screenshot
+from tests.factories import make_world
+from tests.frontend.builders import make_analysed_session
+from tests.media import make_person_video
+
+pytestmark = pytest.mark.e2e
+TABLET = {"width": 768, "height": 1024}
+LAPTOP = {"width": 1280, "height": 800}
+
+
+def no_dispatch(job_id: int) -> None:
+    """The re-analysis stays queued: this test checks the choice, not the models."""
+
+
+@pytest.fixture
+def clinic(transactional_db, settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    settings.ANALYSIS_DISPATCHER = "tests.e2e.test_clinician_day_e2e.no_dispatch"
+    world = make_world()
+    video = make_person_video(tmp_path / "visit.mp4", duration_s=6.0, fps=10, size=(320, 240), motion="rock")
+    rates = {
+        "stereotypy.pose_coverage": 1.0,
+        "stereotypy.episodes_per_min": 20.0,
+        "stereotypy.body_rocking.episodes_per_min": 20.0,
+    }
+    make_analysed_session(
+        world.patient, by=world.clinician, on=date(2026, 10, 1), windows={}, session_values=rates,
+        pipeline_version=PIPELINE_VERSION,
+    )  # fmt: skip
+    job = make_analysed_session(
+        world.patient, by=world.clinician, on=date(2026, 11, 2), windows={"apathy.neutral_share": [0.4]},
+        session_values=rates, events=[("body_rocking", 1.0, 2.0), ("body_rocking", 4.0, 5.0)],
+        video=video, pipeline_version=PIPELINE_VERSION,
+    )  # fmt: skip
+    return world, job
+
+
+def _summary_value(page, title: str) -> str:
+    card = page.locator(".summary-card", has=page.locator("h3", has_text=title)).first
+    return card.locator(".summary-value").inner_text()
+
+
+def _seek(page, seconds: float) -> None:
+    page.evaluate(
+        """(t) => new Promise((done) => {
+            const v = document.getElementById("session-video");
+            v.addEventListener("seeked", () => done(), { once: true });
+            v.currentTime = t;
+        })""",
+        seconds,
+    )
+
+
+def test_registration_and_identity_correction(page, live_server, clinic):
+    world, _ = clinic
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.uploader.username)
+    page.goto(live_server.url + "/patients/")
+    page.click("text=Register a patient")
+    page.fill("input[name=full_name]", "Marie Curei")
+    page.fill("input[name=date_of_birth]", "1950-04-02")
+    page.fill("input[name=hospital_number]", "H-0001")  # the team's Jeanne Martin already has it
+    page.select_option("select[name=sex]", "female")
+    page.click("text=Register the patient")
+    assert "already registered" in page.inner_text(".field-error")
+    screenshot(page, "day-register-duplicate")
+    page.fill("input[name=hospital_number]", "H-0777")
+    with page.expect_navigation():
+        page.click("text=Register the patient")
+    assert "Marie Curei" in page.inner_text(".identity")
+    page.click("text=Correct the identity")
+    page.fill("input[name=full_name]", "Marie Curie")
+    page.fill("input[name=reason]", "surname misspelled at registration")
+    with page.expect_navigation():
+        page.click("text=Save the correction")
+    assert "Marie Curie" in page.inner_text(".identity")
+    page.click("text=Correct the identity")
+    assert "Marie Curei → Marie Curie" in page.inner_text("#history-h + table")
+    screenshot(page, "day-identity-history")
+    identity = PatientIdentity.objects.get(hospital_number="H-0777")
+    assert IdentityCorrection.objects.filter(identity=identity, corrected_by=world.uploader).count() == 1
+    page.goto(live_server.url + "/patients/?q=curie")
+    assert identity.patient.code in page.inner_text("table")
+    assert page.errors == []
+
+
+def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient(page, live_server, clinic):
+    world, job = clinic
+    session_id = job.recording.session_id
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+
+    page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
+    page.wait_for_selector(".metric-graph .main-svg")
+    title = "Any stereotypy: episodes per minute"
+    before = _summary_value(page, title)
+    assert before == "20 per minute"
+    screenshot(page, "day-dashboard-before-review")
+
+    page.goto(f"{live_server.url}/sessions/{session_id}/")
+    page.wait_for_function("document.getElementById('session-video').readyState >= 1")
+    page.click("body")
+    _seek(page, 2.5)
+    page.keyboard.press("h")  # head movement starts at 2.5 s
+    _seek(page, 3.5)
+    page.keyboard.press("h")  # and stops at 3.5 s: saved
+    page.wait_for_function("document.getElementById('coding-status').textContent.includes('added')")
+    coded = CodedEvent.objects.get(session_id=session_id)
+    assert (coded.label, round(coded.start_s, 1), round(coded.end_s, 1)) == ("head_movement", 2.5, 3.5)
+    screenshot(page, "day-keyboard-coding")
+
+    first = BehaviourEvent.objects.filter(job=job).order_by("start_s").first()
+    with page.expect_navigation():
+        page.locator(f"#event-{first.pk} button[value=reject]").click()
+    assert "Rejected by" in page.inner_text(f"#event-{first.pk}")
+    screenshot(page, "day-session-after-review")
+
+    page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
+    page.wait_for_selector(".metric-graph .main-svg")
+    # Two model episodes, one rejected, one head movement added: still 2 per measured minute
+    # of 6 s (= 20 per minute), but body rocking alone fell from 2 to 1 episode.
+    after = _summary_value(page, title)
+    assert after == "20 per minute"
+    page.click("#metric-picker")
+    page.keyboard.type("body rocking: episodes")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("h3:has-text('Body rocking: episodes per minute')")
+    assert _summary_value(page, "Body rocking: episodes per minute") == "10 per minute"
+    assert "model alone measured 20 per minute" in page.inner_text(".summary-cards")
+    screenshot(page, "day-dashboard-after-review")
+
+    page.goto(f"{live_server.url}/sessions/{session_id}/")
+    page.wait_for_function("document.getElementById('session-video').readyState >= 1")
+    page.click("#choose-patient")
+    box = page.locator("#overlay-canvas").bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    job.recording.refresh_from_db()
+    assert job.recording.patient_point["time_s"] == pytest.approx(0.0, abs=0.2)
+    queued = AnalysisJob.objects.get(recording=job.recording, status="queued")
+    assert queued.patient_point == job.recording.patient_point
+    assert "new analysis of this video is queued" in page.inner_text(".session-player")
+    screenshot(page, "day-patient-chosen")
+    assert page.errors == []
+
+
+def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
+    world, job = clinic
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
+    page.wait_for_selector(".metric-graph .main-svg")
+    page.set_viewport_size(TABLET)
+    page.wait_for_timeout(800)
+    for graph in page.locator(".metric-graph").all():
+        card = graph.bounding_box()
+        drawn = graph.locator(".main-svg").first.bounding_box()
+        assert drawn["height"] > 200 and 0.8 * card["width"] < drawn["width"] <= card["width"] + 1
+        assert card["x"] + card["width"] <= TABLET["width"]
+    screenshot(page, "day-dashboard-tablet")
+
+    page.goto(f"{live_server.url}/sessions/{job.recording.session_id}/")
+    page.wait_for_selector("#timeline .main-svg")
+    page.set_viewport_size(LAPTOP)
+    page.wait_for_timeout(800)
+    wide = page.locator("#timeline .main-svg").first.bounding_box()["width"]
+    page.set_viewport_size(TABLET)
+    page.wait_for_timeout(800)
+    narrow = page.locator("#timeline .main-svg").first.bounding_box()
+    card = page.locator(".session-timeline").bounding_box()
+    assert narrow["width"] <= card["width"] and narrow["width"] > 0.8 * (card["width"] - 40)
+    assert wide > narrow["width"]
+    screenshot(page, "day-session-tablet")
+    assert page.errors == []
