@@ -272,8 +272,7 @@ def event_review(request: HttpRequest, session_id: int, event_id: int) -> HttpRe
 @login_required
 def patient_choose(request: HttpRequest, session_id: int) -> HttpResponse:
     """The clinician clicked the patient on a frame (or confirmed the analysed person)."""
-    session = _session(session_id)
-    require(request.user, Action.CHOOSE_ANALYSED_PERSON, session.patient)
+    session = _session(request.user, session_id, Action.CHOOSE_ANALYSED_PERSON)
     recording, _ = _played_recording(session)
     if recording is None or recording.status != Recording.Status.STORED:
         raise Http404("This session has no stored video to choose the patient on.")
@@ -309,8 +308,7 @@ def patient_choose(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 def gaze_calibration_mark(request: HttpRequest, session_id: int) -> HttpResponse:
     """The clinician marks the seconds where the patient looks at the gaze target."""
-    session = _session(session_id)
-    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    session = _session(request.user, session_id, Action.REVIEW_EVENTS)
     clear = request.POST.get("clear") == "1"
     try:
         session_gaze_calibration_set(
@@ -336,8 +334,7 @@ def gaze_calibration_mark(request: HttpRequest, session_id: int) -> HttpResponse
 @login_required
 def coded_event_add(request: HttpRequest, session_id: int) -> HttpResponse:
     """An event the model missed, coded by a clinician (by keys while playing, or the form)."""
-    session = _session(session_id)
-    require(request.user, Action.REVIEW_EVENTS, session.patient)
+    session = _session(request.user, session_id, Action.REVIEW_EVENTS)
     try:
         coded = coded_event_create(
             session=session,
@@ -365,7 +362,7 @@ def coded_event_add(request: HttpRequest, session_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def coded_event_delete(request: HttpRequest, session_id: int, coded_id: int) -> HttpResponse:
-    session = _session(session_id)
+    session = _session(request.user, session_id, Action.REVIEW_EVENTS)
     coded = get_object_or_404(
         CodedEvent.objects.select_related("session__patient"), pk=coded_id, session=session
     )

@@ -52,7 +52,7 @@ def test_a_click_is_stored_reanalyses_and_is_reused(analysed, login):
     assert AccessEvent.objects.filter(object_type="patient_choice", patient=world.patient).exists()
     outside = client.post(url, {"x_px": "4000", "y_px": "60", "time_s": "1"}, HTTP_ACCEPT="application/json")
     assert outside.status_code == 400 and "outside" in outside.json()["message"]
-    assert login(world.uploader).post(url, {"x_px": "40", "y_px": "60", "time_s": "1"}).status_code == 403
+    assert login(world.uploader).post(url, {"x_px": "40", "y_px": "60", "time_s": "1"}).status_code == 404
 
 
 def test_reviews_of_the_previous_person_do_not_carry_over(analysed):
