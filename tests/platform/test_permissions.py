@@ -134,7 +134,7 @@ def test_restrict_knows_every_patient_data_model(world):
 
     for label in ("patients", "recordings", "results", "audit"):
         for model in apps.get_app_config(label).get_models():
-            if model.__name__ in ("Protocol", "ModelVersion", "GestureReference"):
+            if model.__name__ in ("Protocol", "EthogramLabel", "ModelVersion", "GestureReference"):
                 continue  # not patient data
             restrict(model.objects.all(), world.clinician, Action.VIEW_PATIENT).count()
     with pytest.raises(ValueError, match="not a patient-data model"):
