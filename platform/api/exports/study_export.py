@@ -45,7 +45,6 @@ class Table:
     params: list
     rows_per_patient: dict[int, int]
     metric_names: dict[str, str]
-    chunked: bool = False  # the SQL already returns CSV text, a chunk per row
 
     @property
     def row_count(self) -> int:
@@ -167,36 +166,13 @@ def build_table(request: ExportRequest) -> Table:
             " m.value, m.unit, m.reason, m.analysable_s, m.pipeline_version, j.models"
         )
         if connection.vendor == "postgresql":
-            # One CSV text per session, built by PostgreSQL in export order (an index scan and a
-            # small sort per session): Python handles a chunk per session, not a row.
-            line = ", ".join(
-                [
-                    _csv_text("k.study"),
-                    *(_csv_text(f"k.{name}") for name in _KEY_COLUMNS),
-                    _csv_text("m.metric"),
-                    _csv_text("m.window_start_s::text"),
-                    _csv_text("m.window_end_s::text"),
-                    "CASE WHEN m.is_session_level THEN '1' ELSE '0' END",
-                    _csv_text("m.value::text"),
-                    _csv_text("m.unit"),
-                    _csv_text("NULLIF(m.reason, '')"),
-                    _csv_text("m.analysable_s::text"),
-                    _csv_text("m.pipeline_version"),
-                    _csv_text("j.models"),
-                ]
-            )
+            # Session by session in export order (an index scan each; OFFSET 0 keeps the planner
+            # from flattening it), so that only one session's rows are sorted at a time.
             select = (
-                f"SELECT (SELECT string_agg(concat_ws(',', {line}), E'\\n'"  # noqa: S608
-                " ORDER BY m.metric, m.window_start_s, m.window_end_s) || E'\\n'"
-                " FROM results_metricsample m JOIN j ON m.job_id = j.job_pk"
-                f" WHERE m.session_id = k.session_pk AND {where})"
-                " FROM (SELECT k.*, %s::text AS study FROM k) AS k ORDER BY k.ord"
-            )
-            params = [*params[:-1], *where_params, params[-1]]  # the study code comes last here
-            for key in keys:
-                counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session.get(key.session_pk, 0)
-            return Table(
-                columns, f"WITH {keys_sql}, {jobs_sql} {select}", params, counts, names, chunked=True
+                f"SELECT %s, {KEY_SELECT}, m.* FROM (SELECT * FROM k ORDER BY ord) AS k"  # noqa: S608
+                f" CROSS JOIN LATERAL (SELECT {values} FROM results_metricsample m JOIN j ON m.job_id = j.job_pk"
+                f" WHERE m.session_id = k.session_pk AND {where} OFFSET 0) AS m"
+                " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
             )
         else:
             select = (
@@ -209,28 +185,6 @@ def build_table(request: ExportRequest) -> Table:
         for key in keys:
             counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session.get(key.session_pk, 0)
     return Table(columns, f"WITH {keys_sql}, {jobs_sql} {select}", params, counts, names)
-
-
-_KEY_COLUMNS = (
-    "pseudonym",
-    "session_id",
-    "visit_number::text",
-    "session_date::text",
-    "session_day::text",
-    "protocol",
-    "age::text",
-    "sex",
-    "grp",
-    "diagnosis",
-)
-
-
-def _csv_text(expression: str) -> str:
-    """A CSV field in SQL: empty for NULL, quoted when it holds a comma, quote or line break."""
-    return (
-        f"CASE WHEN {expression} IS NULL THEN '' WHEN {expression} ~ '[\",\\r\\n]'"
-        f" THEN '\"' || replace({expression}, '\"', '\"\"') || '\"' ELSE {expression} END"
-    )
 
 
 def _where(request: ExportRequest) -> tuple[str, list]:
@@ -257,15 +211,6 @@ def csv_stream(table: Table) -> Iterator[bytes]:
     """The table as CSV (header first; NULL is an empty field; booleans 1/0)."""
     yield (",".join(column.name for column in table.columns) + "\n").encode()
     if not table.sql:
-        return
-    if table.chunked:
-        # A server-side cursor: one session's text at a time, whatever the export's size.
-        with connection.connection.cursor(name="study_export", withhold=True) as cursor:
-            cursor.itersize = 20
-            cursor.execute(table.sql, table.params)
-            for (text,) in cursor:
-                if text:
-                    yield text.encode()
         return
     if connection.vendor == "postgresql":
         with (
