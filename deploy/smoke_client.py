@@ -185,7 +185,7 @@ def session(code: str) -> dict:
     uploader = browser_for(UPLOADER)
     page = uploader.page(f"/upload/?patient={code}")
     protocols = [
-        value for select, value, text in page.options if select == "protocol" and "interview" in text
+        value for select, value, text in page.options if select == "protocol" and text.strip() == "Free play"
     ]
     clinicians = [value for select, value, _ in page.options if select == "clinician"]
     if not protocols or not clinicians:
