@@ -17,7 +17,7 @@ class SessionCreateForm(forms.Form):
     )
     session_date = forms.DateField(
         label="Session date",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": "Enter the date of the session.",
             "invalid": "Enter the session date as a date, e.g. 2026-11-02.",
@@ -61,7 +61,7 @@ class PatientRegisterForm(forms.Form):
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={
             "required": "Enter the date of birth.",
             "invalid": "Enter the date of birth as a date, e.g. 1948-03-14.",
@@ -99,7 +99,7 @@ class IdentityCorrectForm(forms.Form):
     full_name = forms.CharField(label="Full name", max_length=200)
     date_of_birth = forms.DateField(
         label="Date of birth",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={"invalid": "Enter the date of birth as a date, e.g. 1948-03-14."},
     )
     hospital_number = forms.CharField(label="Hospital number", max_length=40)

@@ -6,6 +6,7 @@ The session is built with the ORM over a real generated video (so the player has
 seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s.
 """
 
+import time
 from datetime import date
 
 import pytest
@@ -54,6 +55,15 @@ def clinic(transactional_db, settings, tmp_path):
         video=video, pipeline_version=PIPELINE_VERSION,
     )  # fmt: skip
     return world, job
+
+
+def _wait_until(page, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript expression with page.evaluate (the pages' CSP forbids the string
+    evaluation that page.wait_for_function uses)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        page.wait_for_timeout(100)
 
 
 def _summary_value(page, title: str) -> str:
@@ -108,6 +118,7 @@ def test_registration_and_identity_correction(page, live_server, clinic):
 def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient(page, live_server, clinic):
     world, job = clinic
     session_id = job.recording.session_id
+    page.set_default_timeout(60_000)  # a shared test machine can be slow to draw the dashboard
     page.set_viewport_size(LAPTOP)
     login_in_browser(page, live_server, world.clinician.username)
 
@@ -119,13 +130,13 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     screenshot(page, "day-dashboard-before-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
-    page.wait_for_function("document.getElementById('session-video').readyState >= 1")
+    _wait_until(page, "document.getElementById('session-video').readyState >= 1")
     page.click("body")
     _seek(page, 2.5)
     page.keyboard.press("h")  # head movement starts at 2.5 s
     _seek(page, 3.5)
     page.keyboard.press("h")  # and stops at 3.5 s: saved
-    page.wait_for_function("document.getElementById('coding-status').textContent.includes('added')")
+    _wait_until(page, "document.getElementById('coding-status').textContent.includes('added')")
     coded = CodedEvent.objects.get(session_id=session_id)
     assert (coded.label, round(coded.start_s, 1), round(coded.end_s, 1)) == ("head_movement", 2.5, 3.5)
     screenshot(page, "day-keyboard-coding")
@@ -151,7 +162,7 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     screenshot(page, "day-dashboard-after-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
-    page.wait_for_function("document.getElementById('session-video').readyState >= 1")
+    _wait_until(page, "document.getElementById('session-video').readyState >= 1")
     page.click("#choose-patient")
     box = page.locator("#overlay-canvas").bounding_box()
     with page.expect_navigation():
@@ -167,6 +178,7 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
 
 def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
     world, job = clinic
+    page.set_default_timeout(60_000)
     page.set_viewport_size(LAPTOP)
     login_in_browser(page, live_server, world.clinician.username)
     page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
