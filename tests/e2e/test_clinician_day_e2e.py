@@ -131,7 +131,7 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
     _wait_until(page, "document.getElementById('session-video').readyState >= 1")
-    page.click("body")
+    page.click("h1")  # focus on the page, not on the player (a click on the video plays it)
     _seek(page, 2.5)
     page.keyboard.press("h")  # head movement starts at 2.5 s
     _seek(page, 3.5)
