@@ -20,7 +20,7 @@ import av
 import numpy as np
 import onnxruntime
 
-from analysis.errors import CorruptVideoError, NotAVideoError
+from analysis.errors import NotAVideoError
 
 # Silero VAD is trained on 16 kHz mono audio.
 SAMPLE_RATE_HZ = 16_000
@@ -46,7 +46,9 @@ STATUS_SPEECH = "speech"
 STATUS_NO_AUDIO = "no_audio"
 STATUS_SILENT = "silent"
 STATUS_NO_SPEECH = "no_speech"
+STATUS_UNREADABLE = "unreadable_audio"
 _REASONS = {
+    STATUS_UNREADABLE: "the audio track cannot be decoded (the file may be damaged)",
     STATUS_NO_AUDIO: "the recording has no audio track",
     STATUS_SILENT: "the audio track is silent",
     STATUS_NO_SPEECH: "no speech was detected in the audio track (silence, noise or music only)",
@@ -130,14 +132,11 @@ def _decoded_audio(container: av.container.InputContainer) -> Iterator[np.ndarra
     """The first audio stream as float32 mono blocks at SAMPLE_RATE_HZ."""
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE_HZ)
-    try:
-        for frame in container.decode(stream):
-            for out in resampler.resample(frame):
-                yield out.to_ndarray().reshape(-1)
-        for out in resampler.resample(None):
+    for frame in container.decode(stream):
+        for out in resampler.resample(frame):
             yield out.to_ndarray().reshape(-1)
-    except av.error.InvalidDataError as error:
-        raise CorruptVideoError("The audio track cannot be decoded; the file may be damaged.") from error
+    for out in resampler.resample(None):
+        yield out.to_ndarray().reshape(-1)
 
 
 def speech_probabilities(blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, float]:
@@ -208,7 +207,11 @@ def analyse_speech(path: str | Path) -> SpeechAnalysis:
         if not container.streams.audio:
             duration_s = container.duration / av.time_base if container.duration else math.nan
             return SpeechAnalysis(STATUS_NO_AUDIO, duration_s)
-        probabilities, peak_dbfs = speech_probabilities(_decoded_audio(container))
+        try:
+            probabilities, peak_dbfs = speech_probabilities(_decoded_audio(container))
+        except av.error.InvalidDataError:
+            # A damaged audio track must not cost the video's analysis: it is reported instead.
+            return SpeechAnalysis(STATUS_UNREADABLE, math.nan)
     duration_s = probabilities.size * WINDOW_S
     if peak_dbfs < SILENCE_PEAK_DBFS:
         return SpeechAnalysis(STATUS_SILENT, duration_s)

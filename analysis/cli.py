@@ -87,6 +87,8 @@ def report_json(result: Any) -> dict[str, Any]:
             "message": result.message,
             "models": [{"name": m.name, "version": m.version} for m in result.models],
             **result.report.to_json(),
+            "audio": {"status": result.speech.status, "reason": result.speech.reason or None},
+            "segments": [segment.as_report() for segment in result.speech.segments],
         }
     )
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis import PIPELINE_VERSION
+from analysis.audio import SpeechAnalysis, analyse_speech
 from analysis.metrics import ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
 from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
@@ -80,7 +81,9 @@ class AnalysisResult:
     message : str
         A sentence for a person when status is not "ok", else "".
     stage_s : dict
-        Wall time (s) of each stage: start, people, tracking, patient, metrics.
+        Wall time (s) of each stage: start, people, tracking, patient, metrics, speech.
+    speech : SpeechAnalysis
+        Speech segments of the audio track, or the status saying why there are none.
     """
 
     video: VideoInfo
@@ -90,6 +93,7 @@ class AnalysisResult:
     report: MetricsReport
     message: str = ""
     stage_s: dict[str, float] = field(default_factory=dict)
+    speech: SpeechAnalysis | None = None
 
 
 def analyse_video(
@@ -208,8 +212,16 @@ def analyse_video(
     report = _session_report(tracks.patient(), praxis_references, expected_gestures, protocol_segments)
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
+    speech = analyse_speech(path)
+    clock.lap("speech")
     return AnalysisResult(
-        video=info, tracks=tracks, models=models, status=STATUS_OK, report=report, stage_s=clock.laps
+        video=info,
+        tracks=tracks,
+        models=models,
+        status=STATUS_OK,
+        report=report,
+        stage_s=clock.laps,
+        speech=speech,
     )
 
 
@@ -254,6 +266,7 @@ def _no_person(
         models=[detector],
         status=STATUS_NO_PERSON,
         report=report,
+        speech=analyse_speech(path),
         message=(
             f"No person was found in {path.name}: no face was detected for long enough "
             "to be tracked. Check that the patient's face is visible to the camera."

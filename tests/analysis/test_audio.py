@@ -5,6 +5,7 @@ that the resampling to 16 kHz mono is exercised)."""
 from __future__ import annotations
 
 import io
+import json
 import math
 import subprocess
 import wave
@@ -22,6 +23,8 @@ from analysis.audio import (
     analyse_speech,
     speech_metrics,
 )
+from analysis.cli import report_json
+from analysis.pipeline import analyse_video
 from tests.media import video_codec
 
 RATE_HZ = 22_050
@@ -138,3 +141,13 @@ def test_a_video_without_audio_says_so(tmp_path):
     assert result.status == STATUS_NO_AUDIO and result.segments == []
     assert result.reason == "the recording has no audio track"
     assert all(math.isnan(m.value) for m in speech_metrics(result).values())
+
+
+def test_report_json_lists_the_speech_segments(speech_video):
+    path, _ = speech_video
+    result = analyse_video(path, workers=1)
+    report = json.loads(json.dumps(report_json(result), allow_nan=False))
+    assert report["audio"] == {"status": STATUS_SPEECH, "reason": None}
+    assert report["segments"] == [s.as_report() for s in analyse_speech(path).segments]
+    assert len(report["segments"]) == len(UTTERANCES)
+    assert all(s["kind"] == "speech" and s["speaker"] == "unknown" for s in report["segments"])

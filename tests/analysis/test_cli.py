@@ -45,6 +45,9 @@ def test_run_writes_a_valid_report(cli_run: tuple[subprocess.CompletedProcess[st
     report = json.loads((out / "report.json").read_text())
     assert set(report) >= {"video", "pipeline_version", "status", "models", "metrics", "samples", "events"}
     assert report["status"] == "ok"
+    # The generated video has no audio track: a status that says so, and no speech segments.
+    assert report["audio"] == {"status": "no_audio", "reason": "the recording has no audio track"}
+    assert report["segments"] == []
     assert set(report["video"]) == {"duration_s", "fps", "width", "height", "codec", "rotation_deg"}
     assert report["video"]["width"] == 640 and report["video"]["fps"] == 25.0
     assert all(set(m) == {"name", "version"} and m["version"] for m in report["models"])
