@@ -18,6 +18,7 @@ import pytest
 
 from analysis.audio import (
     STATUS_NO_AUDIO,
+    STATUS_NO_SPEECH,
     STATUS_SILENT,
     STATUS_SPEECH,
     analyse_speech,
@@ -128,6 +129,26 @@ def test_a_silent_copy_has_no_speech(tmp_path):
     assert result.status != STATUS_SPEECH and result.reason
     metrics = speech_metrics(result)
     assert all(math.isnan(m.value) and m.reason == result.reason for m in metrics.values())
+
+
+def _melody() -> np.ndarray:
+    """A played melody: 0.4 s notes of C major arpeggios, five harmonics each, decaying like a
+    plucked string; loud (peak about -10 dBFS), so that only the absence of speech can explain
+    an empty result."""
+    t = np.arange(int(0.4 * RATE_HZ)) / RATE_HZ
+    notes = [261.6, 329.6, 392.0, 523.3, 392.0, 329.6] * 5
+    tones = [
+        sum(np.sin(2 * np.pi * f * k * t) / k for k in range(1, 6)) * np.exp(-3 * t) * 0.2 for f in notes
+    ]
+    melody = np.concatenate(tones)
+    return np.pad(melody, (0, max(0, int(DURATION_S * RATE_HZ) - melody.size)))[: int(DURATION_S * RATE_HZ)]
+
+
+def test_music_only_gives_no_speech(tmp_path):
+    result = analyse_speech(_write_video(tmp_path / "music.mp4", _melody()))
+    assert result.status == STATUS_NO_SPEECH and result.segments == []
+    assert "music" in result.reason
+    assert all(math.isnan(m.value) and m.reason for m in speech_metrics(result).values())
 
 
 def test_digital_silence_is_reported_as_silent(tmp_path):
