@@ -58,6 +58,7 @@ METRICS = (
 
 
 def build_patient():
+    from recordings.models import ClinicalSession
     from tests.factories import make_protocol, make_world
     from tests.frontend.builders import make_analysed_session
 
@@ -77,6 +78,10 @@ def build_patient():
             pipeline_version="1.0.0" if i < 35 else "1.1.0",
             events=[("body_rocking", 10.0, 14.0)],
         )
+    # Gaze on target is drawn only for calibrated sessions (the others read "needs calibration").
+    ClinicalSession.objects.filter(patient=world.patient).update(
+        gaze_calibration_start_s=0.0, gaze_calibration_end_s=3.0
+    )
     return world
 
 
@@ -118,7 +123,9 @@ def bench_browser(world, base_url: str) -> tuple[float, list[float]]:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
         )
-        page = browser.new_page(viewport={"width": 1366, "height": 850})
+        # bypass_csp: wait_for_function evaluates its predicate as a string, which the pages' CSP
+        # forbids; the page itself runs as under its CSP otherwise.
+        page = browser.new_page(viewport={"width": 1366, "height": 850}, bypass_csp=True)
         page.goto(base_url + "/login/")
         page.fill("input[name=username]", world.clinician.username)
         page.fill("input[name=password]", PASSWORD)
