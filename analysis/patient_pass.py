@@ -27,6 +27,7 @@ from analysis.gaze import eye_in_head_deg, gaze_deg, head_pose_deg
 from analysis.hands import HandsModel
 from analysis.people import other_person_region
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
+from analysis.runner import CpuClock
 from analysis.sampling import MotionGate, fill_skipped
 from analysis.segment_jobs import PATIENT_FIELDS, PatientJob
 from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
@@ -94,6 +95,7 @@ class _SegmentModels:
     expression network is the process's."""
 
     def __init__(self, device: str | None, pose_model: Callable[[], PoseBackend] | None) -> None:
+        self.clock = CpuClock()
         self.pose = (pose_model or PoseModel)()
         self.hands = HandsModel()
         self.mesh = FaceMeshModel(max_faces=1)
@@ -101,6 +103,7 @@ class _SegmentModels:
         self.other_meshes: dict[int, FaceMeshModel] = {}
         self.face_rows: list[int] = []
         self.face_crops: list[np.ndarray] = []
+        self.clock.lap("model start-up (graphs, expression network)")
 
     def infos(self) -> list[tuple[str, str]]:
         return [(m.name, m.version) for m in (self.pose, self.mesh, self.hands, self.emotion)]
@@ -141,7 +144,9 @@ class _SegmentModels:
         def to_frame(xy: np.ndarray) -> np.ndarray:
             return xy / scale + offset
 
+        self.clock.lap("decoding, motion and crops")
         body = self.pose.process(region)
+        self.clock.lap("pose")
         if body is not None:
             out.pose_xy[i] = to_frame(body.keypoints_xy)
             out.pose_visibility[i] = np.where(_inside(out.pose_xy[i], blanks), 0.0, body.visibility)
@@ -153,6 +158,7 @@ class _SegmentModels:
             side = HANDS.index(hand.handedness)
             out.hands_xy[i, side] = keypoints
             out.hands_confidence[i, side] = hand.confidence
+        self.clock.lap("hands")
         faces = self.mesh.process(region)
         if faces:
             landmarks = to_frame(faces[0].landmarks_xy)
@@ -165,6 +171,7 @@ class _SegmentModels:
             out.gaze_deg[i] = gaze_deg(head, eye_in_head_deg(landmarks, self.mesh.gaze_offsets))
             self.face_rows.append(i)
             self.face_crops.append(face_crops(region, faces[0].bbox_xywh[None], self.emotion.input_size)[0])
+        self.clock.lap("face mesh, head pose, gaze")
 
     def other_face(self, image: np.ndarray, box_xywh: np.ndarray, person: int) -> np.ndarray | None:
         """Face mesh landmarks (478, 2) in frame px of another person, or None."""
@@ -177,8 +184,10 @@ class _SegmentModels:
 
     def classify_faces(self, out: Tracks) -> None:
         """The queued expression crops, in batches."""
+        self.clock.lap("decoding, motion and crops")
         if self.face_crops:
             out.emotion_probs[self.face_rows] = self.emotion.predict_crops(np.stack(self.face_crops))
+        self.clock.lap("expression")
 
 
 def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, Any]:
@@ -211,6 +220,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
             if gate.should_run(gray, regions):
                 measured[i] = True
                 models.patient(frame.image_rgb, job, i, out)
+            models.clock.lap("decoding, motion and crops")
             for k in np.flatnonzero(job.others_detected[i]):
                 if frame.time_s - last_other_s[k] >= OTHER_FACE_EVERY_S - 1e-6:
                     last_other_s[k] = frame.time_s
@@ -219,6 +229,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
                         others_rows.append((i, int(k)))
                         others_xy.append(landmarks)
                         others_head.append(head_pose_deg(landmarks, size))
+            models.clock.lap("other people's faces")
             i += 1
             if i % BATCH_FRAMES == 0:
                 tick(BATCH_FRAMES)
@@ -228,6 +239,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
         fill_skipped(getattr(out, name), job.times_s, measured)
     return {
         "models": models.infos(),
+        "cpu_s": models.clock.total("filling skipped rows"),
         "measured": measured,
         "others_rows": np.asarray(others_rows, dtype=np.int64).reshape(-1, 2),
         "others_face_xy": np.asarray(others_xy, dtype=np.float32).reshape(-1, *out.face_xy.shape[1:]),

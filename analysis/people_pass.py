@@ -17,6 +17,7 @@ import numpy as np
 
 from analysis.face_detection import FaceDetector, is_small, merge_detections, zoom_window
 from analysis.people import body_crop
+from analysis.runner import CpuClock
 from analysis.sampling import MotionGate
 from analysis.segment_jobs import PeopleJob
 
@@ -41,6 +42,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
     gate = MotionGate(MAX_SKIPPED, min_skipped=MIN_SKIPPED, full_rate=job.full_rate)
     last = np.empty((0, 5), dtype=np.float32)
     last_tiles_s = -np.inf
+    clock = CpuClock()
     with FaceDetector() as detector:
         for frame in job.segment.frames():
             gray = frame.image_gray
@@ -50,6 +52,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
             found = np.empty((0, 5), dtype=np.float32)
             ran.append(gate.should_run(gray, regions))
             if ran[-1]:
+                clock.lap("decoding and motion")
                 image = frame.image_rgb
                 looks = [detector.process(image)]
                 if frame.time_s - last_tiles_s >= TILES_EVERY_S:
@@ -61,6 +64,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
                     if is_small(face, height)
                 ]
                 found = last = merge_detections(*looks)
+                clock.lap("face detection")
             frames.append(frame.index)
             times.append(frame.time_s)
             faces.append(found)
@@ -72,4 +76,5 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
         "times_s": np.asarray(times, dtype=np.float64),
         "faces": faces,
         "ran": np.asarray(ran, dtype=bool),
+        "cpu_s": clock.total("decoding and motion"),
     }

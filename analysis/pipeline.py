@@ -81,7 +81,8 @@ class AnalysisResult:
     message : str
         A sentence for a person when status is not "ok", else "".
     stage_s : dict
-        Wall time (s) of each stage: start, people, tracking, patient, metrics, speech.
+        Wall time (s) of each stage (start, people, tracking, patient, metrics), and the CPU
+        time (s) of the worker jobs' parts, summed over processes ("cpu <stage>: <part>").
     speech : SpeechAnalysis
         Speech segments of the audio track, or the status saying why there are none.
     """
@@ -220,9 +221,19 @@ def analyse_video(
         models=models,
         status=STATUS_OK,
         report=report,
-        stage_s=clock.laps,
+        stage_s={**clock.laps, **_cpu_sums("people", people), **_cpu_sums("patient", parts)},
         speech=speech,
     )
+
+
+def _cpu_sums(stage: str, results: list[dict[str, Any]]) -> dict[str, float]:
+    """CPU seconds per part of a stage, summed over its jobs ("cpu <stage>: <part>")."""
+    sums: dict[str, float] = {}
+    for result in results:
+        for part, seconds in result["cpu_s"].items():
+            key = f"cpu {stage}: {part}"
+            sums[key] = sums.get(key, 0.0) + seconds
+    return sums
 
 
 class _StageClock:

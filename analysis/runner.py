@@ -15,6 +15,7 @@ import importlib
 import multiprocessing
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from typing import Any
@@ -26,6 +27,32 @@ ProgressCallback = Callable[[str, float], None]
 STAGE_SPANS = {"people": (0.0, 0.2), "patient": (0.2, 0.95), "metrics": (0.95, 1.0)}
 # What a warm-up job loads in each worker process before the first video.
 WARM_UP_JOB = "analysis.patient_pass:warm_up"
+
+
+class CpuClock:
+    """CPU seconds of this process spent per named part of a job, and, for the first job this
+    process runs, what its start-up (imports, model loading) cost before it: the per-stage
+    figures the throughput benchmark prints."""
+
+    _started: bool = False
+
+    def __init__(self) -> None:
+        self.cpu_s: dict[str, float] = {}
+        if not CpuClock._started:
+            CpuClock._started = True
+            self.cpu_s["worker start-up"] = time.process_time()
+        self._job_start = self._last = time.process_time()
+
+    def lap(self, part: str) -> None:
+        """Charge the CPU time since the last lap to part."""
+        now = time.process_time()
+        self.cpu_s[part] = self.cpu_s.get(part, 0.0) + now - self._last
+        self._last = now
+
+    def total(self, rest: str) -> dict[str, float]:
+        """The parts, with the job's CPU time not charged to any part charged to rest."""
+        charged = sum(v for k, v in self.cpu_s.items() if k != "worker start-up")
+        return {**self.cpu_s, rest: time.process_time() - self._job_start - charged}
 
 
 def report_progress(progress: ProgressCallback | None, stage: str, stage_fraction: float) -> None:
