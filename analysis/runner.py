@@ -168,6 +168,12 @@ def shared_pool(workers: int, device: str | None = None) -> WorkerPool:
         return pool
 
 
+def started_shared_pool() -> WorkerPool | None:
+    """The process-wide pool if shared_pool() made it and it still works, else None."""
+    pool = _SHARED.get("pool")
+    return None if pool is None or pool.broken else pool
+
+
 class Runner:
     """Runs a stage's segment jobs in this process (no pool) or in a WorkerPool, and turns the
     jobs' frame counts into progress calls and cancellation checks. On the way out after an

@@ -33,7 +33,7 @@ from analysis.metrics.segments import CALIBRATION
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
-from analysis.runner import WorkerPool, shared_pool, warm_up_here
+from analysis.runner import WorkerPool, shared_pool, started_shared_pool, warm_up_here
 from analysis.tracks import write_parquet
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
@@ -172,16 +172,19 @@ def pose_model_factory() -> Callable[[], PoseBackend]:
 
 
 def analysis_pool() -> WorkerPool | None:
-    """The worker's warm analysis processes (None when ANALYSIS_PROCESSES is 1: the jobs then
-    run in this process, whose models stay loaded between jobs)."""
-    if settings.ANALYSIS_PROCESSES < 2:
-        return None
-    return shared_pool(settings.ANALYSIS_PROCESSES, settings.ANALYSIS_DEVICE)
+    """The warm analysis processes a Celery worker started (warm_up_analysis), or None: then
+    analyse_video starts processes for the job (a process that runs analyses without a broker,
+    such as the web process, keeps no idle analysis processes), or, with ANALYSIS_PROCESSES=1,
+    runs it in this process, whose models stay loaded between jobs."""
+    pool = started_shared_pool()
+    return pool if pool is not None and pool.workers == settings.ANALYSIS_PROCESSES else None
 
 
 def warm_up_analysis() -> None:
     """Load the models before the first job (called when a Celery worker process starts)."""
-    if analysis_pool() is None:
+    if settings.ANALYSIS_PROCESSES > 1:
+        shared_pool(settings.ANALYSIS_PROCESSES, settings.ANALYSIS_DEVICE)
+    else:
         warm_up_here(settings.ANALYSIS_DEVICE)
 
 
