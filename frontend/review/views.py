@@ -3,8 +3,8 @@
 Access (accounts.permissions): the page needs VIEW_CLINICAL_PAGES on the session's patient, the
 video and its overlay VIEW_VIDEO, a review REVIEW_EVENTS; an unknown session and a refused one
 are both a 404.
-Audit: the page load (VIEW), the overlay (VIEW), the video once per page load (STREAM_VIDEO on
-the request that starts at byte 0, not on every range request), each review (REVIEW).
+Audit: the page load (VIEW), the overlay (VIEW), every request for the video whatever its Range
+(STREAM_VIDEO, with the bytes sent), each review (REVIEW).
 """
 
 from __future__ import annotations
@@ -181,24 +181,28 @@ def gesture_reference_mark(request: HttpRequest, session_id: int, event_id: int)
 def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _session(request.user, session_id, Action.VIEW_VIDEO)
     recording, _ = _played_recording(session)
-    if recording is None or not recording.file:
+    if recording is None or not recording.file or not default_storage.exists(recording.file.name):
         raise Http404("This session has no stored video.")
-    range_header = request.headers.get("Range")
-    # A player asks for byte 0 once when the page loads, then other ranges as it plays and seeks.
-    starts_at_zero = not range_header or range_header.replace(" ", "").startswith("bytes=0-")
-    if starts_at_zero:
+    content_type = mimetypes.guess_type(recording.original_filename)[0] or "video/mp4"
+    response = ranged_file_response(
+        default_storage,
+        recording.file.name,
+        range_header=request.headers.get("Range"),
+        content_type=content_type,
+    )
+    # Every request is a read, whatever its Range: the bytes sent are those streaming.parse_range
+    # chose (Content-Range), the one parser of the header.
+    if response.status_code in (200, 206):
         access_record(
             user=request.user,
             action=AccessEvent.Action.STREAM_VIDEO,
             object_type="recording",
             object_id=recording.pk,
             patient=session.patient,
+            details={"bytes": response.get("Content-Range", "whole file")},
             request=request,
         )
-    content_type = mimetypes.guess_type(recording.original_filename)[0] or "video/mp4"
-    return ranged_file_response(
-        default_storage, recording.file.name, range_header=range_header, content_type=content_type
-    )
+    return response
 
 
 @require_GET

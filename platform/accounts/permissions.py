@@ -162,7 +162,6 @@ PATIENT_PATHS: dict[str, str] = {
     "results.behaviourevent": "patient",
     "results.eventreview": "event__patient",
     "results.codedevent": "session__patient",
-    "audit.accessevent": "patient",
 }
 
 

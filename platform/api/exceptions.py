@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.errors import ApplicationError
+from audit.middleware import remember_refusal
 
 # The same words whether the row does not exist or the user may not see it: ids do not leak.
 NOT_FOUND_MESSAGE = "Nothing was found at this address, or you are not allowed to see it."
@@ -20,6 +21,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
+        remember_refusal(context["request"]._request, exc)
         exc = exceptions.NotFound(NOT_FOUND_MESSAGE)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from audit.chain import chain_append
 from audit.models import AccessEvent
 
 
@@ -18,7 +19,14 @@ def client_address(request: HttpRequest | None) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def access_record(
+def _patient_code(patient: Any) -> str:
+    """The pseudonym of a Patient (or a pseudonym given as it is)."""
+    if patient is None:
+        return ""
+    return patient if isinstance(patient, str) else patient.code
+
+
+def access_event(
     *,
     user: Any,
     action: AccessEvent.Action | str,
@@ -27,20 +35,28 @@ def access_record(
     patient: Any = None,
     details: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
+    outcome: AccessEvent.Outcome | str = AccessEvent.Outcome.ALLOWED,
 ) -> AccessEvent:
-    """Append one AccessEvent. `patient` is a Patient or None (e.g. a study export). A request
-    authenticated by an API token is recorded with the token's label."""
+    """An unsaved AccessEvent (audit.chain.chain_append saves it). A request authenticated by
+    an API token is recorded with the token's label."""
     authenticated = user is not None and user.is_authenticated
     token = getattr(request, "auth", None) if request is not None else None
     if token is not None and hasattr(token, "label"):
         details = {**(details or {}), "token": token.label}
-    return AccessEvent.objects.create(
+    return AccessEvent(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
         action=action,
+        outcome=outcome,
         object_type=object_type,
         object_id=str(object_id or ""),
-        patient=patient,
+        patient_code=_patient_code(patient),
         details=details or {},
         client_address=client_address(request),
     )
+
+
+def access_record(**fields: Any) -> AccessEvent:
+    """Append one AccessEvent (the fields of access_event). `patient` is a Patient, a pseudonym
+    or None (e.g. a study export)."""
+    return chain_append([access_event(**fields)])[0]

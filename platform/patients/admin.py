@@ -13,6 +13,7 @@ metadata (scope, version, dates, who), never the signed form or the notes.
 from django.contrib import admin
 
 from accounts.permissions import Action, can, restrict
+from audit.admin_reads import AuditedReadsAdmin
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import (
@@ -52,7 +53,7 @@ class PatientIdentityInline(admin.StackedInline):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     list_display = ("code", "care_team", "sex", "created_at")
     list_filter = ("care_team", "sex")
     search_fields = ("code",)
@@ -67,14 +68,6 @@ class PatientAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         patient = self.get_object(request, object_id)
         if patient is not None:
-            access_record(
-                user=request.user,
-                action=AccessEvent.Action.VIEW,
-                object_type="patient",
-                object_id=patient.pk,
-                patient=patient,
-                request=request,
-            )
             if can(request.user, Action.VIEW_IDENTITY, patient):
                 access_record(
                     user=request.user,
@@ -102,7 +95,7 @@ class PatientAdmin(admin.ModelAdmin):
 
 
 @admin.register(PatientIdentity)
-class PatientIdentityAdmin(admin.ModelAdmin):
+class PatientIdentityAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     """Lists only the identities the user's care teams may see (Action.VIEW_IDENTITY)."""
 
     list_display = ("patient", "full_name", "hospital_number")
@@ -125,7 +118,7 @@ class PatientIdentityAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdentityCorrection)
-class IdentityCorrectionAdmin(admin.ModelAdmin):
+class IdentityCorrectionAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     """The history of identity corrections, read-only and limited to the care team."""
 
     list_display = ("identity", "corrected_at", "corrected_by", "reason")
@@ -146,7 +139,7 @@ class IdentityCorrectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(StudyEnrolment)
-class StudyEnrolmentAdmin(admin.ModelAdmin):
+class StudyEnrolmentAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     list_display = ("patient", "study", "group", "diagnosis_group", "enrolled_at")
     list_filter = ("study", "group", "diagnosis_group")
     search_fields = ("patient__code",)
@@ -157,7 +150,7 @@ CONSENT_METADATA = ("patient", "version", "scope", "given_at", "recorded_by", "w
 
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     """Read-only consent metadata of the patients on whom the user holds VIEW_CONSENT: consent is
     recorded and withdrawn only by the care team, on the patient page."""
 

@@ -5,10 +5,11 @@ linked from here: media is streamed only by permission-checked views."""
 from django.contrib import admin
 
 from accounts.permissions import Action, can, restrict
+from audit.admin_reads import AuditedReadsAdmin
 from recordings.models import ChunkedUpload, ClinicalSession, EthogramLabel, Protocol, Recording
 
 
-class PatientDataReadOnlyAdmin(admin.ModelAdmin):
+class PatientDataReadOnlyAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     """Rows of patient data: listed only where permitted, never edited from the admin (writes
     go through the services, which check consent and audit)."""
 

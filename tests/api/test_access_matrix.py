@@ -105,9 +105,9 @@ def test_it_audits_every_read_of_patient_data(world, analysed, api):
         f"/api/v1/studies/{world.study.pk}/metric-samples/", {"metric": "apathy.neutral_share"}
     )
     events = list(AccessEvent.objects.order_by("id")[before:])
-    assert [(e.username, e.action, e.patient_id) for e in events] == [
-        ("clinician", AccessEvent.Action.VIEW_IDENTITY, world.patient.pk),
-        ("statistician", AccessEvent.Action.LIST, world.patient.pk),
+    assert [(e.username, e.action, e.patient_code) for e in events] == [
+        ("clinician", AccessEvent.Action.VIEW_IDENTITY, world.patient.code),
+        ("statistician", AccessEvent.Action.LIST, world.patient.code),
     ]
     assert events[1].details["rows"] == 3
     assert events[1].details["filters"] == {"metric": ["apathy.neutral_share"]}

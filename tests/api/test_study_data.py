@@ -164,7 +164,7 @@ def test_study_reads_are_audited_per_patient_and_respect_consent(world, study_da
     client = api(world.statistician)
     client.get(f"/api/v1/studies/{world.study.pk}/metric-samples/")
     row = AccessEvent.objects.filter(user=world.statistician, object_type="metric_sample").get()
-    assert row.patient_id == world.patient.pk and row.details["study"] == world.study.code
+    assert row.patient_code == world.patient.code and row.details["study"] == world.study.code
     assert row.details["rows"] == 4
     Consent.objects.filter(patient=world.patient, scope=ConsentScope.RESEARCH_EXPORT).update(
         withdrawn_at=timezone.now(), withdrawn_by=world.clinician

@@ -54,7 +54,7 @@ def test_it_shows_the_dashboard_page_to_the_clinician_and_audits_it(analysed, lo
     assert "cdn.plot.ly" not in html and "unpkg.com" not in html
     assert "/dashboards/app/_dash-component-suites/" in html
     assert AccessEvent.objects.filter(
-        user=analysed.clinician, object_type="dashboard", patient=analysed.patient, action="view"
+        user=analysed.clinician, object_type="dashboard", patient_code=analysed.patient.code, action="view"
     ).exists()
 
 

@@ -41,7 +41,7 @@ def test_it_shows_the_session_page_to_the_clinician_and_audits_it(analysed, logi
     assert f"/sessions/{job.recording.session_id}/video" in html
     assert 'data-seek="0.400"' in html
     assert AccessEvent.objects.filter(
-        user=world.clinician, object_type="clinical_session", patient=world.patient
+        user=world.clinician, object_type="clinical_session", patient_code=world.patient.code
     ).exists()
 
 
@@ -155,7 +155,10 @@ def test_the_clinician_confirms_rejects_and_corrects_events(analysed, login):
     last = reviews.last()
     assert (last.corrected_kind, last.corrected_start_s, last.corrected_end_s) == ("hand_flapping", 0.5, 1.2)
     assert last.reviewer == world.clinician
-    assert AccessEvent.objects.filter(action=AccessEvent.Action.REVIEW, patient=world.patient).count() == 3
+    assert (
+        AccessEvent.objects.filter(action=AccessEvent.Action.REVIEW, patient_code=world.patient.code).count()
+        == 3
+    )
     # The model's own event is untouched.
     first.refresh_from_db()
     assert (first.kind, first.start_s, first.end_s) == ("body_rocking", 0.4, 1.6)

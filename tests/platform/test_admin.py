@@ -66,7 +66,7 @@ def test_the_patient_page_shows_the_identity_only_to_the_care_team(
     assert "Jeanne Martin" not in login(superuser_admin).get(url).content.decode()
     assert "Jeanne Martin" in login(clinician_with_admin).get(url).content.decode()
     assert AccessEvent.objects.filter(
-        user=world.clinician, action="view_identity", patient=world.patient
+        user=world.clinician, action="view_identity", patient_code=world.patient.code
     ).exists()
 
 

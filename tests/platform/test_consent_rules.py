@@ -95,7 +95,7 @@ def test_order_store_video_then_analyse_keeps_metrics_until_analyse_goes(world, 
     assert not BehaviourEvent.objects.filter(patient=world.patient).exists()
     assert not EventReview.objects.exists()
     audit = AccessEvent.objects.get(action=AccessEvent.Action.DELETE, object_type="derived_results")
-    assert audit.patient == world.patient
+    assert audit.patient_code == world.patient.code
     assert audit.details["metric_samples"] == 1
     assert audit.details["behaviour_events"] == 1
 

@@ -95,18 +95,18 @@ def test_every_patient_page_view_writes_an_access_event(world, login):
     for expected in (1, 2, 3):
         assert client.get(url).status_code == 200
         views = AccessEvent.objects.filter(
-            user=world.colleague, action="view", object_type="patient", patient=world.patient
+            user=world.colleague, action="view", object_type="patient", patient_code=world.patient.code
         )
         assert views.count() == expected
     assert (
         AccessEvent.objects.filter(
-            user=world.colleague, action="view_identity", patient=world.patient
+            user=world.colleague, action="view_identity", patient_code=world.patient.code
         ).count()
         == 3
     )
     client.get(reverse("patient_list"))
     listed = AccessEvent.objects.get(user=world.colleague, action="view_identity", object_type="patient")
-    assert listed.patient == world.patient
+    assert listed.patient_code == world.patient.code
     assert listed.client_address == "127.0.0.1"
 
 

@@ -60,7 +60,10 @@ def test_it_creates_a_reference_from_the_stored_tracks(world, expert):
     # float32 -> JSON float -> float32 is exact.
     np.testing.assert_array_equal(stored, expected)
     assert (reference.source_job, reference.created_by) == (job, world.clinician)
-    assert AccessEvent.objects.filter(object_type="gesture_reference", patient=world.patient).count() == 1
+    assert (
+        AccessEvent.objects.filter(object_type="gesture_reference", patient_code=world.patient.code).count()
+        == 1
+    )
 
 
 def test_a_new_reference_replaces_the_old_one(world, expert):

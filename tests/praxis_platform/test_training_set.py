@@ -51,7 +51,7 @@ def test_it_exports_only_reviewed_events_of_consenting_patients(world, reviewed_
     assert "3 event(s): not reviewed by a clinician" in printed
     assert "1 event(s): not a gesture after review" in printed
     audit = AccessEvent.objects.filter(object_type="gesture_training_set")
-    assert list(audit.values_list("patient", flat=True)) == [world.patient.pk]
+    assert list(audit.values_list("patient_code", flat=True)) == [world.patient.code]
 
 
 def test_it_includes_every_kind_when_asked(world, reviewed_sessions, tmp_path):

@@ -26,8 +26,9 @@ from api.exports.study_scope import ExportRequest
 from api.filters import ExportFilter, StudyEventFilter
 from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import StudySerializer
+from audit.chain import chain_append
 from audit.models import AccessEvent
-from audit.services import access_record, client_address
+from audit.services import access_event, access_record
 from patients.models import Patient
 
 _ERRORS = {
@@ -208,17 +209,15 @@ def _audit_export(request: Request, study: Study, what: str, filters: dict, *tab
         details=details,
         request=request,
     )
-    address = client_address(request)
-    AccessEvent.objects.bulk_create(
-        AccessEvent(
+    chain_append(
+        access_event(
             user=request.user,
-            username=request.user.get_username(),
             action=AccessEvent.Action.EXPORT,
             object_type="study_export",
-            object_id=str(study.pk),
+            object_id=study.pk,
             patient=patient,
             details={"study": study.code, "export": what, "rows": per_patient[patient.pk]},
-            client_address=address,
+            request=request,
         )
         for patient in Patient.objects.filter(pk__in=per_patient.keys())
     )
