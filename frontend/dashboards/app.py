@@ -28,8 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.permissions import Action, PatientRefused, require
-from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX
 from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
 from frontend.dashboards.labels import (
@@ -114,14 +113,12 @@ def _layout() -> html.Div:
     # The first view's data comes with the layout (one request fewer before the graphs show);
     # the callback serves filter changes.
     content = _content(chosen, metric_session_points(patient=patient, metrics=chosen))
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="dashboard_layout",
         object_id=patient.code,
         patient=patient,
         details={"metrics": chosen[:20]},
-        request=request,
     )
     return _page(
         patient_code=patient.code, options=options, chosen=chosen, first=first, last=last, content=content
@@ -351,14 +348,12 @@ def update_dashboard(metrics: Any, start_date: Any, end_date: Any, patient_code:
         raise PreventUpdate
     date_from, date_to = _parse_date(start_date), _parse_date(end_date)
     points = metric_session_points(patient=patient, metrics=metrics, date_from=date_from, date_to=date_to)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="dashboard_data",
         object_id=patient.code,
         patient=patient,
         details={"metrics": metrics[:20], "from": str(date_from or ""), "to": str(date_to or "")},
-        request=request,
     )
     return _content(metrics, points)
 

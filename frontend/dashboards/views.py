@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.permissions import Action, patients_for, require_patient, require_role_action
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from frontend.dashboards.app import ROUTES_PREFIX, dash_app
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX, forward
 from patients.models import Patient
@@ -75,13 +75,12 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     require_role_action(request.user, Action.USE_DASHBOARDS, "Dashboards are for clinicians of a care team.")
     patients = list(patients_for(request.user, Action.VIEW_CLINICAL_PAGES).order_by("code"))
     for patient in patients:
-        access_record(
-            user=request.user,
+        access_read(
+            request=request,
             action=AccessEvent.Action.LIST,
             object_type="dashboard",
             object_id=patient.code,
             patient=patient,
-            request=request,
         )
     return render(request, "dashboards/index.html", {"patients": patients})
 
@@ -91,13 +90,11 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @ensure_csrf_cookie
 def dashboard_page(request: HttpRequest, code: str) -> HttpResponse:
     patient = require_patient(request.user, Action.VIEW_CLINICAL_PAGES, code=code)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="dashboard",
         object_id=patient.code,
         patient=patient,
-        request=request,
     )
     return forward(request, dash_app().server, ROUTES_PREFIX, _environ(request, patient))
 

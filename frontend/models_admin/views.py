@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
 from accounts.permissions import can_manage_models
-from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from frontend.models_admin.charts import agreement_chart_html
 from results.agreement import agreement_report, pipeline_versions_reviewed
 from results.gesture_models import gesture_model_activate, model_versions_list
@@ -78,12 +77,10 @@ def models_page(request: HttpRequest) -> HttpResponse:
     if pipeline_version not in versions_reviewed:
         pipeline_version = ""
     report = agreement_report(pipeline_version=pipeline_version or None)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="model_agreement",
         details={"pipeline_version": pipeline_version, "n_reviewed": report.n_reviewed},
-        request=request,
     )
     return render(
         request,

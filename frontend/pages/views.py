@@ -31,7 +31,7 @@ from accounts.permissions import (
 )
 from accounts.roles import Role
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from frontend.pages.forms import SessionCreateForm
 from patients.forms import ConsentRecordForm, ConsentWithdrawForm
 from patients.models import ConsentScope, Patient
@@ -91,15 +91,14 @@ def patient_list_page(request: HttpRequest) -> HttpResponse:
         },
     )
     for row in rows:
-        access_record(
-            user=request.user,
+        access_read(
+            request=request,
             action=AccessEvent.Action.VIEW_IDENTITY if row["show_identity"] else AccessEvent.Action.LIST,
             object_type="patient",
             object_id=row["patient"].pk,
             patient=row["patient"],
             # Whether the list was searched, not the words: they may be a name.
             details={"searched": bool(search)},
-            request=request,
         )
     return response
 
@@ -131,21 +130,18 @@ def _patient_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     }
     response = render(request, "pages/patient_detail.html", context)
     if Action.VIEW_IDENTITY in allowed:
-        access_record(
-            user=user,
+        access_read(
+            request=request,
             action=AccessEvent.Action.VIEW_IDENTITY,
             object_type="patient_identity",
             object_id=patient.pk,
             patient=patient,
-            request=request,
         )
-    access_record(
-        user=user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="patient",
         object_id=patient.pk,
         patient=patient,
-        request=request,
     )
     return response
 
@@ -228,13 +224,11 @@ def consent_withdraw_page(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def session_create_page(request: HttpRequest, code: str) -> HttpResponse:
     patient = _care_record(request.user, code, Action.REGISTER_SESSION)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="session_form",
         object_id=patient.pk,
         patient=patient,
-        request=request,
     )
     status = 200
     if request.method == "POST":
@@ -271,11 +265,10 @@ def study_list(request: HttpRequest) -> HttpResponse:
     for study in studies_for(request.user):
         consenting = patients_for(request.user, Action.VIEW_METRICS, study=study).count()
         studies.append({"study": study, "enrolled": study.enrolments.count(), "consenting": consenting})
-    access_record(
-        user=request.user,
+    access_read(
+        request=request,
         action=AccessEvent.Action.LIST,
         object_type="study",
         details={"studies": [row["study"].code for row in studies]},
-        request=request,
     )
     return render(request, "pages/study_list.html", {"studies": studies})

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read, access_record
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
@@ -77,13 +77,11 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     curves = session_metric_windows(job=job) if job else {}
     duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
     is_praxis = session.protocol.kind == Protocol.Kind.PRAXIS_TEST
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="clinical_session",
         object_id=session.pk,
         patient=patient,
-        request=request,
     )
     return render(
         request,
@@ -216,13 +214,11 @@ def session_overlay(request: HttpRequest, session_id: int) -> HttpResponse:
         data = overlay_json(job)
     except FileNotFoundError as error:
         return JsonResponse({"message": str(error)}, status=404)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
+    access_read(
+        request=request,
         object_type="tracks_overlay",
         object_id=job.pk,
         patient=session.patient,
-        request=request,
     )
     response = HttpResponse(data, content_type="application/json")
     response["Cache-Control"] = "private, no-store"

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, patients_for, restrict
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read, access_record
 from frontend.pages.forms import SessionCreateForm
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
@@ -136,8 +136,8 @@ def _page(
         {"patient": p, "identity": p.identity if p.pk in identity_visible else None, "selected": p == patient}
         for p in patients
     ]
-    access_record(
-        user=user,
+    access_read(
+        request=request,
         action=AccessEvent.Action.LIST,
         object_type="patient",
         details={
@@ -145,17 +145,14 @@ def _page(
             "patients": [p.code for p in patients],
             "identities_shown": [c["patient"].code for c in choices if c["identity"] is not None],
         },
-        request=request,
     )
     context: dict[str, Any] = {"choices": choices, "patient": patient, "session": session}
     if patient is not None:
-        access_record(
-            user=user,
-            action=AccessEvent.Action.VIEW,
+        access_read(
+            request=request,
             object_type="patient_sessions",
             object_id=patient.pk,
             patient=patient,
-            request=request,
         )
         active = consent_active_scopes(patient=patient)
         can_register = patients_for(user, Action.REGISTER_SESSION).filter(pk=patient.pk).exists()

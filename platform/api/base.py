@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.permissions import Action, restrict
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read, access_record
 
 
 def validated_filters(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
@@ -59,13 +59,12 @@ class PatientDataViewSet(viewsets.GenericViewSet):
         patients = {self.patient_of(obj) for obj in page}
         details = {"filters": dict(self.request.query_params.lists()), "rows": len(page)}
         for patient in patients:
-            access_record(
-                user=self.request.user,
+            access_read(
+                request=self.request,
                 action=AccessEvent.Action.LIST,
                 object_type=self.audit_type,
                 patient=patient,
                 details=details,
-                request=self.request,
             )
 
     def audit_object(self, obj: Model, action: str = AccessEvent.Action.VIEW) -> None:

@@ -1,5 +1,9 @@
-"""Writing the audit trail. Call access_record for every read of patient data and every export."""
+"""Writing the audit trail. Every read of patient data and every export is recorded here:
+access_record for any event, access_read for a page or endpoint showing patient data to the
+person making the request, access_record_per_patient for one event on each patient of an export.
+"""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -60,3 +64,64 @@ def access_record(**fields: Any) -> AccessEvent:
     """Append one AccessEvent (the fields of access_event). `patient` is a Patient, a pseudonym
     or None (e.g. a study export)."""
     return chain_append([access_event(**fields)])[0]
+
+
+# What a person does to patient data by looking at it (or taking a copy of a file).
+READ_ACTIONS = frozenset(
+    {
+        AccessEvent.Action.VIEW,
+        AccessEvent.Action.LIST,
+        AccessEvent.Action.VIEW_IDENTITY,
+        AccessEvent.Action.STREAM_VIDEO,
+        AccessEvent.Action.DOWNLOAD,
+    }
+)
+
+
+def access_read(
+    *,
+    request: HttpRequest,
+    object_type: str,
+    object_id: Any = "",
+    patient: Any = None,
+    details: dict[str, Any] | None = None,
+    action: AccessEvent.Action = AccessEvent.Action.VIEW,
+) -> AccessEvent:
+    """Record that the requesting user was shown patient data (a page, an API row, a chart)."""
+    if action not in READ_ACTIONS:
+        raise ValueError(f"{action} is not a read; record it with access_record.")
+    return access_record(
+        user=request.user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient=patient,
+        details=details,
+        request=request,
+    )
+
+
+def access_record_per_patient(
+    *,
+    user: Any,
+    action: AccessEvent.Action | str,
+    object_type: str,
+    object_id: Any,
+    details_by_patient: Mapping[Any, dict[str, Any]],
+    request: HttpRequest | None = None,
+) -> list[AccessEvent]:
+    """One AccessEvent on each patient's own trail (e.g. the patients of a study export)."""
+    return chain_append(
+        [
+            access_event(
+                user=user,
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                patient=patient,
+                details=details,
+                request=request,
+            )
+            for patient, details in details_by_patient.items()
+        ]
+    )

@@ -69,13 +69,12 @@ class PatientAdmin(AuditedReadsAdmin, admin.ModelAdmin):
         patient = self.get_object(request, object_id)
         if patient is not None:
             if can(request.user, Action.VIEW_IDENTITY, patient):
-                access_record(
-                    user=request.user,
+                access_read(
+                    request=request,
                     action=AccessEvent.Action.VIEW_IDENTITY,
                     object_type="patient_identity",
                     object_id=patient.pk,
                     patient=patient,
-                    request=request,
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -13,8 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import can_manage_models
 from api.base import validated_filters
-from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from results.agreement import agreement_report
 
 
@@ -59,11 +58,9 @@ class AgreementView(APIView):
         filters = validated_filters(_AgreementFilter, request)
         pipeline_version = filters.get("pipeline_version", "")
         report = agreement_report(pipeline_version=pipeline_version or None)
-        access_record(
-            user=request.user,
-            action=AccessEvent.Action.VIEW,
+        access_read(
+            request=request,
             object_type="model_agreement",
             details={"pipeline_version": pipeline_version, "n_reviewed": report.n_reviewed},
-            request=request,
         )
         return Response(_AgreementOutput({**report.to_json(), "pipeline_version": pipeline_version}).data)

@@ -15,7 +15,6 @@ from api.serializers import (
     EventReviewSerializer,
     MetricSampleSerializer,
 )
-from audit.models import AccessEvent
 from results.models import BehaviourEvent, MetricSample
 from results.reviews import event_review_create
 
@@ -67,6 +66,7 @@ class BehaviourEventViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientDataV
         require(request.user, Action.REVIEW_EVENTS, event.patient)
         data = EventReviewInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = event_review_create(event=event, reviewer=request.user, **data.validated_data)
-        self.audit_object(event, AccessEvent.Action.REVIEW)
+        review = event_review_create(
+            event=event, reviewer=request.user, request=request, **data.validated_data
+        )
         return Response(EventReviewSerializer(review).data, status=status.HTTP_201_CREATED)
