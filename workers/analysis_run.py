@@ -8,7 +8,7 @@ and analysis/ (the task in workers/tasks.py only adds retries around it).
 4. run analysis.pipeline.analyse_video, reporting stage and progress (which is the heartbeat)
    and asking between batches of frames whether to go on (job still ours, consent active);
 5. store the tracks Parquet through the storage API, then replace the recording's results and
-   mark the job succeeded in one transaction (results.services.analysis_results_replace).
+   mark the job succeeded in one transaction (care.reanalysis.analysis_results_replace).
 """
 
 from __future__ import annotations
@@ -35,19 +35,19 @@ from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
 from analysis.runner import WorkerPool, shared_pool, started_shared_pool, warm_up_here
 from analysis.tracks import write_parquet
+from care.reanalysis import analysis_results_replace
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from recordings.models import Recording
 from results.artefacts import tracks_storage_name
 from results.gesture_references import praxis_inputs_for
-from results.services import (
-    AnalysisOutcome,
+from results.jobs import (
     analysis_job_cancel_running,
     analysis_job_claim,
     analysis_job_fail,
     analysis_job_progress,
-    analysis_results_replace,
 )
+from results.services import AnalysisOutcome
 
 logger = logging.getLogger(__name__)
 

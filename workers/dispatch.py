@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connections
 from kombu.exceptions import OperationalError as BrokerError
 
+from results.jobs import analysis_job_fail_unqueued
 from results.models import AnalysisJob
 from workers.celery import app
 from workers.tasks import analyse_job
@@ -79,9 +80,8 @@ def enqueue_analysis(job_id: int) -> None:
         analyse_job.apply_async(args=[job_id], queue=job.queue, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except BrokerError:
         logger.exception("job %s could not be queued", job_id)
-        AnalysisJob.objects.filter(pk=job_id, status=AnalysisJob.Status.QUEUED).update(
-            status=AnalysisJob.Status.FAILED,
-            stage="failed",
-            error="The analysis could not be queued because the task broker did not answer. "
+        analysis_job_fail_unqueued(
+            job_id=job_id,
+            message="The analysis could not be queued because the task broker did not answer. "
             "Retry it in a few minutes; if it fails again, ask an administrator to check Redis.",
         )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from kombu.exceptions import OperationalError as BrokerError
 
-from results.services import analysis_job_fail, analysis_jobs_sweep
+from results.jobs import analysis_job_fail, analysis_jobs_sweep
 from workers.analysis_run import run_analysis_job
 from workers.celery import app
 

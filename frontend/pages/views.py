@@ -32,13 +32,14 @@ from accounts.permissions import (
 from accounts.roles import Role
 from audit.models import AccessEvent
 from audit.services import access_read
+from care.withdrawal import consent_withdraw
 from frontend.pages.forms import SessionCreateForm
 from patients.forms import ConsentRecordForm, ConsentWithdrawForm
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes, consent_history, patient_list
-from patients.services import consent_record, consent_withdraw
-from recordings.selectors import session_list_for_patient
+from patients.services import consent_record
 from recordings.services import session_create
+from results.selectors import session_list_for_patient
 
 
 def _require_care_team_role(user) -> None:

@@ -27,16 +27,13 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
 from audit.models import AccessEvent
 from audit.services import access_read, access_record
+from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
-from recordings.services import (
-    recording_patient_choose,
-    recording_patient_confirm,
-    session_gaze_calibration_set,
-)
+from recordings.services import recording_patient_confirm, session_gaze_calibration_set
 from results.dashboard_selectors import (
     session_latest_job,
     session_metric_windows,

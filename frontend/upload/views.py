@@ -5,7 +5,8 @@ Access, the same everywhere: a user with no patient to upload for gets 403; a pa
 upload or job outside what accounts.permissions allows gets 404 (so identifiers do not leak).
 JSON endpoints answer an anonymous request with 401 and a sentence instead of a login redirect,
 so that the script can tell the person to log in again. Every answer of a JSON endpoint that
-refuses something carries {"message": sentence, ...extra} from recordings.uploads.
+refuses something carries {"message": sentence, ...extra} from recordings.uploads and
+care.uploads.
 """
 
 from __future__ import annotations
@@ -27,21 +28,15 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, patients_for, restrict
 from audit.models import AccessEvent
 from audit.services import access_read, access_record
+from care.uploads import upload_complete, upload_status
 from frontend.pages.forms import SessionCreateForm
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from recordings.models import ChunkedUpload, ClinicalSession
-from recordings.selectors import session_list_for_patient
 from recordings.services import session_create
-from recordings.uploads import (
-    analysis_job_status,
-    upload_abandon,
-    upload_chunk,
-    upload_complete,
-    upload_start,
-    upload_status,
-)
+from recordings.uploads import upload_abandon, upload_chunk, upload_start
 from results.models import AnalysisJob
+from results.selectors import analysis_job_status, session_list_for_patient
 
 
 # HTTP status for each kind of refusal named by recordings.uploads (extra["code"]).

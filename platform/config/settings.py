@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "patients",
     "recordings",
     "results",
+    "care",
     "api",
     "frontend",
     "workers",

@@ -1,15 +1,7 @@
 """Writes about patients and their consent.
 
 Consent is append-only: a grant is a new row with the patient's next version; a withdrawal sets
-withdrawn_at once. Withdrawing a scope takes effect here, in one transaction:
-
-- analyse: queued analysis jobs are cancelled (running ones stop at their next batch, because
-  the workers re-read the job status);
-- store_video: the stored videos are deleted through the storage API (one audited DELETE per
-  file);
-- derived metrics and events are kept only while analyse remains. Whichever of the two scopes
-  is withdrawn last (so that neither store_video nor analyse is active), the patient's metric
-  samples and behaviour events are deleted, audited.
+withdrawn_at once. What a withdrawal does to recordings and results is care.withdrawal's.
 """
 
 from __future__ import annotations
@@ -267,11 +259,9 @@ def consent_record(
 
 
 @transaction.atomic
-def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -> Consent:
-    """Withdraw one active scope and apply its consequences (see the module docstring)."""
-    from recordings.services import recording_delete_video
-    from results.services import analysis_jobs_cancel_for_patient
-
+def consent_withdrawal_record(*, patient: Patient, scope: str, by: Any, note: str = "") -> Consent:
+    """Mark one active scope withdrawn, audited. Its consequences for recordings and results are
+    care.withdrawal.consent_withdraw's, which calls this in the same transaction."""
     patient = _lock(patient)
     consent = Consent.objects.filter(patient=patient, scope=scope, withdrawn_at__isnull=True).first()
     if consent is None:
@@ -292,57 +282,7 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
         patient=patient,
         details={"withdrawn_scope": scope, "version": consent.version},
     )
-    if scope == ConsentScope.ANALYSE:
-        analysis_jobs_cancel_for_patient(patient=patient, reason="The patient withdrew consent to analysis.")
-    if scope == ConsentScope.STORE_VIDEO:
-        from recordings.models import Recording
-
-        stored = Recording.objects.filter(session__patient=patient, status=Recording.Status.STORED)
-        for recording in stored:
-            recording_delete_video(
-                recording=recording, by=by, reason="The patient withdrew consent to store video."
-            )
-    remaining = consent_active_scopes(patient=patient)
-    if scope in (ConsentScope.ANALYSE, ConsentScope.STORE_VIDEO) and not (
-        {ConsentScope.ANALYSE, ConsentScope.STORE_VIDEO} & remaining
-    ):
-        derived_results_delete(patient=patient, by=by, reason=f"Consent withdrawn: {scope}.")
     return consent
-
-
-@transaction.atomic
-def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
-    """Delete the patient's metric samples, behaviour events, the clinicians' reviews of those
-    events and the events they coded (reviews are protected from any other deletion, so they
-    are removed here explicitly and counted in the audit) and every stored file derived from
-    their analysis jobs (tracks, overlay caches), whatever the order in which consent was
-    withdrawn."""
-    from results.artefacts import job_artefacts_delete
-    from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample
-
-    n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
-    n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
-    n_coded, _ = CodedEvent.objects.filter(session__patient=patient).delete()
-    events = BehaviourEvent.objects.filter(patient=patient)
-    n_events = events.count()
-    events.delete()
-    deleted_files = job_artefacts_delete(AnalysisJob.objects.filter(recording__session__patient=patient))
-    counts = {
-        "metric_samples": n_samples,
-        "behaviour_events": n_events,
-        "event_reviews": n_reviews,
-        "derived_files": len(deleted_files),
-        "coded_events": n_coded,
-    }
-    access_record(
-        user=by,
-        action=AccessEvent.Action.DELETE,
-        object_type="derived_results",
-        object_id=patient.pk,
-        patient=patient,
-        details={**counts, "files": deleted_files, "reason": reason},
-    )
-    return counts
 
 
 @transaction.atomic

@@ -2,36 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from patients.models import Patient
-from recordings.models import ClinicalSession, Protocol, Recording
+from recordings.models import ClinicalSession, Protocol
 
 
 def protocol_list() -> QuerySet[Protocol]:
     return Protocol.objects.order_by("name")
-
-
-def session_list_for_patient(*, patient: Patient) -> list[ClinicalSession]:
-    """The patient's sessions, newest first, each with its recordings (newest first) and, on
-    every recording, `latest_job` (its most recent analysis job or None, with `has_results`:
-    False once its results were deleted after a withdrawal of consent)."""
-    from results.models import AnalysisJob, MetricSample
-
-    jobs = AnalysisJob.objects.annotate(has_results=Exists(MetricSample.objects.filter(job=OuterRef("pk"))))
-    recordings = Recording.objects.order_by("-created_at").prefetch_related(
-        Prefetch("jobs", queryset=jobs.order_by("-created_at"), to_attr="jobs_newest_first")
-    )
-    sessions = list(
-        ClinicalSession.objects.filter(patient=patient)
-        .select_related("protocol", "clinician")
-        .prefetch_related(Prefetch("recordings", queryset=recordings, to_attr="recordings_newest_first"))
-        .order_by("-session_date", "-id")
-    )
-    for session in sessions:
-        for recording in session.recordings_newest_first:
-            recording.latest_job = recording.jobs_newest_first[0] if recording.jobs_newest_first else None
-    return sessions
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from accounts.roles import Role
+from analysis.errors import VideoError
+from analysis.video import probe
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope, Patient
@@ -139,9 +141,6 @@ def recording_create_from_file(
     two concurrent uploads of one file are settled by the database's unique constraint, and
     the loser's stored copy is deleted. The caller keeps ownership of file_path.
     """
-    from analysis.errors import VideoError
-    from analysis.video import probe
-
     patient = session.patient
     if ConsentScope.STORE_VIDEO not in consent_active_scopes(patient=patient):
         raise ApplicationError(
@@ -239,47 +238,6 @@ def _stored_recording(*, session: ClinicalSession, sha256: str) -> Recording | N
 
 
 @transaction.atomic
-def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Recording:
-    """Delete a recording's stored video and every file derived from it (tracks, overlay caches:
-    results.artefacts, all keyed by the recording's jobs).
-
-    The Recording row stays, marked deleted, so sessions keep their history; its active
-    analysis jobs are cancelled. Each deleted file is one audited DELETE event.
-    """
-    from results.artefacts import job_artefacts_delete
-    from results.models import AnalysisJob
-
-    recording = Recording.objects.select_for_update().get(pk=recording.pk)
-    if recording.status == Recording.Status.DELETED:
-        return recording
-    patient = recording.session.patient
-    AnalysisJob.objects.filter(recording=recording, status__in=AnalysisJob.ACTIVE_STATUSES).update(
-        status=AnalysisJob.Status.CANCELLED, stage="cancelled", error=reason, finished_at=timezone.now()
-    )
-    deleted_files: list[tuple[str, str]] = []
-    if recording.file:
-        deleted_files.append(("recording", recording.file.name))
-        recording.file.delete(save=False)
-    for name in job_artefacts_delete(AnalysisJob.objects.filter(recording=recording)):
-        deleted_files.append(("derived_file", name))
-    recording.file = ""
-    recording.status = Recording.Status.DELETED
-    recording.deleted_at = timezone.now()
-    recording.full_clean(validate_constraints=False)
-    recording.save(update_fields=["file", "status", "deleted_at"])
-    for kind, name in deleted_files:
-        access_record(
-            user=by,
-            action=AccessEvent.Action.DELETE,
-            object_type=kind,
-            object_id=recording.pk,
-            patient=patient,
-            details={"file": name, "reason": reason},
-        )
-    return recording
-
-
-@transaction.atomic
 def session_gaze_calibration_set(
     *, session: ClinicalSession, start_s: float | None, end_s: float | None, by: Any, request: Any = None
 ) -> ClinicalSession:
@@ -306,50 +264,6 @@ def session_gaze_calibration_set(
         request=request,
     )
     return session
-
-
-@transaction.atomic
-def recording_patient_choose(
-    *, recording: Recording, x_px: float, y_px: float, time_s: float, by: Any, request: Any = None
-):
-    """Store where a clinician clicked the patient on a frame and analyse the video again with
-    that choice (the caller has checked Action.CHOOSE_ANALYSED_PERSON). Choosing is confirming.
-    An analysis already queued or running is cancelled first, so the new one uses the choice.
-    Returns the new analysis job."""
-    from results.models import AnalysisJob
-    from results.services import analysis_job_create
-
-    values = (x_px, y_px, time_s)
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
-        raise ApplicationError("Click on the person in the video to choose them.")
-    if not (0 <= x_px < recording.width and 0 <= y_px < recording.height):
-        raise ApplicationError(
-            f"The point ({x_px:.0f}, {y_px:.0f}) px is outside the {recording.width} by {recording.height} px frame."
-        )
-    if not 0 <= time_s <= recording.duration_s + 0.5:
-        raise ApplicationError(
-            f"The time {time_s:.1f} s is outside the video ({recording.duration_s:.1f} s)."
-        )
-    recording = Recording.objects.select_for_update().get(pk=recording.pk)
-    recording.patient_point = {"x_px": round(x_px, 1), "y_px": round(y_px, 1), "time_s": round(time_s, 3)}
-    recording.patient_confirmed_by, recording.patient_confirmed_at = by, timezone.now()
-    recording.save(update_fields=["patient_point", "patient_confirmed_by", "patient_confirmed_at"])
-    AnalysisJob.objects.filter(recording=recording, status__in=AnalysisJob.ACTIVE_STATUSES).update(
-        status=AnalysisJob.Status.CANCELLED,
-        stage="cancelled",
-        error="Replaced by an analysis of the person the clinician chose.",
-        finished_at=timezone.now(),
-    )
-    access_record(
-        user=by,
-        action=AccessEvent.Action.UPDATE,
-        object_type="patient_choice",
-        object_id=recording.pk,
-        patient=recording.session.patient,
-        details={"point": recording.patient_point},
-        request=request,
-    )
-    return analysis_job_create(recording=recording, requested_by=by)
 
 
 @transaction.atomic

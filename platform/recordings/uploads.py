@@ -5,8 +5,8 @@ A client declares the file (name, size in bytes, sha256), then appends chunks, e
 byte offset the server has received so far, to a private temporary file named by the upload's
 UUID in settings.UPLOAD_TMP_DIR (the client's file name never reaches a path). A dropped
 connection or a page reload resumes: `upload_start` with the same file returns the open upload,
-and `received_bytes` says where to continue. `upload_complete` checks the sha256 of the whole
-file, stores it as a Recording (decoded to prove it is a video) and queues its analysis; if any
+and `received_bytes` says where to continue. `upload_complete` (care.uploads) checks the sha256
+of the whole file, stores it as a Recording (decoded to prove it is a video) and queues its analysis; if any
 step fails the upload is marked FAILED with the reason, its temporary file is deleted and no
 Recording is left behind.
 
@@ -25,7 +25,6 @@ kind of refusal so that each caller can map it to an HTTP status:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import uuid
@@ -45,7 +44,6 @@ from recordings.models import ChunkedUpload, ClinicalSession, Recording
 logger = logging.getLogger(__name__)
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-_HASH_BLOCK_BYTES = 1024**2
 
 
 def _megabytes(n_bytes: int) -> str:
@@ -112,7 +110,7 @@ def _check_other_patients(session: ClinicalSession, sha256: str, confirmed: bool
         )
 
 
-def _not_open_error(upload: ChunkedUpload) -> ApplicationError:
+def upload_not_open_error(upload: ChunkedUpload) -> ApplicationError:
     if upload.status == ChunkedUpload.Status.COMPLETE:
         message = "This upload is already complete; nothing more can be added to it."
     elif upload.status == ChunkedUpload.Status.FAILED:
@@ -175,7 +173,7 @@ def upload_start(
         if upload_temp_path(existing).exists():
             existing.resumed = True
             return existing
-        _upload_fail(existing, "Its temporary file is gone (the server may have cleaned it up).")
+        upload_fail(existing, "Its temporary file is gone (the server may have cleaned it up).")
     upload = ChunkedUpload(
         session=session,
         uploaded_by=user,
@@ -209,7 +207,7 @@ def upload_chunk(*, upload: ChunkedUpload, offset: int, data: bytes) -> ChunkedU
     """
     locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
     if locked.status != ChunkedUpload.Status.OPEN:
-        raise _not_open_error(locked)
+        raise upload_not_open_error(locked)
     if not data:
         raise ApplicationError("The chunk is empty.", extra={"code": "invalid"})
     if len(data) > settings.UPLOAD_CHUNK_BYTES:
@@ -234,7 +232,7 @@ def upload_chunk(*, upload: ChunkedUpload, offset: int, data: bytes) -> ChunkedU
     _check_size(end)
     path = upload_temp_path(locked)
     if not path.exists():
-        _upload_fail(locked, "Its temporary file is gone (the server may have cleaned it up).")
+        upload_fail(locked, "Its temporary file is gone (the server may have cleaned it up).")
         raise ApplicationError(
             "The server no longer has the beginning of this upload. Start the upload again.",
             extra={"code": "not_open", "status": ChunkedUpload.Status.FAILED},
@@ -258,56 +256,7 @@ def upload_chunk(*, upload: ChunkedUpload, offset: int, data: bytes) -> ChunkedU
     return locked
 
 
-def upload_status(*, upload: ChunkedUpload) -> dict[str, Any]:
-    """Where an upload stands, as plain JSON-ready values (the client resumes from next_offset).
-
-    Once complete it also gives the recording and its latest analysis job, so that a client whose
-    complete request lost its answer can still follow the analysis.
-    """
-    upload.refresh_from_db()
-    job = None
-    if upload.recording_id is not None:
-        latest = upload.recording.jobs.order_by("-created_at").first()
-        if latest is not None:
-            job = analysis_job_status(job=latest)
-    return {
-        "id": str(upload.id),
-        "status": upload.status,
-        "original_filename": upload.original_filename,
-        "total_size_bytes": upload.total_size_bytes,
-        "received_bytes": upload.received_bytes,
-        "next_offset": upload.received_bytes,
-        "chunk_bytes": settings.UPLOAD_CHUNK_BYTES,
-        "error": upload.error,
-        "session_id": upload.session_id,
-        "recording_id": upload.recording_id,
-        "job": job,
-    }
-
-
-def analysis_job_status(*, job) -> dict[str, Any]:
-    """An analysis job's progress as shown to the person waiting for it (stage in plain words)."""
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "stage": job.stage,
-        "progress": job.progress,
-        "result_status": job.result_status,
-        "error": job.error,
-        "finished": job.status not in job.ACTIVE_STATUSES,
-    }
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while block := handle.read(_HASH_BLOCK_BYTES):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _upload_fail(upload: ChunkedUpload, reason: str) -> None:
+def upload_fail(upload: ChunkedUpload, reason: str) -> None:
     """Mark the upload FAILED with a reason a person reads, and delete its temporary file."""
     ChunkedUpload.objects.filter(pk=upload.pk).update(
         status=ChunkedUpload.Status.FAILED, error=reason, updated_at=timezone.now()
@@ -316,117 +265,12 @@ def _upload_fail(upload: ChunkedUpload, reason: str) -> None:
     upload_temp_path(upload).unlink(missing_ok=True)
 
 
-def _analysis_reusable(recording: Recording) -> bool:
-    """The recording already has an analysis of the current pipeline that is queued, running or
-    finished: the same file uploaded again reuses it rather than analysing it again."""
-    from analysis import PIPELINE_VERSION
-    from results.models import AnalysisJob
-
-    return recording.jobs.filter(
-        pipeline_version=PIPELINE_VERSION,
-        status__in=(*AnalysisJob.ACTIVE_STATUSES, AnalysisJob.Status.SUCCEEDED),
-    ).exists()
-
-
-def _store_and_queue(upload: ChunkedUpload, path: Path) -> Recording:
-    """Turn the verified file into a Recording and queue its analysis, all or nothing. The same
-    file already stored in the session is that recording, with its analysis."""
-    from recordings.services import recording_create_from_file, recording_stored_in_session
-    from results.services import analysis_job_create
-
-    created: list[Recording] = []
-    try:
-        with transaction.atomic():
-            existing = recording_stored_in_session(session=upload.session, sha256=upload.expected_sha256)
-            recording = recording_create_from_file(
-                session=upload.session,
-                file_path=path,
-                original_filename=upload.original_filename,
-                sha256=upload.expected_sha256,
-                uploaded_by=upload.uploaded_by,
-            )
-            if existing is None or recording.pk != existing.pk:
-                created.append(recording)
-            if not _analysis_reusable(recording):
-                analysis_job_create(recording=recording, requested_by=upload.uploaded_by)
-            upload.status = ChunkedUpload.Status.COMPLETE
-            upload.recording = recording
-            upload.error = ""
-            upload.save(update_fields=["status", "recording", "error", "updated_at"])
-    except BaseException:
-        for recording in created:
-            if recording.file:
-                recording.file.delete(save=False)
-        raise
-    return recording
-
-
-def upload_complete(*, upload: ChunkedUpload) -> Recording:
-    """Verify the assembled file and store it as a Recording with a queued analysis job.
-
-    The sha256 of the whole file is computed on the server and must equal the one declared at
-    the start (an upload corrupted in transit or mixed with another file is refused). Asking again
-    after success returns the same Recording, so a client whose answer was lost may retry.
-    """
-    with transaction.atomic():
-        locked = (
-            ChunkedUpload.objects.select_for_update().select_related("session__patient").get(pk=upload.pk)
-        )
-        if locked.status == ChunkedUpload.Status.COMPLETE and locked.recording_id is not None:
-            return locked.recording
-        if locked.status != ChunkedUpload.Status.OPEN:
-            raise _not_open_error(locked)
-        if locked.received_bytes != locked.total_size_bytes:
-            raise ApplicationError(
-                f"Only {locked.received_bytes} of {locked.total_size_bytes} bytes have arrived; "
-                f"send the rest from byte {locked.received_bytes}.",
-                extra={"code": "incomplete", "expected_offset": locked.received_bytes},
-            )
-        path = upload_temp_path(locked)
-        failure: ApplicationError | None = None
-        unexpected: Exception | None = None
-        if not path.exists() or path.stat().st_size != locked.total_size_bytes:
-            failure = ApplicationError(
-                "The server no longer has the whole file of this upload. Start the upload again.",
-                extra={"code": "rejected"},
-            )
-        elif _sha256_of(path) != locked.expected_sha256:
-            failure = ApplicationError(
-                "The file that arrived does not match its sha256 checksum (it was corrupted on the way "
-                "or changed during the upload). Nothing was stored; upload it again.",
-                extra={"code": "checksum_mismatch"},
-            )
-        else:
-            try:
-                recording = _store_and_queue(locked, path)
-            except ApplicationError as error:
-                # The decoder names the file it read: the person knows it by their own name.
-                message = error.message.replace(path.name, locked.original_filename)
-                failure = ApplicationError(message, extra={**error.extra, "code": "rejected"})
-            except Exception as error:
-                logger.exception("Storing upload %s failed", locked.pk)
-                unexpected = error
-                failure = ApplicationError(
-                    "The server could not store this video because of an internal error. "
-                    "Try again later or tell the platform's administrator.",
-                    extra={"code": "rejected"},
-                )
-        if failure is not None:
-            _upload_fail(locked, failure.message)
-    if unexpected is not None:
-        raise unexpected
-    if failure is not None:
-        raise failure
-    path.unlink(missing_ok=True)
-    return recording
-
-
 @transaction.atomic
 def upload_abandon(*, upload: ChunkedUpload) -> ChunkedUpload:
     """Give up an open upload (the person cancelled it) and delete its bytes. Idempotent."""
     locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
     if locked.status == ChunkedUpload.Status.COMPLETE:
-        raise _not_open_error(locked)
+        raise upload_not_open_error(locked)
     if locked.status == ChunkedUpload.Status.OPEN:
         locked.status = ChunkedUpload.Status.ABANDONED
         locked.save(update_fields=["status", "updated_at"])

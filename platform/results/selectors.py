@@ -1,9 +1,12 @@
 """Reads about analysis jobs and their stored results (no permission checks here: callers that
 act for a person narrow the recording through accounts.permissions first)."""
 
-from django.db.models import QuerySet
+from typing import Any
 
-from recordings.models import Recording
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from patients.models import Patient
+from recordings.models import ClinicalSession, Recording
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
 
 
@@ -31,3 +34,37 @@ def analysis_results_counts(*, recording: Recording, pipeline_version: str) -> d
             job__recording=recording, pipeline_version=pipeline_version
         ).count(),
     }
+
+
+def analysis_job_status(*, job: AnalysisJob) -> dict[str, Any]:
+    """An analysis job's progress as shown to the person waiting for it (stage in plain words)."""
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "stage": job.stage,
+        "progress": job.progress,
+        "result_status": job.result_status,
+        "error": job.error,
+        "finished": job.status not in job.ACTIVE_STATUSES,
+    }
+
+
+def session_list_for_patient(*, patient: Patient) -> list[ClinicalSession]:
+    """The patient's sessions, newest first, each with its recordings (newest first) and, on
+    every recording, `latest_job` (its most recent analysis job or None, with `has_results`:
+    False once its results were deleted after a withdrawal of consent)."""
+    jobs = AnalysisJob.objects.annotate(has_results=Exists(MetricSample.objects.filter(job=OuterRef("pk"))))
+    recordings = Recording.objects.order_by("-created_at").prefetch_related(
+        Prefetch("jobs", queryset=jobs.order_by("-created_at"), to_attr="jobs_newest_first")
+    )
+    sessions = list(
+        ClinicalSession.objects.filter(patient=patient)
+        .select_related("protocol", "clinician")
+        .prefetch_related(Prefetch("recordings", queryset=recordings, to_attr="recordings_newest_first"))
+        .order_by("-session_date", "-id")
+    )
+    for session in sessions:
+        for recording in session.recordings_newest_first:
+            recording.latest_job = recording.jobs_newest_first[0] if recording.jobs_newest_first else None
+    return sessions

@@ -71,8 +71,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
+    from results.jobs import analysis_job_create
     from results.models import AnalysisJob, BehaviourEvent, MetricSample
-    from results.services import analysis_job_create
     from tests.factories import make_session, make_world
     from tests.media import make_person_video
     from tests.workers.conftest import store_recording

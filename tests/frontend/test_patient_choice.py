@@ -8,7 +8,7 @@ import pytest
 from analysis import PIPELINE_VERSION
 from analysis.results import Event, MetricsReport
 from audit.models import AccessEvent
-from recordings.services import recording_patient_choose
+from care.reanalysis import recording_patient_choose
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
 from results.services import AnalysisOutcome, analysis_job_claim, analysis_results_replace

@@ -6,12 +6,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.errors import ApplicationError
 from audit.models import AccessEvent
+from care.withdrawal import consent_withdraw
 from patients.models import Consent, ConsentScope
 from patients.selectors import consent_active_scopes
-from patients.services import consent_record, consent_withdraw
+from patients.services import consent_record
 from recordings.models import Recording
+from results.jobs import analysis_job_create
 from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
-from results.services import analysis_job_create
 from tests.factories import make_patient, make_session
 from tests.platform.helpers import add_derived_results
 

@@ -10,8 +10,9 @@ from django.db import connection
 
 from accounts.errors import ApplicationError
 from audit.models import AccessEvent
+from care.withdrawal import recording_delete_video
 from recordings.models import Recording
-from recordings.services import recording_create_from_file, recording_delete_video, session_create
+from recordings.services import recording_create_from_file, session_create
 from tests.factories import make_protocol, make_session
 from tests.media import make_corrupt_files
 from tests.platform.helpers import add_derived_results, sha256_of

@@ -22,8 +22,8 @@ from django.db import connection
 
 from accounts.tokens import api_token_create
 from recordings.models import ChunkedUpload, Recording
+from results.jobs import analysis_job_create
 from results.models import AnalysisJob, MetricSample
-from results.services import analysis_job_create
 from tests.factories import make_session, make_world
 from tests.media import make_person_video
 from tests.reliability.faults import publish_to

@@ -18,8 +18,9 @@ from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 
 from accounts.errors import ApplicationError
+from care.withdrawal import recording_delete_video
 from recordings.models import Recording
-from recordings.services import recording_create_from_file, recording_delete_video
+from recordings.services import recording_create_from_file
 from tests.reliability.uploading import Snapshot, api_client, api_upload
 
 BUCKET = "behaviour-media-test"

@@ -4,14 +4,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
+from care.uploads import upload_complete, upload_status
 from patients.models import Consent, ConsentScope
 from recordings.models import ChunkedUpload, Recording
 from recordings.uploads import (
     upload_abandon,
     upload_chunk,
-    upload_complete,
     upload_start,
-    upload_status,
     upload_temp_path,
     uploads_sweep_stale,
 )

@@ -7,9 +7,9 @@ from django.core.files.storage import default_storage
 from analysis import PIPELINE_VERSION
 from analysis.tracks import read_parquet
 from recordings.models import Recording
+from results.jobs import analysis_job_create
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from results.selectors import analysis_results_counts
-from results.services import analysis_job_create
 from tests.workers.conftest import finished, store_recording, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

@@ -1,4 +1,4 @@
-"""The job state machine in results.services, without a worker: claims, conditional progress,
+"""The job state machine in results.jobs, without a worker: claims, conditional progress,
 results replaced in one transaction, cancel, retry and the sweep; and the embedded default that
 runs a job in-process."""
 
@@ -12,19 +12,19 @@ from django.utils import timezone
 
 from accounts.errors import ApplicationError
 from analysis.results import Event, MetricsReport, MetricValue, WindowSample
+from care.reanalysis import analysis_results_replace
+from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope
-from patients.services import consent_withdraw
-from results.models import AnalysisJob, BehaviourEvent, MetricSample
-from results.services import (
-    AnalysisOutcome,
+from results.jobs import (
     analysis_job_cancel,
     analysis_job_claim,
     analysis_job_create,
     analysis_job_progress,
     analysis_job_retry,
     analysis_jobs_sweep,
-    analysis_results_replace,
 )
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.services import AnalysisOutcome
 from tests.workers.conftest import store_recording
 from workers.celery import app
 from workers.dispatch import enqueue_analysis, local_analyses_wait

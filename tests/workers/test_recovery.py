@@ -9,11 +9,11 @@ from django.core.files.storage import default_storage
 from django.db import connection
 
 from analysis import PIPELINE_VERSION
+from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope
-from patients.services import consent_withdraw
+from results.jobs import analysis_job_create, analysis_jobs_sweep
 from results.models import AnalysisJob, MetricSample
 from results.selectors import analysis_results_counts
-from results.services import analysis_job_create, analysis_jobs_sweep
 from tests.workers.conftest import finished, store_recording, wait_for_job, wait_for_task_end
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]

@@ -11,8 +11,8 @@ from api.base import AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet
 from api.filters import JobFilter, filter_by
 from api.serializers import AnalysisJobSerializer
 from audit.models import AccessEvent
+from results.jobs import analysis_job_cancel, analysis_job_retry
 from results.models import AnalysisJob
-from results.services import analysis_job_cancel, analysis_job_retry
 
 
 @extend_schema(tags=["analysis jobs"], parameters=[JobFilter])

@@ -18,8 +18,9 @@ from accounts.permissions import Action, require, restrict
 from api.base import AuditedRetrieveMixin, PatientDataViewSet
 from api.serializers import RecordingSerializer, UploadSerializer, UploadStartSerializer
 from audit.models import AccessEvent
+from care.uploads import upload_complete
 from recordings.models import ChunkedUpload, ClinicalSession
-from recordings.uploads import upload_chunk, upload_complete, upload_start
+from recordings.uploads import upload_chunk, upload_start
 
 
 class _ChunkOffset(serializers.Serializer):

@@ -6,7 +6,7 @@ prefer cron, and for an administrator who wants to see what it does.
 
 from django.core.management.base import BaseCommand
 
-from results.services import analysis_jobs_sweep
+from results.jobs import analysis_jobs_sweep
 
 
 class Command(BaseCommand):

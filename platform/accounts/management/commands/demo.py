@@ -25,9 +25,10 @@ from django.utils import timezone
 from accounts.models import CareTeam, Study
 from accounts.roles import Role
 from accounts.services import care_team_create, roles_ensure, study_create, user_create
+from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope, Patient, PatientIdentity
 from patients.selectors import consent_active_scopes
-from patients.services import consent_record, consent_withdraw, patient_create, study_enrol
+from patients.services import consent_record, patient_create, study_enrol
 from recordings.demo_media import make_demo_video
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import recording_create_from_file, session_create
@@ -282,8 +283,8 @@ class Command(BaseCommand):
         return recordings
 
     def _analyse(self, recordings: list[Recording], clinician) -> None:
+        from results.jobs import analysis_job_create
         from results.models import AnalysisJob
-        from results.services import analysis_job_create
 
         if importlib.util.find_spec("workers.tasks") is None:
             self.stdout.write(
