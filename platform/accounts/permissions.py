@@ -26,17 +26,15 @@ patient and an unknown one give the same answer, so that pseudonyms and ids do n
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from accounts.models import CareTeam, Study
 from accounts.roles import Role
-
-if TYPE_CHECKING:
-    from accounts.models import CareTeam, Study
-    from patients.models import Patient
+from patients.models import ConsentScope, Patient
 
 
 class Action(StrEnum):
@@ -186,8 +184,6 @@ def has_role(user: Any, role: Role) -> bool:
 def patients_for(user: Any, action: Action, *, study: Study | None = None) -> QuerySet[Patient]:
     """Every patient on whom the user may take this action: through care teams (and the admin
     role) when no study is given; through membership of `study` only when one is."""
-    from patients.models import Patient
-
     roles = user_roles(user)
     allowed = Patient.objects.none()
     if not roles:
@@ -209,8 +205,6 @@ def patients_for(user: Any, action: Action, *, study: Study | None = None) -> Qu
 def care_teams_for(user: Any, action: Action) -> QuerySet[CareTeam]:
     """The care teams on which the user may take a team-level action (REGISTER_PATIENT): those
     the user belongs to with a role that grants it."""
-    from accounts.models import CareTeam
-
     if not any(action in CARE_TEAM_ACTIONS.get(role, ()) for role in user_roles(user)):
         return CareTeam.objects.none()
     return CareTeam.objects.filter(members=user).order_by("name")
@@ -227,8 +221,6 @@ def allowed_actions(user: Any, patient: Patient) -> frozenset[Action]:
     """Every action the user may take on this patient outside any study, in at most one query:
     for pages that show or hide many controls at once. The same rules as patients_for (a test
     checks that)."""
-    from patients.models import Patient
-
     roles = user_roles(user)
     if not roles or patient is None or patient.pk is None:
         return frozenset()
@@ -249,8 +241,6 @@ def require(user: Any, action: Action, patient: Patient | None) -> None:
 def require_patient(user: Any, action: Action, **lookup: Any) -> Patient:
     """The patient matching the lookup (e.g. code=...) if the user may take this action on
     them; otherwise PatientRefused (404), whether the patient is unknown or forbidden."""
-    from patients.models import Patient
-
     patient = Patient.objects.select_related("care_team").filter(**lookup).first()
     require(user, action, patient)
     return patient
@@ -322,8 +312,6 @@ def can_export(user: Any, study: Study) -> bool:
 
 
 def studies_for(user: Any) -> QuerySet[Study]:
-    from accounts.models import Study
-
     if has_role(user, Role.ADMIN):
         return Study.objects.all()
     if has_role(user, Role.STATISTICIAN):
@@ -334,8 +322,6 @@ def studies_for(user: Any) -> QuerySet[Study]:
 def research_export_patients(study: Study) -> QuerySet[Patient]:
     """The patients of a study whose current consent includes research_export: the only ones
     whose data a study member reads or exports."""
-    from patients.models import ConsentScope, Patient
-
     return Patient.objects.filter(
         enrolments__study=study,
         consents__scope=ConsentScope.RESEARCH_EXPORT,

@@ -10,7 +10,6 @@ exists and only completes what is missing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -32,6 +31,8 @@ from patients.services import consent_record, patient_create, study_enrol
 from recordings.demo_media import make_demo_video
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import recording_create_from_file, session_create
+from results.jobs import analysis_job_create
+from results.models import AnalysisJob
 
 # A documented password for the local demo only; set DEMO_PASSWORD to choose another.
 DEFAULT_DEMO_PASSWORD = "demo-platform-2026"  # noqa: S105
@@ -283,17 +284,6 @@ class Command(BaseCommand):
         return recordings
 
     def _analyse(self, recordings: list[Recording], clinician) -> None:
-        from results.jobs import analysis_job_create
-        from results.models import AnalysisJob
-
-        if importlib.util.find_spec("workers.tasks") is None:
-            self.stdout.write(
-                self.style.WARNING(
-                    "Analysis is not available in this build yet (workers.tasks is missing): the demo videos are "
-                    "stored but not analysed, so the dashboards stay empty."
-                )
-            )
-            return
         mode = "in this process" if settings.CELERY_TASK_ALWAYS_EAGER else "on the Celery workers"
         for recording in recordings:
             if recording.jobs.filter(status=AnalysisJob.Status.SUCCEEDED).exists():
