@@ -1,5 +1,5 @@
-"""deploy/nginx/platform.conf run by a real nginx in front of gunicorn (skipped where nginx is not
-installed): TLS, the redirect to HTTPS, static files, the body limit against the upload chunk,
+"""deploy/nginx/platform.conf run by a real nginx in front of gunicorn (bin/test installs nginx; a
+machine without it fails these tests rather than skipping them): TLS, the redirect to HTTPS, static files, the body limit against the upload chunk,
 and the headers the app relies on (X-Forwarded-Proto, Host).
 
 The file is used as it is, with only what differs outside compose replaced: the upstream
@@ -25,7 +25,6 @@ from tests.deploy.compose_files import NGINX_CONF, read_env_file
 from tests.deploy.gunicorn_server import free_port
 
 NGINX = shutil.which("nginx") or (shutil.which("nginx", path="/usr/sbin:/usr/local/sbin"))
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed on this machine")
 
 
 def _nginx_version() -> tuple[int, ...]:
@@ -106,6 +105,10 @@ http {{
 
 @pytest.fixture(scope="module")
 def nginx(gunicorn, tmp_path_factory):
+    if NGINX is None:
+        pytest.fail(
+            "nginx is missing. Install it with `apt-get install -y nginx` (bin/test does this), then rerun."
+        )
     server = Nginx(tmp_path_factory.mktemp("nginx"), gunicorn.port, gunicorn.static_root)
     checked = server.test_config()
     assert checked.returncode == 0, checked.stderr
