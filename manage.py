@@ -17,7 +17,7 @@ def main() -> None:
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # noqa: PLC0415 (after sys.path is set)
 
     execute_from_command_line(sys.argv)
 

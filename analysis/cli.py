@@ -16,8 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from analysis import PIPELINE_VERSION
 from analysis.errors import AnalysisError
+from analysis.tracks import write_parquet
+from analysis.video import probe
 
 EXIT_BAD_INPUT = 2
 _REPORT_VIDEO_KEYS = ("duration_s", "fps", "width", "height", "codec", "rotation_deg")
@@ -94,13 +98,9 @@ def report_json(result: Any) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from analysis.video import probe
-
     probe(args.video)  # a bad file fails here, before the models are loaded
-    from analysis.pipeline import analyse_video
-    from analysis.tracks import write_parquet
+    # MediaPipe and torch load in seconds: `probe` and --help answer without them.
+    from analysis.pipeline import analyse_video  # noqa: PLC0415
 
     with tqdm(
         total=100, unit="%", file=sys.stderr, desc="analysing", bar_format="{l_bar}{bar}| {elapsed}"
@@ -130,8 +130,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _probe(args: argparse.Namespace) -> int:
-    from analysis.video import probe
-
     print(json.dumps(dataclasses.asdict(probe(args.video)), indent=2))
     return 0
 

@@ -51,7 +51,7 @@ def _check_file(path: str | Path, what: str, setting: str) -> Path:
 def _check_cuda(device: str) -> None:
     if not device.startswith("cuda"):
         return
-    import torch
+    import torch  # noqa: PLC0415 (loads in seconds; only a CUDA device needs it here)
 
     if not torch.cuda.is_available():
         raise PoseBackendError(
@@ -62,8 +62,8 @@ def _check_cuda(device: str) -> None:
 
 def _import_mmpose():
     try:
-        import mmpose
-        from mmpose.apis import inference_topdown, init_model
+        import mmpose  # noqa: PLC0415 (optional GPU dependency: absent on CPU workers)
+        from mmpose.apis import inference_topdown, init_model  # noqa: PLC0415 (as above)
     except ImportError as error:
         if error.name and error.name.split(".")[0] in {"mmpose", "mmcv", "mmengine", "mmdet"}:
             raise PoseBackendError(

@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from analysis.gestures.synthetic import write_synthetic_dataset
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m analysis.gestures", description=__doc__.splitlines()[0])
@@ -40,14 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "synth":
-            from analysis.gestures.synthetic import write_synthetic_dataset
-
             sha = write_synthetic_dataset(
                 args.out, per_class=args.per_class, seed=args.seed, test_fraction=args.test_fraction
             )
             print(json.dumps({"data_dir": args.out, "sha256": sha}))
         elif args.command == "train":
-            from analysis.gestures.train import train
+            from analysis.gestures.train import train  # noqa: PLC0415 (torch loads only to train)
 
             result = train(args.data, args.out, epochs=args.epochs, seed=args.seed, device=args.device)
             print(
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         else:
-            from analysis.gestures.evaluate import evaluate, format_report
+            from analysis.gestures.evaluate import evaluate, format_report  # noqa: PLC0415 (torch, as above)
 
             report = evaluate(args.model, args.data, args.figure, device=args.device)
             print(format_report(report))

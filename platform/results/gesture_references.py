@@ -25,6 +25,8 @@ from django.db import transaction
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, require
+from analysis.gestures.scoring import reference_from_tracks
+from analysis.tracks import read_parquet
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope
@@ -41,8 +43,6 @@ def tracks_for_job(*, job: AnalysisJob):
     The Parquet file is copied to a temporary file first (storage may be S3). Raises
     ApplicationError when the job stored no tracks or the file is gone.
     """
-    from analysis.tracks import read_parquet
-
     name = job.tracks_file.name if job.tracks_file else ""
     if not name or not default_storage.exists(name):
         raise ApplicationError(
@@ -76,8 +76,6 @@ def gesture_reference_create(
     protocol lists any. Raises PermissionDenied unless `by` may see the recording's video, and
     ApplicationError (a sentence for the person) for everything else.
     """
-    from analysis.gestures.scoring import reference_from_tracks
-
     gesture = gesture.strip()
     patient = job.recording.session.patient
     require(by, Action.VIEW_VIDEO, patient)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from accounts.errors import ApplicationError
+from analysis.gestures.dataset import sample_from_tracks, write_dataset
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope
@@ -98,8 +99,6 @@ def gesture_training_set_build(
     min_per_label: labels with fewer samples are left out (the trainer needs at least 2 per label).
     Raises ApplicationError when no sample remains.
     """
-    from analysis.gestures.dataset import sample_from_tracks, write_dataset
-
     report = TrainingSetReport(directory=Path(out_dir))
     events = BehaviourEvent.objects.all()
     if pipeline_version:

@@ -12,6 +12,7 @@ applied yaw or roll, 2 degrees between a mirrored pair's gaze yaws).
 from __future__ import annotations
 
 import cv2
+import mediapipe
 import numpy as np
 import pytest
 import skimage.data
@@ -84,8 +85,6 @@ def test_it_rejects_a_frame_that_is_not_rgb_uint8(model: FaceMeshModel) -> None:
 
 
 def test_it_reports_name_and_version() -> None:
-    import mediapipe
-
     assert FaceMeshModel.name == "mediapipe-face-mesh-iris"
     assert FaceMeshModel.version == mediapipe.__version__ == "0.10.14"
 

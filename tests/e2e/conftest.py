@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import sync_playwright
 
 from tests.factories import PASSWORD
+from workers.celery import app
 
 # Playwright's sync API runs an asyncio loop in this thread; the test itself still talks to the
 # database synchronously (fixtures, assertions), which Django refuses in a thread with a running
@@ -45,8 +47,6 @@ def browser() -> Iterator[object]:
             f"{CHROMIUM} is missing. Install Debian's browser with "
             "`apt-get install -y chromium chromium-driver` (bin/test does this), then rerun."
         )
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -107,8 +107,6 @@ def eager_tasks(settings):
     The Celery app read CELERY_TASK_ALWAYS_EAGER once at import, so its own flag is switched too
     (and restored afterwards).
     """
-    from workers.celery import app
-
     settings.CELERY_TASK_ALWAYS_EAGER = True
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

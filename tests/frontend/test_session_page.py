@@ -4,6 +4,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from django.core.files import File
 
 from analysis.tracks import Tracks, write_parquet
 from audit.models import AccessEvent
@@ -115,8 +116,6 @@ def test_the_overlay_is_made_from_the_tracks_and_cached(analysed, login, tmp_pat
     path = tmp_path / "tracks.parquet"
     write_parquet(tracks, path)
     with path.open("rb") as handle:
-        from django.core.files import File
-
         job.tracks_file.save("tracks.parquet", File(handle))
     client = login(world.clinician)
     url = f"/sessions/{job.recording.session_id}/overlay.json"

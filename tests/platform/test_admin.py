@@ -2,6 +2,7 @@
 log read-only, consent read-only."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
@@ -27,8 +28,6 @@ def clinician_with_admin(world):
 
 
 def test_every_model_of_the_platform_is_registered():
-    from django.apps import apps
-
     ours = ("accounts", "patients", "recordings", "results", "audit")
     missing = [
         model._meta.label

@@ -7,6 +7,7 @@ or action the user lacks is a 403; anonymous users are sent to the log-in page.
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -315,8 +316,6 @@ def test_the_studies_page_lists_the_statisticians_studies(world, login):
 
 
 def test_a_user_without_a_role_is_told_to_ask_for_one(db, client):
-    from django.contrib.auth import get_user_model
-
     user = get_user_model().objects.create_user(username="newcomer", password="x" * 12)
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get(reverse("home"))

@@ -11,6 +11,7 @@ from django.db import connection
 from accounts.errors import ApplicationError
 from audit.models import AccessEvent
 from care.withdrawal import recording_delete_video
+from recordings import services
 from recordings.models import Recording
 from recordings.services import recording_create_from_file, session_create
 from tests.factories import make_protocol, make_session
@@ -154,7 +155,6 @@ def test_losing_the_race_returns_the_winner_and_deletes_the_losers_copy(
 ):
     """The loser passed the duplicate check before the winner committed: the unique constraint
     settles it. The first duplicate lookup is made to miss, as it does in the race."""
-    from recordings import services
 
     winner = store_recording(session, world.uploader)
     lookups = iter([None])

@@ -2,6 +2,7 @@
 Django's deployment checks, the standard library's `platform` module, and bin/run's server."""
 
 import os
+import platform
 import secrets
 import signal
 import socket
@@ -71,8 +72,6 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
 
 
 def test_platform_is_the_standard_library_module_in_the_tests():
-    import platform
-
     assert Path(platform.__file__).resolve().parent == STDLIB
     assert platform.system() == os.uname().sysname
 

@@ -15,6 +15,7 @@ from django.db import connection
 from tests.deploy.gunicorn_server import free_port
 from tests.workers.worker_process import WorkerProcess, database_url
 from workers.celery import app
+from workers.tasks import analyse_job
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -76,7 +77,6 @@ class RedisServer:
 def publish_to(broker_url: str, job_id: int, queue: str) -> None:
     """Send an analysis job to the given broker, on an explicit connection (the app's cached
     producer pool stays bound to the session's broker)."""
-    from workers.tasks import analyse_job
 
     with app.connection_for_write(broker_url) as conn:
         analyse_job.apply_async(args=[job_id], queue=queue, connection=conn)

@@ -10,6 +10,7 @@ and deleted through recording_delete_video, on both backends.
 from __future__ import annotations
 
 import hashlib
+import importlib
 from pathlib import Path
 
 import boto3
@@ -17,6 +18,7 @@ import pytest
 from django.core.files.storage import default_storage
 from moto.server import ThreadedMotoServer
 
+import config.settings as live
 from accounts.errors import ApplicationError
 from care.withdrawal import recording_delete_video
 from recordings.models import Recording
@@ -86,9 +88,6 @@ def backend(request, settings, storage):
 
 def test_the_production_settings_build_this_storage(monkeypatch, tmp_path):
     """The S3 options above are those config.settings builds from the environment."""
-    import importlib
-
-    import config.settings as live
 
     monkeypatch.setenv("STORAGE_BACKEND", "s3")
     monkeypatch.setenv("S3_BUCKET", BUCKET)

@@ -1,6 +1,10 @@
 """recordings.uploads: the resumable upload's rules, on the real database and real files."""
 
+import os
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
@@ -257,7 +261,6 @@ def test_the_sweep_abandons_stale_uploads_and_orphan_files(world, session, video
     orphan = upload_settings.UPLOAD_TMP_DIR / "0123456789abcdef0123456789abcdef.part"
     orphan.write_bytes(b"left over")
     later = timezone.now() + upload_settings.UPLOAD_STALE_AFTER / 2
-    import os
 
     old = (timezone.now() - upload_settings.UPLOAD_STALE_AFTER * 2).timestamp()
     os.utime(orphan, (old, old))
@@ -279,10 +282,6 @@ def test_the_size_limit_is_checked_on_every_chunk(world, session, video_bytes, u
 
 
 def test_the_sweep_command_reports_what_it_abandoned(world):
-    from io import StringIO
-
-    from django.core.management import call_command
-
     out = StringIO()
     call_command("sweep_stale_uploads", stdout=out)
     assert out.getvalue().strip() == "0 stale upload(s) abandoned and their chunks deleted."

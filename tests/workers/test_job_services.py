@@ -23,7 +23,7 @@ from results.jobs import (
     analysis_job_retry,
     analysis_jobs_sweep,
 )
-from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.models import AnalysisJob, BehaviourEvent, EventReview, MetricSample
 from results.services import AnalysisOutcome
 from tests.workers.conftest import store_recording
 from workers.celery import app
@@ -304,8 +304,6 @@ def test_an_unknown_pose_backend_fails_the_job_with_the_choices(job, settings):
 
 
 def test_a_rerun_keeps_clinicians_reviews_on_the_matching_new_event(job, world):
-    from results.models import EventReview
-
     analysis_job_claim(job_id=job.pk, task_id="t1")
     analysis_results_replace(job_id=job.pk, task_id="t1", outcome=_outcome())
     first = BehaviourEvent.objects.get()
@@ -321,8 +319,6 @@ def test_a_rerun_keeps_clinicians_reviews_on_the_matching_new_event(job, world):
 
 
 def test_a_rerun_keeps_a_reviewed_event_it_no_longer_finds_marked_superseded(job, world):
-    from results.models import EventReview
-
     analysis_job_claim(job_id=job.pk, task_id="t1")
     analysis_results_replace(job_id=job.pk, task_id="t1", outcome=_outcome())
     first = BehaviourEvent.objects.get()

@@ -5,20 +5,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import skimage.data
+import torch
 
 from analysis.pose_mmpose import COCO_TO_MEDIAPIPE, MMPoseModel, PoseBackendError, coco_to_mediapipe
 from analysis.tracks import N_POSE_KEYPOINTS, POSE_LEFT_SHOULDER, POSE_LEFT_WRIST, POSE_NOSE, POSE_RIGHT_HIP
 
 
 def _cuda_available() -> bool:
-    import torch
-
     return torch.cuda.is_available()
 
 
 def _mmpose_installed() -> bool:
     try:
-        import mmpose  # noqa: F401
+        import mmpose  # noqa: F401, PLC0415 (optional GPU dependency)
     except ImportError:
         return False
     return True
@@ -84,10 +84,11 @@ def test_it_says_how_to_install_mmpose(model_files):
 @pytest.fixture(scope="module")
 def random_rtmpose(tmp_path_factory) -> tuple[Path, Path]:
     """RTMPose-s from mmpose's packaged config, with random weights saved as a checkpoint."""
-    pytest.importorskip("mmpose")
-    import mmpose
-    import torch
-    from mmpose.apis import init_model
+    pytest.importorskip(
+        "mmpose", reason="mmpose needs mmcv compiled against CUDA (deploy/install_gpu.sh): GPU hosts only"
+    )
+    import mmpose  # noqa: PLC0415 (optional GPU dependency)
+    from mmpose.apis import init_model  # noqa: PLC0415 (optional GPU dependency)
 
     config = (
         Path(mmpose.__file__).parent
@@ -103,8 +104,6 @@ def random_rtmpose(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def _astronaut_rgb() -> np.ndarray:
-    import skimage.data
-
     return skimage.data.astronaut()
 
 

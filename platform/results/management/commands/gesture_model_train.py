@@ -37,8 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--activate", action="store_true", help="make this version the active one")
 
     def handle(self, *args, **options) -> None:
-        from analysis.gestures.evaluate import evaluate, format_report
-        from analysis.gestures.train import train
+        # torch loads in seconds: every other management command starts without it.
+        from analysis.gestures.evaluate import evaluate, format_report  # noqa: PLC0415
+        from analysis.gestures.train import train  # noqa: PLC0415
 
         with tempfile.TemporaryDirectory() as scratch:
             model_path = Path(scratch) / "model.pt"
