@@ -16,11 +16,11 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, care_teams_for, require
 from audit.models import AccessEvent
 from audit.services import access_record
+from care.sessions import session_update
 from frontend.pages.forms import IdentityCorrectForm, PatientRegisterForm, SessionCreateForm
 from patients.selectors import identity_corrections, patient_get_visible
 from patients.services import patient_create, patient_identity_correct
 from recordings.models import ClinicalSession
-from recordings.services import session_update
 
 FIELD_LABELS = {
     "full_name": "Full name",

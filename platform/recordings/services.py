@@ -43,7 +43,7 @@ def session_create(
 
     The clinician, when given, must be a clinician of the patient's care team.
     """
-    _check_clinician(clinician=clinician, patient=patient)
+    session_clinician_check(clinician=clinician, patient=patient)
     session = ClinicalSession(
         patient=patient,
         protocol=protocol,
@@ -64,10 +64,8 @@ def session_create(
     return session
 
 
-_SESSION_FIELDS = ("protocol", "session_date", "clinician", "notes")
-
-
-def _check_clinician(*, clinician: Any, patient: Patient) -> None:
+def session_clinician_check(*, clinician: Any, patient: Patient) -> None:
+    """Refuse a clinician who is not a clinician of the patient's care team."""
     if clinician is not None and not (
         clinician.care_teams.filter(pk=patient.care_team_id).exists()
         and clinician.groups.filter(name=Role.CLINICIAN.value).exists()
@@ -76,53 +74,6 @@ def _check_clinician(*, clinician: Any, patient: Patient) -> None:
             f"{clinician.get_username()} is not a clinician of {patient.code}'s care team. "
             "Choose a clinician of the team."
         )
-
-
-@transaction.atomic
-def session_update(*, session: ClinicalSession, by: Any, request: Any = None, **values: Any) -> list[str]:
-    """Correct a registered session (protocol, session_date, clinician, notes) and return the
-    names of the fields that changed. The caller has checked Action.EDIT_SESSION.
-
-    The session date is copied onto metric samples (trend queries need no join), so a new
-    date is written there too. The audit keeps field names and, except for free-text notes,
-    the values before and after.
-    """
-    from results.models import MetricSample
-
-    unknown = set(values) - set(_SESSION_FIELDS)
-    if unknown:
-        raise ApplicationError(f"Unknown session field: {', '.join(sorted(unknown))}.")
-    session = ClinicalSession.objects.select_for_update().select_related("patient").get(pk=session.pk)
-    if "session_date" in values and values["session_date"] > timezone.localdate():
-        raise ApplicationError("The session date is in the future. Enter the date the session took place.")
-    if "clinician" in values:
-        _check_clinician(clinician=values["clinician"], patient=session.patient)
-    if "notes" in values:
-        values["notes"] = (values["notes"] or "").strip()
-    changed = [name for name, value in values.items() if getattr(session, name) != value]
-    if not changed:
-        return []
-    before = {name: str(getattr(session, name) or "") for name in changed if name != "notes"}
-    for name in changed:
-        setattr(session, name, values[name])
-    session.full_clean()
-    session.save(update_fields=changed)
-    if "session_date" in changed:
-        MetricSample.objects.filter(session=session).update(session_date=session.session_date)
-    access_record(
-        user=by,
-        action=AccessEvent.Action.UPDATE,
-        object_type="session",
-        object_id=session.pk,
-        patient=session.patient,
-        details={
-            "fields": changed,
-            "before": before,
-            "after": {name: str(getattr(session, name) or "") for name in before},
-        },
-        request=request,
-    )
-    return changed
 
 
 def recording_create_from_file(
