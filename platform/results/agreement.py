@@ -15,21 +15,21 @@ Definition (shown on the admin page and returned by the API):
 - Cohen's kappa over all labels (the kinds and "none"), and per kind a binary kappa
   (labelled k or not, by the model and by the clinician), from the same pairs.
 
-Kappa is computed here (no scikit-learn): kappa = (p_o - p_e) / (1 - p_e), with p_o the share
-of pairs on which both agree and p_e the agreement expected by chance from each rater's label
-shares. It is undefined (None) when p_e = 1 (both raters always gave the one same label).
+Kappa, precision and recall are analysis.statistics' (undefined, None, where they are 0 / 0); the
+latest review of an event is results.review_selectors'.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 
+from analysis.statistics import cohen_kappa, ratio
 from results.models import BehaviourEvent, EventReview
+from results.review_selectors import events_with_latest_review
 
 NONE_LABEL = "none"
 KIND_ORDER = tuple(BehaviourEvent.Kind.values)
@@ -81,32 +81,6 @@ class AgreementReport:
         return asdict(self)
 
 
-def cohen_kappa(pairs: Iterable[tuple[str, str]]) -> float | None:
-    """Cohen's kappa of two raters over the same items.
-
-    pairs holds one (label of rater A, label of rater B) per item. Returns None when there are no
-    pairs or chance agreement is 1 (kappa is 0 / 0 there).
-    """
-    counts = Counter(pairs)
-    n = sum(counts.values())
-    if n == 0:
-        return None
-    observed = sum(count for (a, b), count in counts.items() if a == b) / n
-    rater_a: Counter[str] = Counter()
-    rater_b: Counter[str] = Counter()
-    for (a, b), count in counts.items():
-        rater_a[a] += count
-        rater_b[b] += count
-    expected = sum(rater_a[label] * rater_b[label] for label in rater_a) / (n * n)
-    if expected >= 1.0:
-        return None
-    return (observed - expected) / (1.0 - expected)
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
 def _label_order(labels: set[str]) -> list[str]:
     known = [kind for kind in KIND_ORDER if kind in labels]
     others = sorted(labels - set(KIND_ORDER) - {NONE_LABEL})
@@ -135,8 +109,8 @@ def agreement_from_pairs(pairs: list[tuple[str, str]], *, n_events: int | None =
                 n_kept=n_kept,
                 n_clinician=n_clinician,
                 n_rejected=counts[(kind, NONE_LABEL)],
-                precision=_ratio(n_kept, n_model),
-                recall=_ratio(n_kept, n_clinician),
+                precision=ratio(n_kept, n_model),
+                recall=ratio(n_kept, n_clinician),
                 kappa=cohen_kappa((model == kind, clinician == kind) for model, clinician in pairs),
             )
         )
@@ -158,22 +132,6 @@ def clinician_label(*, event_kind: str, decision: str, corrected_kind: str) -> s
     if decision == EventReview.Decision.CORRECT and corrected_kind:
         return corrected_kind
     return event_kind
-
-
-def events_with_latest_review(events: QuerySet[BehaviourEvent] | None = None) -> QuerySet[BehaviourEvent]:
-    """Model events annotated with their latest review (latest_decision, latest_corrected_kind,
-    latest_corrected_start_s, latest_corrected_end_s, latest_note, latest_review_id; all None
-    when the event was never reviewed)."""
-    events = events if events is not None else BehaviourEvent.objects.all()
-    latest = EventReview.objects.filter(event=OuterRef("pk")).order_by("-created_at", "-pk")
-    return events.annotate(
-        latest_review_id=Subquery(latest.values("pk")[:1]),
-        latest_decision=Subquery(latest.values("decision")[:1]),
-        latest_corrected_kind=Subquery(latest.values("corrected_kind")[:1]),
-        latest_corrected_start_s=Subquery(latest.values("corrected_start_s")[:1]),
-        latest_corrected_end_s=Subquery(latest.values("corrected_end_s")[:1]),
-        latest_note=Subquery(latest.values("note")[:1]),
-    )
 
 
 def review_label_pairs(*, events: QuerySet[BehaviourEvent] | None = None) -> list[tuple[str, str]]:

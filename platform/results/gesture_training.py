@@ -36,9 +36,9 @@ from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ConsentScope
 from patients.selectors import consent_active_scopes
-from results.agreement import events_with_latest_review
 from results.gesture_references import tracks_for_job
 from results.models import BehaviourEvent, EventReview
+from results.review_selectors import events_with_latest_review
 
 _GESTURE_NOTE = re.compile(r"\bgesture\s*[:=]\s*([\w-]+)", re.IGNORECASE)
 

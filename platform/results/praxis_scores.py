@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from recordings.models import ClinicalSession
-from results.agreement import events_with_latest_review
 from results.models import AnalysisJob, BehaviourEvent
+from results.review_selectors import events_with_latest_review
 
 
 def praxis_scores_for_session(session: ClinicalSession) -> list[dict[str, Any]]:

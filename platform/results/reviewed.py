@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample
+from results.review_selectors import latest_reviews_by_event
 
 STEREOTYPY_KINDS = ("body_rocking", "hand_flapping", "head_movement")
 
@@ -52,17 +53,6 @@ class ReviewedEvent:
     @property
     def duration_s(self) -> float:
         return max(0.0, self.end_s - self.start_s)
-
-
-def _latest_reviews(event_ids: Iterable[int]) -> dict[int, EventReview]:
-    latest: dict[int, EventReview] = {}
-    for review in (
-        EventReview.objects.filter(event_id__in=list(event_ids))
-        .select_related("reviewer")
-        .order_by("created_at", "pk")
-    ):
-        latest[review.event_id] = review
-    return latest
 
 
 def _from_model(event: BehaviourEvent, review: EventReview | None) -> ReviewedEvent:
@@ -114,7 +104,7 @@ def reviewed_events_for_jobs(*, jobs: Iterable[AnalysisJob]) -> dict[int, list[R
         return {}
     session_of = {job.pk: job.recording.session_id for job in jobs}
     events = list(BehaviourEvent.objects.filter(job__in=jobs).order_by("start_s", "pk"))
-    latest = _latest_reviews(event.pk for event in events)
+    latest = latest_reviews_by_event(events=events)
     by_job: dict[int, list[ReviewedEvent]] = {job.pk: [] for job in jobs}
     for event in events:
         by_job[event.job_id].append(_from_model(event, latest.get(event.pk)))

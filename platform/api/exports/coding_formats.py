@@ -22,6 +22,7 @@ from xml.etree import ElementTree as ET
 from openpyxl import Workbook
 
 from results.models import BehaviourEvent, EventReview
+from results.review_selectors import latest_reviews_by_event
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
 REVIEWED_SUFFIX = " (reviewed)"
@@ -190,11 +191,8 @@ def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
     """The session's model events and, beside them, their latest review (rejected ones left
     out); reviewer_names False for studies, which see no names."""
     coded = []
-    events = (
-        BehaviourEvent.objects.filter(session=session)
-        .prefetch_related("reviews__reviewer")
-        .order_by("start_s")
-    )
+    events = list(BehaviourEvent.objects.filter(session=session).order_by("start_s", "pk"))
+    latest = latest_reviews_by_event(events=events)
     for event in events:
         coded.append(
             CodedEvent(
@@ -205,7 +203,7 @@ def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
                 comment=f"confidence {event.confidence:.2f}",
             )
         )
-        review = max(event.reviews.all(), key=lambda r: (r.created_at, r.pk), default=None)
+        review = latest.get(event.pk)
         if review is None or review.decision == EventReview.Decision.REJECT:
             continue
         comment = review.get_decision_display() + (

@@ -8,7 +8,8 @@ from api.exports.study_export import KEY_SELECT, Table, jobs_cte, keys_cte
 from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
 from results.models import BehaviourEvent
 
-# The latest review of an event is its status (results.reviews); rejected events have no
+# The latest review of an event is its status, newest created_at then highest id, as in
+# results.review_selectors (the SQL below is its set-based form); rejected events have no
 # reviewed values.
 _EVENT_SELECT = """
 SELECT %s, {keys}, ROW_NUMBER() OVER (ORDER BY k.ord, e.start_s, e.id), e.kind, e.body_part,
