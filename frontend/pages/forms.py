@@ -1,11 +1,16 @@
 """Forms of the care-team pages: new patient, identity correction, new or corrected session."""
 
+from typing import Any
+
 from django import forms
 from django.utils import timezone
 
+from accounts.errors import ApplicationError
 from accounts.selectors import clinicians_of_care_team
 from patients.models import Patient, Sex
+from recordings.models import ClinicalSession
 from recordings.selectors import protocol_list
+from recordings.services import session_create
 
 
 class SessionCreateForm(forms.Form):
@@ -43,6 +48,21 @@ class SessionCreateForm(forms.Form):
                 "The session date is in the future. Register a session once it has taken place."
             )
         return session_date
+
+
+def session_form_submit(
+    *, data: Any, patient: Patient, by: Any
+) -> tuple[SessionCreateForm, ClinicalSession | None]:
+    """The posted session form, and the session it registered (None when the form or the service
+    refused: the form then carries the sentence to show). Used by the patient page and the upload
+    page alike."""
+    form = SessionCreateForm(data, patient=patient)
+    if form.is_valid():
+        try:
+            return form, session_create(patient=patient, by=by, **form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+    return form, None
 
 
 class PatientRegisterForm(forms.Form):

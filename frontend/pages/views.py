@@ -33,12 +33,11 @@ from accounts.roles import Role
 from audit.models import AccessEvent
 from audit.services import access_read
 from care.withdrawal import consent_withdraw
-from frontend.pages.forms import SessionCreateForm
+from frontend.pages.forms import SessionCreateForm, session_form_submit
 from patients.forms import ConsentRecordForm, ConsentWithdrawForm
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes, consent_history, patient_list
 from patients.services import consent_record
-from recordings.services import session_create
 from results.selectors import session_list_for_patient
 
 
@@ -233,19 +232,14 @@ def session_create_page(request: HttpRequest, code: str) -> HttpResponse:
     )
     status = 200
     if request.method == "POST":
-        form = SessionCreateForm(request.POST, patient=patient)
-        if form.is_valid():
-            try:
-                session = session_create(patient=patient, by=request.user, **form.cleaned_data)
-            except ApplicationError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(
-                    request, f"Session of {session.session_date:%d %b %Y} registered for {patient.code}."
-                )
-                return redirect(
-                    reverse("patient_detail", kwargs={"code": patient.code}) + f"#session-{session.pk}"
-                )
+        form, session = session_form_submit(data=request.POST, patient=patient, by=request.user)
+        if session is not None:
+            messages.success(
+                request, f"Session of {session.session_date:%d %b %Y} registered for {patient.code}."
+            )
+            return redirect(
+                reverse("patient_detail", kwargs={"code": patient.code}) + f"#session-{session.pk}"
+            )
         status = 400
         messages.error(request, "The session was not registered. Correct the form below.")
     else:

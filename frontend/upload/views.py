@@ -29,17 +29,15 @@ from accounts.permissions import Action, patients_for, restrict
 from audit.models import AccessEvent
 from audit.services import access_read, access_record
 from care.uploads import upload_complete, upload_status
-from frontend.pages.forms import SessionCreateForm
+from frontend.pages.forms import SessionCreateForm, session_form_submit
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from recordings.models import ChunkedUpload, ClinicalSession
-from recordings.services import session_create
 from recordings.uploads import upload_abandon, upload_chunk, upload_start
 from results.models import AnalysisJob
 from results.selectors import analysis_job_status, session_list_for_patient
 
 
-# HTTP status for each kind of refusal named by recordings.uploads (extra["code"]).
 def _upload_patients(user) -> Any:
     return patients_for(user, Action.UPLOAD)
 
@@ -214,14 +212,9 @@ def upload_session_create(request: HttpRequest) -> HttpResponse:
     patient = _get_patient(request.user, request.GET.get("patient", ""))
     if not patients_for(request.user, Action.REGISTER_SESSION).filter(pk=patient.pk).exists():
         raise PermissionDenied("You are not allowed to register sessions for this patient.")
-    form = SessionCreateForm(request.POST, patient=patient)
-    if form.is_valid():
-        try:
-            session = session_create(patient=patient, by=request.user, **form.cleaned_data)
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            return redirect(reverse("upload:page") + f"?session={session.pk}")
+    form, session = session_form_submit(data=request.POST, patient=patient, by=request.user)
+    if session is not None:
+        return redirect(reverse("upload:page") + f"?session={session.pk}")
     return _page(request, patient=patient, session=None, session_form=form, status=400)
 
 
