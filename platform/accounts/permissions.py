@@ -270,42 +270,6 @@ def restrict(
     return queryset.filter(**{f"{path}__in": patients_for(user, action, study=study).values("pk")})
 
 
-def can_view_patient(user: Any, patient: Patient) -> bool:
-    return can(user, Action.VIEW_PATIENT, patient)
-
-
-def can_view_identity(user: Any, patient: Patient) -> bool:
-    return can(user, Action.VIEW_IDENTITY, patient)
-
-
-def can_manage_consent(user: Any, patient: Patient) -> bool:
-    return can(user, Action.MANAGE_CONSENT, patient)
-
-
-def can_register_session(user: Any, patient: Patient) -> bool:
-    return can(user, Action.REGISTER_SESSION, patient)
-
-
-def can_upload(user: Any, patient: Patient) -> bool:
-    return can(user, Action.UPLOAD, patient)
-
-
-def can_view_video(user: Any, patient: Patient) -> bool:
-    return can(user, Action.VIEW_VIDEO, patient)
-
-
-def can_view_metrics(user: Any, patient: Patient) -> bool:
-    return can(user, Action.VIEW_METRICS, patient)
-
-
-def can_review(user: Any, patient: Patient) -> bool:
-    return can(user, Action.REVIEW_EVENTS, patient)
-
-
-def can_manage_jobs(user: Any, patient: Patient) -> bool:
-    return can(user, Action.MANAGE_JOBS, patient)
-
-
 def can_export(user: Any, study: Study) -> bool:
     """Study exports and the study-scoped API: statisticians who are members of the study."""
     return has_role(user, Role.STATISTICIAN) and study.members.filter(pk=user.pk).exists()

@@ -6,9 +6,5 @@ from django.db.models import QuerySet
 from accounts.models import CareTeam
 
 
-def care_teams_of(*, user) -> QuerySet[CareTeam]:
-    return CareTeam.objects.filter(members=user)
-
-
 def clinicians_of_care_team(*, care_team: CareTeam) -> QuerySet:
     return get_user_model().objects.filter(care_teams=care_team, groups__name="clinician").distinct()

@@ -3,24 +3,11 @@ act for a person narrow the recording through accounts.permissions first)."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch
 
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
-
-
-def analysis_jobs_for_recording(*, recording: Recording) -> QuerySet[AnalysisJob]:
-    """Every analysis of the recording, newest first (failed and cancelled ones included)."""
-    return AnalysisJob.objects.filter(recording=recording).order_by("-created_at", "-pk")
-
-
-def analysis_job_latest(*, recording: Recording, pipeline_version: str | None = None) -> AnalysisJob | None:
-    """The newest analysis of the recording, optionally of one pipeline version."""
-    jobs = analysis_jobs_for_recording(recording=recording)
-    if pipeline_version is not None:
-        jobs = jobs.filter(pipeline_version=pipeline_version)
-    return jobs.first()
 
 
 def analysis_results_counts(*, recording: Recording, pipeline_version: str) -> dict[str, int]:
