@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import synthetic_video
 from tests import media
 
 ROCK_HZ = 1.0
@@ -21,23 +22,23 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def person_video(media_dir: Path) -> Path:
     """6 s, 25 fps, 640 x 480, the astronaut photo held still."""
-    return media.make_person_video(media_dir / "person.mp4", duration_s=6.0)
+    return synthetic_video.make_person_video(media_dir / "person.mp4", duration_s=6.0)
 
 
 @pytest.fixture(scope="session")
 def two_person_video(media_dir: Path) -> Path:
-    return media.make_two_person_video(media_dir / "two_people.mp4", duration_s=4.0)
+    return synthetic_video.make_two_person_video(media_dir / "two_people.mp4", duration_s=4.0)
 
 
 @pytest.fixture(scope="session")
 def empty_video(media_dir: Path) -> Path:
-    return media.make_empty_video(media_dir / "empty.mp4", duration_s=3.0)
+    return synthetic_video.make_empty_video(media_dir / "empty.mp4", duration_s=3.0)
 
 
 @pytest.fixture(scope="session")
 def rocking_video(media_dir: Path) -> Path:
     """14 s: rocking sideways at 1 Hz, 30 px, from 3 s to 11 s; still before and after."""
-    return media.make_person_video(
+    return synthetic_video.make_person_video(
         media_dir / "rocking.mp4",
         duration_s=ROCK_DURATION_S,
         motion="rock",

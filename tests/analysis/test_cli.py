@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import synthetic_video
 from analysis.results import METRIC_FAMILIES
 from analysis.tracks import read_parquet
-from tests import media
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def _cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
     folder = tmp_path_factory.mktemp("cli")
-    video = media.make_person_video(
+    video = synthetic_video.make_person_video(
         folder / "rocking6.mp4", duration_s=6.0, motion="rock", motion_hz=1.0, amplitude_px=30
     )
     out = folder / "out"
@@ -97,7 +97,9 @@ def test_a_bad_video_exits_2_with_one_sentence(tmp_path: Path) -> None:
 
 
 def test_probe_prints_json(tmp_path: Path) -> None:
-    video = media.make_person_video(tmp_path / "v.mp4", duration_s=1.0, size=(320, 240), rotation_deg=270)
+    video = synthetic_video.make_person_video(
+        tmp_path / "v.mp4", duration_s=1.0, size=(320, 240), rotation_deg=270
+    )
     completed = _cli("probe", video)
     assert completed.returncode == 0, completed.stderr
     info = json.loads(completed.stdout)

@@ -19,8 +19,8 @@ import skimage.data
 
 from analysis.face import FaceMeshModel, FaceObservation
 from analysis.gaze import euler_deg_to_rotation
+from analysis.synthetic_video import ASTRONAUT_FACE_BOX
 from analysis.tracks import N_FACE_LANDMARKS
-from tests.media import ASTRONAUT_FACE_BOX
 
 SIZE = 512
 K = np.array([[SIZE, 0.0, SIZE / 2], [0.0, SIZE, SIZE / 2], [0.0, 0.0, 1.0]])

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import synthetic_video
 from analysis.errors import AnalysisCancelled
 from analysis.people import PatientPointError
 from analysis.pipeline import STATUS_NO_PERSON, STATUS_OK, AnalysisResult, analyse_video
 from analysis.tracks import POSE_NOSE
-from tests import media
 from tests.analysis.conftest import ROCK_END_S, ROCK_HZ, ROCK_START_S
 
 PROGRESS: list[tuple[str, float]] = []
@@ -91,7 +91,7 @@ def test_a_video_without_anyone_gives_nan_tracks(empty_video: Path) -> None:
 def test_two_people_give_two_tracks_and_the_larger_is_the_patient(two_person_result: AnalysisResult) -> None:
     tracks = two_person_result.tracks
     assert set(np.unique(tracks.person_id)) == {0, 1}
-    big_centre, _ = media.two_person_face_centres()
+    big_centre, _ = synthetic_video.two_person_face_centres()
     patient = tracks.patient()
     assert len(patient) == 40
     centre = np.nanmedian(patient.bbox_xywh[:, :2] + patient.bbox_xywh[:, 2:] / 2, axis=0)
@@ -111,7 +111,7 @@ def test_two_people_give_two_tracks_and_the_larger_is_the_patient(two_person_res
 def test_a_point_on_the_other_person_makes_them_the_patient(
     two_person_video: Path, two_person_result: AnalysisResult
 ) -> None:
-    _, small_centre = media.two_person_face_centres()
+    _, small_centre = synthetic_video.two_person_face_centres()
     result = analyse_video(two_person_video, workers=1, patient_point=(*small_centre, 1.0))
     patient = result.tracks.patient()
     assert _patient_id(result) != _patient_id(two_person_result)

@@ -11,29 +11,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import synthetic_video
 from analysis.people import other_person_region
 from analysis.pipeline import STATUS_OK, AnalysisResult, analyse_video
 from analysis.tracks import POSE_NOSE
-from tests import media
 
 # Episodes made by movement. (Praxis "gesture" events are found on a still person's visible
 # hand too, so they are checked through the hand keypoints they come from instead.)
 MOVEMENT_EVENTS = ("body_rocking", "hand_flapping", "head_movement")
-EXAMINER_CENTRE, PATIENT_CENTRE = media.examiner_video_face_centres()
+EXAMINER_CENTRE, PATIENT_CENTRE = synthetic_video.examiner_video_face_centres()
 # A face-box centre is within half a face height of the face's rest centre plus the rocking
 # amplitude (0.35 face heights): the detector's box is not the photo's.
-PATIENT_TOLERANCE_PX = 0.85 * media.PATIENT_FACE_PX
-EXAMINER_TOLERANCE_PX = 0.85 * media.EXAMINER_FACE_PX
+PATIENT_TOLERANCE_PX = 0.85 * synthetic_video.PATIENT_FACE_PX
+EXAMINER_TOLERANCE_PX = 0.85 * synthetic_video.EXAMINER_FACE_PX
 
 
 @pytest.fixture(scope="module")
 def patient_moving(media_dir: Path) -> Path:
-    return media.make_examiner_video(media_dir / "patient_moving.mp4", moving="patient")
+    return synthetic_video.make_examiner_video(media_dir / "patient_moving.mp4", moving="patient")
 
 
 @pytest.fixture(scope="module")
 def examiner_moving(media_dir: Path) -> Path:
-    return media.make_examiner_video(media_dir / "examiner_moving.mp4", moving="examiner")
+    return synthetic_video.make_examiner_video(media_dir / "examiner_moving.mp4", moving="examiner")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,9 @@ def _hands_on_the_other_person(result: AnalysisResult) -> int:
     count = 0
     for row in range(len(other)):
         i = int(np.searchsorted(patient.time_s, other.time_s[row]))
-        region = other_person_region(other.bbox_xywh[row], patient.bbox_xywh[i], media.EXAMINER_VIDEO_SIZE)
+        region = other_person_region(
+            other.bbox_xywh[row], patient.bbox_xywh[i], synthetic_video.EXAMINER_VIDEO_SIZE
+        )
         hands = patient.hands_xy[i].reshape(-1, 2)
         if region is None or not np.isfinite(other.bbox_xywh[row]).all():
             continue
@@ -80,7 +82,7 @@ def test_the_small_face_is_tracked_and_a_point_on_it_chooses_it(patient_analysed
     assert np.hypot(*(_face_centre(patient_analysed) - PATIENT_CENTRE)) < PATIENT_TOLERANCE_PX
     heights = patient_analysed.tracks.patient().bbox_xywh[:, 3]
     # The detector's box of a 45 px face (the photo's face box): within 30 %.
-    assert np.nanmedian(heights) == pytest.approx(media.PATIENT_FACE_PX, rel=0.3)
+    assert np.nanmedian(heights) == pytest.approx(synthetic_video.PATIENT_FACE_PX, rel=0.3)
     patient = patient_analysed.tracks.patient()
     nose = patient.pose_xy[:, POSE_NOSE]
     found = np.isfinite(nose).all(axis=1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from analysis import synthetic_video
 from analysis.errors import (
     AnalysisError,
     CorruptVideoError,
@@ -17,7 +18,6 @@ from analysis.errors import (
     VideoError,
 )
 from analysis.video import iter_frames, probe, split_segments
-from tests import media
 
 
 def test_probe_reports_the_generated_video(person_video: Path) -> None:
@@ -46,7 +46,7 @@ def test_frames_are_taken_every_tick_at_or_after_it(person_video: Path) -> None:
 
 
 def test_variable_frame_rate_uses_the_timestamps(tmp_path: Path) -> None:
-    path, pts_s = media.make_vfr_video(tmp_path / "vfr.mp4", duration_s=4.0)
+    path, pts_s = synthetic_video.make_vfr_video(tmp_path / "vfr.mp4", duration_s=4.0)
     frames = list(iter_frames(path, target_fps=10.0))
     got = np.array([f.time_s for f in frames])
     # Reference: for each tick, the first pts at or after it, each frame at most once.
@@ -64,7 +64,7 @@ def test_variable_frame_rate_uses_the_timestamps(tmp_path: Path) -> None:
 
 
 def test_segments_reproduce_one_whole_pass(tmp_path: Path) -> None:
-    path, _ = media.make_vfr_video(tmp_path / "vfr.mp4", duration_s=4.0)
+    path, _ = synthetic_video.make_vfr_video(tmp_path / "vfr.mp4", duration_s=4.0)
     whole = [(f.time_s, int(f.image_rgb[5, 5, 0])) for f in iter_frames(path, 10.0)]
     segments = split_segments(probe(path).duration_s, 10.0, 3)
     assert len(segments) == 3
@@ -78,8 +78,8 @@ def test_segments_reproduce_one_whole_pass(tmp_path: Path) -> None:
 
 
 def test_rotation_metadata_gives_upright_frames(tmp_path: Path) -> None:
-    upright = media.make_person_video(tmp_path / "upright.mp4", duration_s=1.0, size=(320, 240))
-    rotated = media.make_person_video(
+    upright = synthetic_video.make_person_video(tmp_path / "upright.mp4", duration_s=1.0, size=(320, 240))
+    rotated = synthetic_video.make_person_video(
         tmp_path / "rotated.mp4", duration_s=1.0, size=(320, 240), rotation_deg=90
     )
     info = probe(rotated)

@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 import mediapipe as mp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from analysis.synthetic_video import make_person_video  # noqa: E402
 from analysis.video import iter_frames, probe  # noqa: E402
-from tests.media import make_person_video  # noqa: E402
 
 TARGET_FPS = 10.0
 PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")

@@ -292,8 +292,8 @@ def main() -> None:
     args = parser.parse_args()
     duration = min(args.duration, 300.0)
 
+    from analysis.synthetic_video import make_empty_video
     from tests.factories import PASSWORD
-    from tests.media import make_empty_video
 
     url = os.environ["DATABASE_URL"]
     print(f"database {urlsplit(url).path.lstrip('/')}: recreate, migrate, seed")

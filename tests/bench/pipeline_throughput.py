@@ -71,10 +71,10 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
+    from analysis.synthetic_video import make_person_video
     from results.jobs import analysis_job_create
     from results.models import AnalysisJob, BehaviourEvent, MetricSample
     from tests.factories import make_session, make_world
-    from tests.media import make_person_video
     from tests.workers.conftest import store_recording
     from tests.workers.worker_process import WorkerProcess, purge_broker
 

@@ -8,11 +8,11 @@ import random
 
 import pytest
 
+from analysis.synthetic_video import make_person_video
 from recordings.models import ChunkedUpload, Recording
 from results.models import AnalysisJob
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_session
-from tests.media import make_person_video
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.media import make_person_video
+from analysis.synthetic_video import make_person_video
 
 
 @pytest.fixture

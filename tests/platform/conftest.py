@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis.synthetic_video import make_person_video
 from recordings.models import Recording
 from recordings.services import recording_create_from_file
-from tests.media import make_person_video
 from tests.platform.helpers import sha256_of
 
 

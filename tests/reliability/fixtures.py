@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from analysis.synthetic_video import make_person_video
 from tests.factories import make_session
-from tests.media import make_corrupt_files, make_person_video
+from tests.media import make_corrupt_files
 from tests.reliability.uploading import use_private_storage
 
 

@@ -21,11 +21,11 @@ import pytest
 from django.db import connection
 
 from accounts.tokens import api_token_create
+from analysis.synthetic_video import make_person_video
 from recordings.models import ChunkedUpload, Recording
 from results.jobs import analysis_job_create
 from results.models import AnalysisJob, MetricSample
 from tests.factories import make_session, make_world
-from tests.media import make_person_video
 from tests.reliability.faults import publish_to
 from tests.reliability.uploading import CHUNK_BYTES, Snapshot, sha256, use_private_storage
 from tests.workers.conftest import finished, store_recording, wait_for_job

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.synthetic_video import make_person_video
 from tests.factories import make_session
-from tests.media import make_person_video
 
 DISPATCHED: list[int] = []
 CHUNK_BYTES = 2 * 1024

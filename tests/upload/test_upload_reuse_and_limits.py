@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from analysis.synthetic_video import make_person_video
 from recordings.models import Recording
 from recordings.uploads import upload_complete, upload_start
 from results.models import AnalysisJob
 from tests.factories import make_session
-from tests.media import make_person_video
 from tests.upload.conftest import DISPATCHED, sha256
 from tests.upload.test_upload_services import refusal, send_all, start
 

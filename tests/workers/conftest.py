@@ -19,11 +19,12 @@ from django.core.files import File
 from django.db import connection
 
 from analysis.errors import VideoError
+from analysis.synthetic_video import make_person_video
 from analysis.video import probe
 from recordings.models import Recording
 from results.models import AnalysisJob
 from tests.factories import make_session, make_world
-from tests.media import make_corrupt_files, make_person_video
+from tests.media import make_corrupt_files
 from tests.workers.worker_process import WorkerProcess, database_url, purge_broker
 from workers.celery import app
 

@@ -24,11 +24,11 @@ from django.utils import timezone
 from accounts.models import CareTeam, Study
 from accounts.roles import Role
 from accounts.services import care_team_create, roles_ensure, study_create, user_create
+from analysis.synthetic_video import make_person_video
 from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope, Patient, PatientIdentity
 from patients.selectors import consent_active_scopes
 from patients.services import consent_record, patient_create, study_enrol
-from recordings.demo_media import make_demo_video
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import recording_create_from_file, session_create
 from results.jobs import analysis_job_create
@@ -37,6 +37,14 @@ from results.models import AnalysisJob
 # A documented password for the local demo only; set DEMO_PASSWORD to choose another.
 DEFAULT_DEMO_PASSWORD = "demo-platform-2026"  # noqa: S105
 CARE_TEAM_NAME = "Demo memory clinic"
+# The demo's videos: short and small, so that `manage.py demo` analyses them in about a minute.
+DEMO_VIDEO = {
+    "duration_s": 8.0,
+    "fps": 15.0,
+    "size": (320, 240),
+    "amplitude_px": 20.0,
+    "photo_height_fraction": 0.85,
+}
 STUDY_CODE = "demo-apathy"
 
 USERS = (
@@ -271,7 +279,7 @@ class Command(BaseCommand):
                 if ConsentScope.STORE_VIDEO not in consent_active_scopes(patient=patient):
                     continue
                 name = f"{protocol_code}-{session_date:%Y%m%d}.mp4"
-                path = make_demo_video(tmp / name, **video)
+                path = make_person_video(tmp / name, **{**DEMO_VIDEO, **video})
                 stored = recording_create_from_file(
                     session=session,
                     file_path=path,
