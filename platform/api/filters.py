@@ -5,6 +5,8 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import serializers
 
+from api.exports.metric_catalogue import families, fixed_metric_keys, resolve_metric_filter
+from recordings.models import Protocol
 from results.models import AnalysisJob, BehaviourEvent
 
 
@@ -87,8 +89,6 @@ class ExportFilter(DateRangeFilter):
     pipeline_version = serializers.CharField(required=False, max_length=20)
 
     def validate_metrics(self, value: str) -> dict[str, list[str]]:
-        from api.exports.metric_catalogue import families, fixed_metric_keys, resolve_metric_filter
-
         requested = [key.strip() for key in value.split(",") if key.strip()]
         keys, prefixes, unknown = resolve_metric_filter(requested)
         if unknown:
@@ -99,8 +99,6 @@ class ExportFilter(DateRangeFilter):
         return {"keys": keys, "prefixes": prefixes}
 
     def validate_protocol(self, value: str) -> list[str]:
-        from recordings.models import Protocol
-
         requested = [code.strip() for code in value.split(",") if code.strip()]
         known = set(Protocol.objects.values_list("code", flat=True))
         unknown = [code for code in requested if code not in known]

@@ -16,6 +16,7 @@ from patients.models import Consent, ConsentScope
 from patients.services import study_enrol
 from results.reviews import event_review_create
 from tests.api.conftest import make_analysed_session
+from tests.factories import make_patient
 
 NOTES = "Cried when her daughter Marie left the room"
 REVIEW_NOTE = "Looks like Mrs Martin's usual rocking"
@@ -173,8 +174,6 @@ def test_study_reads_are_audited_per_patient_and_respect_consent(world, study_da
 
 
 def test_a_second_patient_gets_its_own_shift(world, study_data, api):
-    from tests.factories import make_patient
-
     second = make_patient(
         world.memory_clinic, name="Paul Durand", hospital_number="H-0003", by=world.clinician
     )

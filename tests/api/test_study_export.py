@@ -8,9 +8,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pyreadstat
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Study
+from api.exports.metric_catalogue import fixed_metric_keys, variable_name
+from api.exports.study_export import build_table, csv_stream
+from api.exports.study_scope import ExportRequest
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope, StudyEnrolment
 from patients.study_view import study_session_key
@@ -110,8 +114,6 @@ def test_it_leaves_out_patients_without_research_export_consent(world, analysed,
 
 
 def test_wide_keeps_every_metric_with_valid_names(world, analysed, api):
-    from api.exports.metric_catalogue import fixed_metric_keys, variable_name
-
     frame = _csv(api(world.statistician).get(_url(world), {"shape": "wide"}))
     assert len(frame) == 1  # one row per session
     metric_columns = [c for c in frame.columns if c[:3] in ("ap_", "st_", "at_", "px_")]
@@ -228,11 +230,6 @@ def test_it_audits_the_export_with_filters_and_row_count(world, analysed, api):
 
 
 def test_postgres_copy_and_the_cursor_writer_give_the_same_csv(world, two_visits, monkeypatch):
-    from django.db import connection
-
-    from api.exports.study_export import build_table, csv_stream
-    from api.exports.study_scope import ExportRequest
-
     table = build_table(ExportRequest(study=world.study))
     copied = pd.read_csv(io.BytesIO(b"".join(csv_stream(table))))
     monkeypatch.setattr(connection, "vendor", "other")  # the path SQLite takes, on the same database

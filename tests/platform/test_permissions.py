@@ -1,11 +1,15 @@
 """The permission module over every role: who may do what with which patient."""
 
 import pytest
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from accounts.models import Study
 from accounts.permissions import (
     PATIENT_ACTIONS,
     Action,
+    allowed_actions,
     can,
     can_export,
     can_manage_models,
@@ -14,7 +18,8 @@ from accounts.permissions import (
     restrict,
     studies_for,
 )
-from patients.models import Consent, ConsentScope, PatientIdentity
+from patients.models import Consent, ConsentScope, PatientIdentity, StudyEnrolment
+from results.models import BehaviourEvent, MetricSample
 
 ALL = set(PATIENT_ACTIONS)
 UPLOADER = {
@@ -72,8 +77,6 @@ def test_it_narrows_querysets_to_the_care_team(world):
 
 
 def test_it_drops_study_patients_whose_research_consent_is_withdrawn(world):
-    from django.utils import timezone
-
     assert world.patient in patients_for(world.statistician, Action.VIEW_METRICS, study=world.study)
     Consent.objects.filter(patient=world.patient, scope=ConsentScope.RESEARCH_EXPORT).update(
         withdrawn_at=timezone.now(), withdrawn_by=world.clinician
@@ -111,8 +114,6 @@ def test_identity_never_reaches_anyone_outside_the_care_team(world, persona):
 
 
 def test_anonymous_and_inactive_users_may_do_nothing(world):
-    from django.contrib.auth.models import AnonymousUser
-
     world.clinician.is_active = False
     world.clinician.save()
     for user in (AnonymousUser(), world.clinician, None):
@@ -120,18 +121,12 @@ def test_anonymous_and_inactive_users_may_do_nothing(world):
 
 
 def test_a_study_patient_is_seen_only_while_enrolled(world):
-    from patients.models import StudyEnrolment
-
     assert can(world.statistician, Action.VIEW_METRICS, world.patient, study=world.study)
     StudyEnrolment.objects.filter(patient=world.patient).delete()
     assert not can(world.statistician, Action.VIEW_METRICS, world.patient, study=world.study)
 
 
 def test_restrict_knows_every_patient_data_model(world):
-    from django.apps import apps
-
-    from results.models import BehaviourEvent, MetricSample
-
     for label in ("patients", "recordings", "results", "audit"):
         for model in apps.get_app_config(label).get_models():
             if model.__name__ in ("Protocol", "EthogramLabel", "ModelVersion", "GestureReference"):
@@ -160,8 +155,6 @@ def test_studies_for_each_role(world):
     "persona", ["clinician", "colleague", "outsider", "uploader", "statistician", "admin"]
 )
 def test_allowed_actions_agrees_with_can_for_every_action(world, persona):
-    from accounts.permissions import allowed_actions
-
     user = getattr(world, persona)
     for patient in (world.patient, world.other_patient):
         assert allowed_actions(user, patient) == {action for action in Action if can(user, action, patient)}

@@ -16,6 +16,7 @@ from patients.services import consent_withdraw
 from recordings.services import recording_create_from_file
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from results.services import analysis_job_create
+from tests.factories import make_session
 from tests.reliability.test_storage_s3 import backend, s3_bucket, s3_endpoint
 
 __all__ = ["backend", "s3_bucket", "s3_endpoint"]
@@ -97,8 +98,6 @@ def test_another_patients_files_stay(
     world, session, backend, media_dir, video_bytes, django_capture_on_commit_callbacks
 ):
     """Deletion is keyed by the patient's jobs, never a sweep of the folders."""
-    from tests.factories import make_session
-
     other_session = make_session(world.other_patient, by=world.outsider)
     with django_capture_on_commit_callbacks(execute=False):
         other_recording, other_job = _analysed_recording(world, other_session, media_dir, video_bytes)

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.html import escape
 
 from accounts.models import Study
+from analysis import PIPELINE_VERSION
 from api.exports.export_columns import Column, event_columns, long_columns, wide_columns
 from api.exports.metric_catalogue import MISSING_REASONS, fixed_metric_keys, metric_catalogue, window_length_s
 from api.exports.study_export import Table, csv_stream
@@ -28,8 +29,6 @@ RESOURCE_PATHS = {
 
 
 def _pipeline_version() -> str:
-    from analysis import PIPELINE_VERSION
-
     return PIPELINE_VERSION
 
 

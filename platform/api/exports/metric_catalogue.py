@@ -84,8 +84,10 @@ class MetricInfo:
 @cache
 def metric_catalogue() -> dict[str, MetricInfo]:
     """metric key -> MetricInfo; templated keys (praxis.score.<gesture>) keep their placeholder."""
-    from analysis.metrics import METRIC_DEFINITIONS
-    from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS
+    # analysis.metrics loads SciPy (seconds): only an export or a filter on metrics pays for it,
+    # not every start of the web process.
+    from analysis.metrics import METRIC_DEFINITIONS  # noqa: PLC0415
+    from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS  # noqa: PLC0415
 
     catalogue = {}
     for key, definition in {**METRIC_DEFINITIONS, **PRAXIS_DEFINITIONS}.items():
@@ -100,7 +102,7 @@ def metric_catalogue() -> dict[str, MetricInfo]:
 
 def window_length_s() -> float:
     """The length of the window samples, as the analysis library computes them."""
-    from analysis.metrics import compute_all
+    from analysis.metrics import compute_all  # noqa: PLC0415 (SciPy, as above)
 
     return float(inspect.signature(compute_all).parameters["window_s"].default)
 
