@@ -2,8 +2,8 @@
 
 A seated person faces the camera. Each gesture is written in a body frame (shoulder widths,
 "lateral" pointing away from the body's midline, y down) as a path of the wrist plus a hand shape
-(per-finger openness and the hand's direction); the elbow follows by two-link inverse kinematics
-and a 21-point hand is drawn around the wrist. That is rendered into MediaPipe Pose (33) and
+(per-finger openness and the hand's direction); analysis.gestures.skeleton draws the elbow (by
+two-link inverse kinematics) and a 21-point hand around the wrist. That is rendered into MediaPipe Pose (33) and
 Hands (2 x 21) pixel keypoints with per-sample variation in speed (including a non-linear time
 warp), size, position, handedness, body size and place in the image, tilt, and pixel noise.
 
@@ -21,31 +21,22 @@ import numpy as np
 
 from analysis.gestures.dataset import GestureSample, write_dataset
 from analysis.gestures.normalise import gesture_keypoints
+from analysis.gestures.skeleton import ArmPath, Body, render_keypoints
 from analysis.tracks import Tracks
 
 GESTURES = ("wave", "circle", "point", "grasp", "tap", "salute", "beckon", "clap", "drink", "stop")
 TWO_HANDED = frozenset({"clap"})
 IMAGE_SIZE_PX = (640, 480)
 
-_UPPER_ARM_SW, _FOREARM_SW, _HAND_SW = 0.8, 0.7, 0.45
 _REST_WRIST = np.array([0.12, 1.38])  # lateral, down; from the arm's own shoulder
 _REST_OPEN = np.full(5, 0.6)
 _REST_ANGLE_DEG = 180.0  # hand direction: 0 up, 90 lateral (away from the body), 180 down
 _MIDLINE = -0.5  # lateral coordinate of the body's midline, seen from either shoulder
 
 
-@dataclass(frozen=True)
-class _ArmPath:
-    """The active arm during the perform phase, sampled at phases s in [0, 1]."""
-
-    wrist: np.ndarray  # (n, 2) lateral, down in sw from the shoulder
-    openness: np.ndarray  # (n, 5) thumb..pinky, 0 fist, 1 extended
-    angle_deg: np.ndarray  # (n,)
-
-
-def _path(wrist: np.ndarray, openness: np.ndarray | tuple, angle: np.ndarray | float) -> _ArmPath:
+def _path(wrist: np.ndarray, openness: np.ndarray | tuple, angle: np.ndarray | float) -> ArmPath:
     n = wrist.shape[0]
-    return _ArmPath(
+    return ArmPath(
         wrist=wrist,
         openness=np.broadcast_to(np.asarray(openness, dtype=float), (n, 5)).copy(),
         angle_deg=np.broadcast_to(np.asarray(angle, dtype=float), (n,)).copy(),
@@ -56,58 +47,58 @@ def _xy(lateral: np.ndarray | float, down: np.ndarray | float, n: int) -> np.nda
     return np.stack(np.broadcast_arrays(np.broadcast_to(lateral, (n,)), np.broadcast_to(down, (n,))), axis=1)
 
 
-def _wave(s: np.ndarray) -> _ArmPath:
+def _wave(s: np.ndarray) -> ArmPath:
     sway = np.sin(2 * np.pi * 2.5 * s)
     return _path(_xy(0.45 + 0.22 * sway, -0.55, s.size), 1.0, 15.0 * sway)
 
 
-def _circle(s: np.ndarray) -> _ArmPath:
+def _circle(s: np.ndarray) -> ArmPath:
     phase = -np.pi / 2 + 2 * np.pi * s
     return _path(
         _xy(0.35 + 0.3 * np.cos(phase), 0.45 + 0.3 * np.sin(phase), s.size), (0.3, 1, 0.2, 0.2, 0.2), 0.0
     )
 
 
-def _point(s: np.ndarray) -> _ArmPath:
+def _point(s: np.ndarray) -> ArmPath:
     return _path(_xy(1.25 + 0.03 * s, -0.05, s.size), (0.3, 1, 0, 0, 0), 90.0)
 
 
-def _grasp(s: np.ndarray) -> _ArmPath:
+def _grasp(s: np.ndarray) -> ArmPath:
     close = np.clip((s - 0.35) / 0.25, 0, 1)
     openness = (1 - close)[:, None] * np.ones(5)
     return _path(_xy(0.45 + 0.1 * s, 0.55 - 0.05 * s, s.size), openness, 30.0)
 
 
-def _tap(s: np.ndarray) -> _ArmPath:
+def _tap(s: np.ndarray) -> ArmPath:
     return _path(
         _xy(0.35, 0.95 - 0.14 * np.abs(np.sin(np.pi * 4 * s)), s.size), (0.3, 1, 0.1, 0.1, 0.1), 150.0
     )
 
 
-def _salute(s: np.ndarray) -> _ArmPath:
+def _salute(s: np.ndarray) -> ArmPath:
     return _path(_xy(-0.3 + 0.02 * s, -0.85, s.size), 1.0, -60.0)
 
 
-def _beckon(s: np.ndarray) -> _ArmPath:
+def _beckon(s: np.ndarray) -> ArmPath:
     curl = 0.5 + 0.5 * np.cos(2 * np.pi * 3 * s)
     openness = np.stack([np.full(s.size, 0.5), *(0.15 + 0.85 * curl for _ in range(4))], axis=1)
     return _path(_xy(0.45, 0.35 + 0.04 * np.sin(2 * np.pi * 3 * s), s.size), openness, 20.0)
 
 
-def _clap(s: np.ndarray) -> _ArmPath:
+def _clap(s: np.ndarray) -> ArmPath:
     gap = 0.5 + 0.5 * np.cos(2 * np.pi * 4 * s)
     return _path(_xy(_MIDLINE + 0.06 + 0.3 * gap, 0.55, s.size), 1.0, -45.0)
 
 
-def _drink(s: np.ndarray) -> _ArmPath:
+def _drink(s: np.ndarray) -> ArmPath:
     return _path(_xy(-0.3, -0.35 - 0.03 * s, s.size), 0.4, -30.0 - 30.0 * s)
 
 
-def _stop(s: np.ndarray) -> _ArmPath:
+def _stop(s: np.ndarray) -> ArmPath:
     return _path(_xy(0.3, -0.15, s.size), 1.0, 0.0)
 
 
-_PATHS: dict[str, Callable[[np.ndarray], _ArmPath]] = {
+_PATHS: dict[str, Callable[[np.ndarray], ArmPath]] = {
     "wave": _wave,
     "circle": _circle,
     "point": _point,
@@ -135,15 +126,6 @@ class GestureStyle:
     offset_sw: tuple[float, float] = (0.0, 0.0)
     warp: float = 0.0
     hand: str = "right"
-
-
-@dataclass(frozen=True)
-class Body:
-    """Where the person is in the image: shoulder midpoint (px), shoulder width (px), tilt (deg)."""
-
-    centre_px: tuple[float, float] = (320.0, 220.0)
-    shoulder_width_px: float = 120.0
-    tilt_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -180,7 +162,7 @@ def _ease(x: np.ndarray) -> np.ndarray:
     return 0.5 - 0.5 * np.cos(np.pi * np.clip(x, 0.0, 1.0))
 
 
-def _active_arm(name: str, u: np.ndarray, style: GestureStyle) -> _ArmPath:
+def _active_arm(name: str, u: np.ndarray, style: GestureStyle) -> ArmPath:
     """The active arm over the gesture's normalised time u in [0, 1] (reach, perform, return)."""
     warped = np.clip(u + style.warp / np.pi * np.sin(np.pi * u), 0.0, 1.0)
     s = np.clip((warped - 0.25) / 0.5, 0.0, 1.0)
@@ -190,115 +172,18 @@ def _active_arm(name: str, u: np.ndarray, style: GestureStyle) -> _ArmPath:
     reach = _ease(warped / 0.25)[:, None]
     back = _ease((warped - 0.75) / 0.25)[:, None]
     blend = np.where(warped[:, None] < 0.5, reach, 1.0 - back)  # 0 at rest, 1 on the path
-    return _ArmPath(
+    return ArmPath(
         wrist=_REST_WRIST + blend * (wrist - _REST_WRIST),
         openness=_REST_OPEN + blend * (path.openness - _REST_OPEN),
         angle_deg=_REST_ANGLE_DEG + blend[:, 0] * (path.angle_deg - _REST_ANGLE_DEG),
     )
 
 
-def _rest_arm(n: int) -> _ArmPath:
+def _rest_arm(n: int) -> ArmPath:
     return _path(np.tile(_REST_WRIST, (n, 1)), _REST_OPEN, _REST_ANGLE_DEG)
 
 
-def _elbow(wrist: np.ndarray) -> np.ndarray:
-    """Two-link inverse kinematics from the shoulder (origin); the elbow bends outwards and down."""
-    dist = np.linalg.norm(wrist, axis=1)
-    reach = np.clip(dist, 1e-6, _UPPER_ARM_SW + _FOREARM_SW - 1e-6)
-    unit = wrist / np.maximum(dist, 1e-6)[:, None]
-    cos_a = np.clip((_UPPER_ARM_SW**2 + reach**2 - _FOREARM_SW**2) / (2 * _UPPER_ARM_SW * reach), -1, 1)
-    alpha = np.arccos(cos_a)
-    candidates = []
-    for sign in (1.0, -1.0):
-        c, s = np.cos(sign * alpha), np.sin(sign * alpha)
-        rotated = np.stack([c * unit[:, 0] - s * unit[:, 1], s * unit[:, 0] + c * unit[:, 1]], axis=1)
-        candidates.append(_UPPER_ARM_SW * rotated)
-    score = [cand[:, 0] + 0.3 * cand[:, 1] for cand in candidates]
-    return np.where((score[0] >= score[1])[:, None], candidates[0], candidates[1])
-
-
-# Per finger (thumb, index, middle, ring, pinky): MCP offset across the palm (fraction of hand
-# length, towards the thumb) and the lengths of its three segments (fractions of hand length).
-_FINGER_BASE = (0.0, 0.10, 0.0, -0.10, -0.19)
-_FINGER_SEGMENTS = (
-    (0.2, 0.16, 0.13),
-    (0.22, 0.13, 0.10),
-    (0.25, 0.15, 0.10),
-    (0.23, 0.14, 0.10),
-    (0.18, 0.10, 0.09),
-)
-_CURLED_FRACTION = (0.7, 0.2, -0.3)  # projected length of each segment in a fist (folds back)
-
-
-def _hand_points(arm: _ArmPath) -> np.ndarray:
-    """21 hand keypoints in the body frame (lateral, down; sw from the shoulder), shape (n, 21, 2)."""
-    n = arm.wrist.shape[0]
-    theta = np.deg2rad(arm.angle_deg)
-    along = np.stack([np.sin(theta), -np.cos(theta)], axis=1)
-    across = np.stack([-np.cos(theta), -np.sin(theta)], axis=1)  # towards the thumb (the midline)
-    points = np.zeros((n, 21, 2))
-    points[:, 0] = arm.wrist
-    for finger in range(5):
-        openness = arm.openness[:, finger : finger + 1]
-        if finger == 0:
-            spread = np.deg2rad(20 + 30 * openness)
-            direction = np.cos(spread) * along + np.sin(spread) * across
-            joint = arm.wrist + _HAND_SW * (0.12 * along + 0.12 * across)
-        else:
-            direction = along
-            joint = arm.wrist + _HAND_SW * (0.45 * along + _FINGER_BASE[finger] * across)
-        points[:, 1 + 4 * finger] = joint
-        for k, length in enumerate(_FINGER_SEGMENTS[finger]):
-            projected = length * (openness + (1 - openness) * _CURLED_FRACTION[k])
-            joint = joint + _HAND_SW * projected * direction
-            points[:, 2 + 4 * finger + k] = joint
-    return points
-
-
-def _render(
-    left: _ArmPath, right: _ArmPath, body: Body, noise_px: float, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pose (n, 33, 2) and hands (n, 2, 21, 2) in px from both arms in the body frame."""
-    n = left.wrist.shape[0]
-    sw = body.shoulder_width_px
-    cx, cy = body.centre_px
-
-    def image(side: float, lateral_down: np.ndarray) -> np.ndarray:
-        # side: +1 for the person's left arm (image right when facing the camera), -1 for the right.
-        return np.stack([side * (lateral_down[..., 0] + 0.5), lateral_down[..., 1]], axis=-1)
-
-    body_points = np.zeros((n, 33, 2))  # in sw, origin at the shoulder midpoint
-    head = {0: (0, -0.62), 1: (0.06, -0.7), 2: (0.09, -0.7), 3: (0.12, -0.7), 4: (-0.06, -0.7)}
-    head |= {5: (-0.09, -0.7), 6: (-0.12, -0.7), 7: (0.2, -0.66), 8: (-0.2, -0.66), 9: (0.05, -0.52)}
-    head |= {10: (-0.05, -0.52)}
-    legs = {23: (0.3, 1.5), 24: (-0.3, 1.5), 25: (0.35, 1.6), 26: (-0.35, 1.6), 27: (0.35, 2.6)}
-    legs |= {28: (-0.35, 2.6), 29: (0.33, 2.7), 30: (-0.33, 2.7), 31: (0.45, 2.75), 32: (-0.45, 2.75)}
-    for index, xy in (head | legs).items():  # seated: knees forward of the hips, feet below
-        body_points[:, index] = xy
-    hands = np.zeros((n, 2, 21, 2))
-    for hand_index, (side, arm) in enumerate(((1.0, left), (-1.0, right))):
-        shoulder, elbow, wrist, pinky, index, thumb = (
-            (11, 13, 15, 17, 19, 21) if side > 0 else (12, 14, 16, 18, 20, 22)
-        )
-        hand = _hand_points(arm)
-        body_points[:, shoulder] = image(side, np.zeros((n, 2)))
-        body_points[:, elbow] = image(side, _elbow(arm.wrist))
-        body_points[:, wrist] = image(side, arm.wrist)
-        body_points[:, pinky] = image(side, hand[:, 17])
-        body_points[:, index] = image(side, hand[:, 5])
-        body_points[:, thumb] = image(side, hand[:, 2])
-        hands[:, hand_index] = image(side, hand)
-    tilt = np.deg2rad(body.tilt_deg)
-    rotation = np.array([[np.cos(tilt), -np.sin(tilt)], [np.sin(tilt), np.cos(tilt)]])
-    centre = np.array([cx, cy])
-    pose_xy = body_points @ rotation.T * sw + centre
-    hands_xy = hands @ rotation.T * sw + centre
-    pose_xy += rng.normal(0.0, noise_px, pose_xy.shape)
-    hands_xy += rng.normal(0.0, noise_px, hands_xy.shape)
-    return pose_xy.astype(np.float32), hands_xy.astype(np.float32)
-
-
-def _arms_for(name: str, u: np.ndarray, style: GestureStyle) -> tuple[_ArmPath, _ArmPath]:
+def _arms_for(name: str, u: np.ndarray, style: GestureStyle) -> tuple[ArmPath, ArmPath]:
     """(left, right) arms during gesture name at normalised times u."""
     if name not in _PATHS:
         raise ValueError(f"unknown synthetic gesture {name!r}; choose one of {GESTURES}.")
@@ -396,7 +281,7 @@ def synth_session(
             arm.wrist[:] += fidget_sw * np.stack(
                 [np.sin(0.7 * time_s + phases[0]), np.sin(0.5 * time_s + phases[1])], 1
             )
-    pose_xy, hands_xy = _render(arms[0], arms[1], body, noise_px, rng)
+    pose_xy, hands_xy = render_keypoints(arms[0], arms[1], body, noise_px, rng)
     tracks = Tracks.empty(n)
     tracks.frame[:] = np.arange(n)
     tracks.time_s[:] = time_s
