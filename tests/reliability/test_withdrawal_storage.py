@@ -10,12 +10,12 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from care.withdrawal import consent_withdraw
 from frontend.review.overlay import overlay_storage_name
 from patients.models import ConsentScope
-from patients.services import consent_withdraw
 from recordings.services import recording_create_from_file
+from results.jobs import analysis_job_create
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
-from results.services import analysis_job_create
 from tests.factories import make_session
 from tests.reliability.test_storage_s3 import backend, s3_bucket, s3_endpoint
 
