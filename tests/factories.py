@@ -7,17 +7,25 @@
 - admin: platform administrator, in no care team
 """
 
+import hashlib
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.files import File
 from django.utils import timezone
 
 from accounts.models import CareTeam, Study
 from accounts.roles import ALL_ROLES, Role
+from analysis.tracks import Tracks, write_parquet
 from patients.models import Consent, ConsentScope, Patient, PatientIdentity, StudyEnrolment
-from recordings.models import ClinicalSession, Protocol
+from recordings.models import ClinicalSession, Protocol, Recording
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -65,6 +73,146 @@ def make_session(patient: Patient, *, by, protocol: Protocol | None = None, on: 
         clinician=by,
         created_by=by,
     )
+
+
+# Units of the metrics the tests use most (any other metric is a share).
+UNITS = {
+    "apathy.neutral_share": "share",
+    "apathy.facial_motion_energy": "IOD/s",
+    "stereotypy.episodes_per_min": "per_min",
+    "stereotypy.agitation_index": "SW/s",
+    "attention.gaze_on_target_share": "share",
+    "attention.gaze_shifts_per_min": "per_min",
+    "praxis.score_mean": "score",
+}
+
+
+def make_recording(
+    session: ClinicalSession,
+    *,
+    by,
+    video: Path | None = None,
+    duration_s: float = 60.0,
+    fps: float = 25.0,
+    size_px: tuple[int, int] = (320, 240),
+    file_name: str = "",
+) -> Recording:
+    """A stored recording; with video, the file is saved through Django storage; file_name names
+    a file that is not there (for code that only looks at the name)."""
+    recording = Recording(
+        session=session,
+        original_filename="visit.mp4",
+        sha256=hashlib.sha256(f"{session.pk}-{timezone.now().isoformat()}".encode()).hexdigest(),
+        size_bytes=video.stat().st_size if video else 1,
+        codec="h264",
+        fps=fps,
+        duration_s=duration_s,
+        width=size_px[0],
+        height=size_px[1],
+        uploaded_by=by,
+    )
+    if video is not None:
+        with video.open("rb") as handle:
+            recording.file.save("visit.video", File(handle), save=False)
+        recording.sha256 = hashlib.sha256(video.read_bytes()).hexdigest()
+    elif file_name:
+        recording.file.name = file_name
+    recording.save()
+    return recording
+
+
+def make_analysed_session(
+    patient: Patient,
+    *,
+    by,
+    on: date | None = None,
+    session: ClinicalSession | None = None,
+    protocol: Protocol | None = None,
+    windows: Mapping[str, Sequence[float | None]] | None = None,
+    session_values: Mapping[str, float | None] | None = None,
+    units: Mapping[str, str] | None = None,
+    events: Sequence[tuple[str, float, float]] = (),
+    event_fields: Mapping[str, Any] | None = None,
+    pipeline_version: str = "1.0.0",
+    model_versions: Sequence[Mapping[str, str]] = (),
+    tracks: Tracks | None = None,
+    video: Path | None = None,
+    recording_fields: Mapping[str, Any] | None = None,
+    window_s: float = 10.0,
+) -> AnalysisJob:
+    """An analysed session, built with the ORM: a session (or a new analysis of `session`), its
+    stored recording, one finished job and its results. Returns the job.
+
+    windows maps a metric key to its values over consecutive windows of window_s seconds;
+    session_values adds whole-session samples (units: UNITS, then `units`); events are (kind,
+    start_s, end_s) with event_fields for the other columns; tracks are stored as the job's
+    Parquet through storage. The recording lasts as long as the tracks, else as the windows, else
+    30 s; recording_fields go to make_recording.
+    """
+    session = session or make_session(patient, by=by, protocol=protocol or make_protocol(), on=on)
+    if tracks is not None:
+        duration_s = float(tracks.time_s[-1]) + 0.1 if len(tracks) else 30.0
+    elif windows is not None:
+        duration_s = max(max((len(values) for values in windows.values()), default=1) * window_s, 1.0)
+    else:
+        duration_s = 30.0
+    windows = windows or {}
+    recording = session.recordings.filter(status=Recording.Status.STORED).first() or make_recording(
+        session, by=by, video=video, duration_s=duration_s, **(recording_fields or {})
+    )
+    now = timezone.now()
+    job = AnalysisJob.objects.create(
+        recording=recording,
+        status=AnalysisJob.Status.SUCCEEDED,
+        stage="finished",
+        progress=100,
+        pipeline_version=pipeline_version,
+        model_versions=[dict(m) for m in model_versions],
+        result_status="ok",
+        started_at=now,
+        finished_at=now,
+    )
+    units = {**UNITS, **(units or {})}
+    common = {"job": job, "patient": patient, "session": session, "pipeline_version": pipeline_version}
+    samples = [
+        MetricSample(
+            **common,
+            session_date=session.session_date,
+            metric=metric,
+            value=value,
+            unit=units.get(metric, "share"),
+            window_start_s=i * window_s,
+            window_end_s=(i + 1) * window_s,
+        )
+        for metric, values in windows.items()
+        for i, value in enumerate(values)
+    ]
+    samples += [
+        MetricSample(
+            **common,
+            session_date=session.session_date,
+            metric=metric,
+            value=value,
+            unit=units.get(metric, "share"),
+            window_start_s=0,
+            window_end_s=recording.duration_s,
+            is_session_level=True,
+        )
+        for metric, value in (session_values or {}).items()
+    ]
+    MetricSample.objects.bulk_create(samples)
+    fields = {"body_part": "trunk", "frequency_hz": 1.0, "confidence": 0.8, **(event_fields or {})}
+    BehaviourEvent.objects.bulk_create(
+        BehaviourEvent(**common, kind=kind, start_s=start_s, end_s=end_s, **fields)
+        for kind, start_s, end_s in events
+    )
+    if tracks is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "tracks.parquet"
+            write_parquet(tracks, path)
+            with path.open("rb") as handle:
+                job.tracks_file.save(f"job-{job.pk}.parquet", File(handle), save=True)
+    return job
 
 
 @dataclass

@@ -59,8 +59,7 @@ METRICS = (
 
 def build_patient():
     from recordings.models import ClinicalSession
-    from tests.factories import make_protocol, make_world
-    from tests.frontend.builders import make_analysed_session
+    from tests.factories import make_analysed_session, make_protocol, make_world
 
     world = make_world()
     rng = np.random.default_rng(7)

@@ -77,8 +77,7 @@ def recreate_database(url: str) -> None:
 
 def seed(n_upload_sessions: int):
     from recordings.models import ClinicalSession
-    from tests.factories import make_session, make_world
-    from tests.frontend.builders import make_analysed_session
+    from tests.factories import make_analysed_session, make_session, make_world
 
     world = make_world()
     rng = np.random.default_rng(3)

@@ -14,8 +14,7 @@ from analysis import PIPELINE_VERSION
 from analysis.synthetic_video import make_person_video
 from results.models import AnalysisJob, BehaviourEvent, EventReview
 from tests.e2e.conftest import login_in_browser, screenshot
-from tests.factories import make_session, make_world
-from tests.frontend.builders import make_analysed_session, make_recording
+from tests.factories import make_analysed_session, make_recording, make_session, make_world
 from workers.analysis_run import run_analysis_job
 
 pytestmark = pytest.mark.e2e

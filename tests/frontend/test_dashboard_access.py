@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 
 from audit.models import AccessEvent
-from tests.frontend.builders import callback_body, make_analysed_session
+from tests.factories import make_analysed_session
+from tests.frontend.builders import callback_body
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,7 @@ import pytest
 from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
 from frontend.dashboards.labels import metric_unit
 from results.dashboard_selectors import metric_session_points, metric_summaries
-from tests.factories import make_protocol
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session, make_protocol
 
 pytestmark = pytest.mark.django_db
 METRIC = "apathy.neutral_share"

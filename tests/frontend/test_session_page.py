@@ -10,7 +10,7 @@ from analysis.tracks import Tracks, write_parquet
 from audit.models import AccessEvent
 from frontend.review.overlay import FACE_POINTS
 from results.models import EventReview
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
 

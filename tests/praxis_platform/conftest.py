@@ -4,22 +4,18 @@ workers store it."""
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 from django.utils import timezone
 
 from accounts.permissions import Action, can
 from analysis.gestures.synthetic import GestureStyle, synth_session
-from analysis.tracks import Tracks, write_parquet
 from patients.models import Consent, ConsentScope
-from recordings.models import Protocol, Recording
+from recordings.models import Protocol
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
-from tests.factories import make_patient, make_protocol, make_session
+from tests.factories import make_analysed_session, make_patient, make_protocol
 
 PIPELINE_VERSION = "test-praxis"
 
@@ -54,42 +50,6 @@ def gesture_session(gestures: list[str], *, seed: int = 0, gap_s: float = 1.5, d
         plan.append((name, start, GestureStyle(duration_s=duration_s, hand="right")))
         start += duration_s + gap_s
     return synth_session(plan, duration_s=start + 0.5, fps=15.0, seed=seed)
-
-
-def store_analysis(patient, *, by, tracks: Tracks | None, protocol: Protocol | None = None) -> AnalysisJob:
-    """A session with a recording and a finished job whose tracks (if any) are stored via storage."""
-    session = make_session(patient, by=by, protocol=protocol or praxis_protocol())
-    duration_s = float(tracks.time_s[-1]) + 0.1 if tracks is not None and len(tracks) else 30.0
-    recording = Recording.objects.create(
-        session=session,
-        original_filename="praxis.mp4",
-        sha256=hashlib.sha256(f"{session.pk}-{timezone.now().isoformat()}".encode()).hexdigest(),
-        size_bytes=1,
-        codec="h264",
-        fps=15.0,
-        duration_s=duration_s,
-        width=640,
-        height=480,
-        uploaded_by=by,
-    )
-    now = timezone.now()
-    job = AnalysisJob.objects.create(
-        recording=recording,
-        status=AnalysisJob.Status.SUCCEEDED,
-        stage="finished",
-        progress=100,
-        pipeline_version=PIPELINE_VERSION,
-        result_status="ok",
-        started_at=now,
-        finished_at=now,
-    )
-    if tracks is not None:
-        with tempfile.TemporaryDirectory() as scratch:
-            path = Path(scratch) / "tracks.parquet"
-            write_parquet(tracks, path)
-            with path.open("rb") as handle:
-                job.tracks_file.save(f"job-{job.pk}.parquet", File(handle), save=True)
-    return job
 
 
 def add_event(
@@ -136,7 +96,7 @@ def reviewed_sessions(world):
     for seed, patient in enumerate((world.patient, declined, withdrawn)):
         assert can(world.clinician, Action.REVIEW_EVENTS, patient)
         tracks, truth = gesture_session(GESTURES, seed=seed)
-        job = store_analysis(patient, by=world.clinician, tracks=tracks)
+        job = make_analysed_session(patient, by=world.clinician, tracks=tracks, protocol=praxis_protocol())
         events = [
             add_event(job, start_s=t.start_s, end_s=t.end_s, gesture=t.gesture, score=80.0) for t in truth
         ]

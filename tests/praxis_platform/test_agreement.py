@@ -9,7 +9,8 @@ from django.urls import reverse
 from audit.models import AccessEvent
 from results.agreement import NONE_LABEL, agreement_from_pairs, agreement_report
 from results.reviews import event_review_create
-from tests.praxis_platform.conftest import add_event, store_analysis
+from tests.factories import make_analysed_session
+from tests.praxis_platform.conftest import add_event, praxis_protocol
 
 
 def _pairs(*groups: tuple[str, str, int]) -> list[tuple[str, str]]:
@@ -60,7 +61,7 @@ EXPECTED = {
 
 @pytest.fixture
 def reviewed(world):
-    job = store_analysis(world.patient, by=world.clinician, tracks=None)
+    job = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=praxis_protocol())
     t = iter(range(0, 100, 2))
 
     def event(kind):
