@@ -5,6 +5,7 @@ a sentence before anything is stored or analysed."""
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 from analysis.synthetic_video import make_person_video
 from recordings.models import Recording
@@ -64,8 +65,6 @@ def test_the_same_file_for_another_patient_asks_for_confirmation(
 def test_the_api_answers_409_with_the_reason_and_accepts_the_confirmation(
     world, session, video_bytes, django_capture_on_commit_callbacks
 ):
-    from rest_framework.test import APIClient
-
     _upload(session, world.uploader, video_bytes, django_capture_on_commit_callbacks)
     other_session = make_session(world.other_patient, by=world.outsider)
     client = APIClient()

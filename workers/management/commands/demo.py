@@ -33,6 +33,7 @@ from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.services import recording_create_from_file, session_create
 from results.jobs import analysis_job_create
 from results.models import AnalysisJob
+from workers.dispatch import local_analyses_wait
 
 # A documented password for the local demo only; set DEMO_PASSWORD to choose another.
 DEFAULT_DEMO_PASSWORD = "demo-platform-2026"  # noqa: S105
@@ -299,8 +300,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Analysing {recording.original_filename} {mode}...")
             job = analysis_job_create(recording=recording, requested_by=clinician)
             if settings.CELERY_TASK_ALWAYS_EAGER:
-                from workers.dispatch import local_analyses_wait
-
                 local_analyses_wait()
             job.refresh_from_db()
             outcome = job.get_status_display()
