@@ -11,7 +11,7 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, can_confirm_erasure, can_view_erasures, require
 from audit.models import AccessEvent
 from audit.services import access_record
-from patients.erasure import erasure_confirm, erasure_request
+from care.erasure import erasure_confirm, erasure_request
 from patients.models import ErasureRequest
 from patients.selectors import patient_get_visible
 

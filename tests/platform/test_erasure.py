@@ -9,11 +9,13 @@ from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from audit.models import AccessEvent
+from care.withdrawal import consent_withdraw
 from frontend.review.overlay import overlay_storage_name
 from patients.models import ConsentScope, ErasureRequest, Patient
-from patients.services import consent_record, consent_withdraw
+from patients.services import consent_record
 from results.models import AnalysisJob, BehaviourEvent, GestureReference, MetricSample
 from results.reviews import event_review_create
 from tests.factories import make_session
@@ -71,8 +73,6 @@ def patient_with_everything(world, store_recording, api_statistician_export):
 
 @pytest.fixture
 def api_statistician_export(world):
-    from rest_framework.test import APIClient
-
     def _export():
         client = APIClient()
         client.force_authenticate(world.statistician)

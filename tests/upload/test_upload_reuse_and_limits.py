@@ -8,8 +8,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from analysis.synthetic_video import make_person_video
+from care.uploads import upload_complete
 from recordings.models import Recording
-from recordings.uploads import upload_complete, upload_start
+from recordings.uploads import upload_start
 from results.models import AnalysisJob
 from tests.factories import make_session
 from tests.upload.conftest import DISPATCHED, sha256

@@ -24,6 +24,10 @@ from accounts.permissions import can_confirm_erasure
 from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import Consent, ErasureRequest, Patient, PatientIdentity, StudyEnrolment
+from recordings.models import ChunkedUpload, ClinicalSession, Recording
+from recordings.uploads import upload_temp_path
+from results.artefacts import job_artefact_names
+from results.models import AnalysisJob, BehaviourEvent, EventReview, GestureReference, MetricSample
 
 
 @transaction.atomic
@@ -64,10 +68,6 @@ def _study_members_of_past_exports(patient: Patient) -> list[dict[str, Any]]:
 
 def _stored_files(patient: Patient) -> list[str]:
     """Every file in storage that belongs to the patient: videos, derived files, consent documents."""
-    from recordings.models import Recording
-    from results.artefacts import job_artefact_names
-    from results.models import AnalysisJob
-
     videos = [
         name
         for name in Recording.objects.filter(session__patient=patient).values_list("file", flat=True)
@@ -82,10 +82,6 @@ def _stored_files(patient: Patient) -> list[str]:
 
 def _patient_rows_delete(patient: Patient) -> dict[str, int]:
     """Delete every row of the patient, leaves first (most links are PROTECT on purpose)."""
-    from recordings.models import ChunkedUpload, ClinicalSession, Recording
-    from recordings.uploads import upload_temp_path
-    from results.models import AnalysisJob, BehaviourEvent, EventReview, GestureReference, MetricSample
-
     jobs = AnalysisJob.objects.filter(recording__session__patient=patient)
     uploads = ChunkedUpload.objects.filter(session__patient=patient)
     for upload in uploads:
