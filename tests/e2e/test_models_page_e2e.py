@@ -11,14 +11,20 @@ from results.models import ModelVersion
 from results.reviews import event_review_create
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_analysed_session, make_world
-from tests.praxis_platform.conftest import add_event, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, praxis_protocol
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_chart_draws_and_a_version_is_activated(page, live_server):
     world = make_world()
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=None,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     for decision, kind in (("confirm", "body_rocking"), ("reject", "body_rocking"), ("confirm", "gesture")):
         event = add_event(job, kind=kind, start_s=1.0, end_s=2.0)
         event_review_create(event=event, reviewer=world.clinician, decision=decision)

@@ -96,7 +96,13 @@ def reviewed_sessions(world):
     for seed, patient in enumerate((world.patient, declined, withdrawn)):
         assert can(world.clinician, Action.REVIEW_EVENTS, patient)
         tracks, truth = gesture_session(GESTURES, seed=seed)
-        job = make_analysed_session(patient, by=world.clinician, tracks=tracks, protocol=praxis_protocol())
+        job = make_analysed_session(
+            patient,
+            by=world.clinician,
+            tracks=tracks,
+            protocol=praxis_protocol(),
+            pipeline_version=PIPELINE_VERSION,
+        )
         events = [
             add_event(job, start_s=t.start_s, end_s=t.end_s, gesture=t.gesture, score=80.0) for t in truth
         ]

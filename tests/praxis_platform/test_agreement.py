@@ -10,7 +10,7 @@ from audit.models import AccessEvent
 from results.agreement import NONE_LABEL, agreement_from_pairs, agreement_report
 from results.reviews import event_review_create
 from tests.factories import make_analysed_session
-from tests.praxis_platform.conftest import add_event, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, praxis_protocol
 
 
 def _pairs(*groups: tuple[str, str, int]) -> list[tuple[str, str]]:
@@ -61,7 +61,13 @@ EXPECTED = {
 
 @pytest.fixture
 def reviewed(world):
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=None,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     t = iter(range(0, 100, 2))
 
     def event(kind):

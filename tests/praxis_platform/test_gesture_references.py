@@ -21,14 +21,20 @@ from results.models import GestureReference
 from results.praxis_scores import praxis_scores_for_session
 from results.reviews import event_review_create
 from tests.factories import make_analysed_session, make_protocol
-from tests.praxis_platform.conftest import add_event, gesture_session, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
 
 
 @pytest.fixture
 def expert(world):
     """An analysed recording of an expert performing wave, circle and point (the truth known)."""
     tracks, truth = gesture_session(["wave", "circle", "point"], seed=11)
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=tracks, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=tracks,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     return job, tracks, {t.gesture: t for t in truth}
 
 
@@ -99,7 +105,9 @@ def test_it_refuses_what_cannot_be_a_reference(world, expert):
         gesture_reference_create(
             protocol=protocol, gesture="wave", job=job, start_s=1, end_s=3, by=world.outsider
         )
-    no_tracks = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=protocol)
+    no_tracks = make_analysed_session(
+        world.patient, by=world.clinician, tracks=None, protocol=protocol, pipeline_version=PIPELINE_VERSION
+    )
     with pytest.raises(ApplicationError, match="has no stored tracks"):
         gesture_reference_create(
             protocol=protocol, gesture="wave", job=no_tracks, start_s=1, end_s=3, by=world.clinician
@@ -119,7 +127,11 @@ def test_the_praxis_analysis_scores_a_session_against_the_references(world, expe
     _mark_all(job, truth, world.clinician)
     patient_tracks, patient_truth = gesture_session(["point", "wave"], seed=12)
     patient_job = make_analysed_session(
-        world.patient, by=world.clinician, tracks=patient_tracks, protocol=praxis_protocol()
+        world.patient,
+        by=world.clinician,
+        tracks=patient_tracks,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
     )
     inputs = praxis_inputs_for(patient_job.recording)
     assert inputs["expected_gestures"] == ["wave", "circle", "point"]
@@ -144,7 +156,13 @@ def test_praxis_inputs_without_references_or_for_other_protocols(world, expert):
     )
     inputs = praxis_inputs_for(job.recording)
     assert inputs["expected_gestures"] == ["circle"]  # wave and point have no reference yet
-    other = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=make_protocol())
+    other = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=None,
+        protocol=make_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     assert other.recording.session.protocol.kind != Protocol.Kind.PRAXIS_TEST
     assert praxis_inputs_for(other.recording) == {"references": None, "expected_gestures": None}
 
@@ -177,6 +195,12 @@ def test_it_gives_the_session_page_its_praxis_scores(world, expert):
 
 
 def test_a_session_without_gestures_has_no_praxis_scores(world):
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=None,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     add_event(job, kind="body_rocking", start_s=0.0, end_s=2.0)
     assert praxis_scores_for_session(job.recording.session) == []

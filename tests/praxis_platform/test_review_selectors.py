@@ -7,11 +7,17 @@ from results.models import EventReview
 from results.review_selectors import events_with_latest_review, latest_reviews_by_event
 from results.reviewed import reviewed_events
 from tests.factories import make_analysed_session
-from tests.praxis_platform.conftest import add_event, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, praxis_protocol
 
 
 def test_every_reader_takes_the_same_latest_review_even_at_the_same_instant(world):
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=None, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=None,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     tied = add_event(job, start_s=1.0, end_s=2.0)
     ordered = add_event(job, start_s=3.0, end_s=4.0)
     unreviewed = add_event(job, start_s=5.0, end_s=6.0)

@@ -6,12 +6,18 @@ from __future__ import annotations
 from analysis.metrics.praxis import compute_praxis
 from results.gesture_references import references_for
 from tests.factories import make_analysed_session
-from tests.praxis_platform.conftest import add_event, gesture_session, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
 
 
 def _analysed_gestures(world):
     tracks, _truth = gesture_session(["wave", "circle"], seed=5)
-    job = make_analysed_session(world.patient, by=world.clinician, tracks=tracks, protocol=praxis_protocol())
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=tracks,
+        protocol=praxis_protocol(),
+        pipeline_version=PIPELINE_VERSION,
+    )
     report = compute_praxis(tracks)
     events = [add_event(job, start_s=e.start_s, end_s=e.end_s, **e.attributes) for e in report.events]
     return job, events
