@@ -15,6 +15,12 @@ from analysis.metrics import METRIC_DEFINITIONS
 from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS
 
 FAMILIES = ("apathy", "stereotypy", "attention", "praxis")
+FAMILY_TITLES = {
+    "apathy": "Apathy (facial motion and emotion)",
+    "stereotypy": "Stereotypy and agitation",
+    "attention": "Attention and gaze",
+    "praxis": "Praxis (gestures)",
+}
 # Shown when the dashboard opens: one headline metric per family, when the patient has it.
 HEADLINE_METRICS = (
     "apathy.neutral_share",

@@ -15,8 +15,7 @@ from analysis import PIPELINE_VERSION
 from patients.models import IdentityCorrection, PatientIdentity
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent
 from tests.e2e.conftest import login_in_browser, screenshot
-from tests.factories import make_world
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session, make_world
 from tests.media import make_person_video
 
 pytestmark = pytest.mark.e2e

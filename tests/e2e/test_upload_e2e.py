@@ -10,6 +10,7 @@ import pytest
 
 from analysis.synthetic_video import make_person_video
 from recordings.models import ChunkedUpload, Recording
+from recordings.services import recording_create_from_file
 from results.models import AnalysisJob
 from tests.e2e.conftest import login_in_browser, screenshot
 from tests.factories import make_session
@@ -186,8 +187,6 @@ def test_the_browsers_incremental_sha256_matches_pythons(page, live_server, uplo
 def test_the_same_file_for_another_patient_is_uploaded_only_once_confirmed(
     page, live_server, upload_setup, video, world
 ):
-    from recordings.services import recording_create_from_file
-
     other_session = make_session(world.other_patient, by=world.outsider)
     recording_create_from_file(
         session=other_session,

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from results.models import AnalysisJob, ModelVersion
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from care.reanalysis import recording_patient_choose
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
 from results.services import AnalysisOutcome, analysis_job_claim, analysis_results_replace
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from results.dashboard_selectors import metric_session_points
 from results.models import BehaviourEvent, CodedEvent
 from results.reviewed import reviewed_events, reviewed_metric_values
 from results.reviews import coded_event_create, event_review_create
-from tests.frontend.builders import make_analysed_session
+from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
 
