@@ -11,12 +11,12 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
-from accounts.management.commands.demo import CARE_TEAM_NAME, PROTOCOLS, USERS
 from accounts.models import CareTeam
 from accounts.roles import Role
 from accounts.services import care_team_create, roles_ensure, user_create
 from patients.services import patient_create
 from recordings.models import Protocol
+from workers.management.commands.demo import CARE_TEAM_NAME, PROTOCOLS, USERS
 
 roles_ensure()
 team = CareTeam.objects.filter(name=CARE_TEAM_NAME).first() or care_team_create(name=CARE_TEAM_NAME)
