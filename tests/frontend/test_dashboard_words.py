@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from analysis.metrics import METRIC_DEFINITIONS
+from care.withdrawal import consent_withdraw
 from frontend.dashboards.app import metric_options
 from frontend.dashboards.labels import metric_help, metric_label, metric_unit
-from patients.services import consent_withdraw
 from recordings.services import session_gaze_calibration_set
 from tests.frontend.builders import callback_body, make_analysed_session
 

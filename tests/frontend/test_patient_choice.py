@@ -8,10 +8,11 @@ import pytest
 from analysis import PIPELINE_VERSION
 from analysis.results import Event, MetricsReport
 from audit.models import AccessEvent
-from care.reanalysis import recording_patient_choose
+from care.reanalysis import analysis_results_replace, recording_patient_choose
+from results.jobs import analysis_job_claim
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
-from results.services import AnalysisOutcome, analysis_job_claim, analysis_results_replace
+from results.services import AnalysisOutcome
 from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
