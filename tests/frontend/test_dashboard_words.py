@@ -12,7 +12,8 @@ from care.withdrawal import consent_withdraw
 from frontend.dashboards.app import metric_options
 from frontend.dashboards.labels import metric_help, metric_label, metric_unit
 from recordings.services import session_gaze_calibration_set
-from tests.frontend.builders import callback_body, make_analysed_session
+from tests.factories import make_analysed_session
+from tests.frontend.builders import callback_body
 
 pytestmark = pytest.mark.django_db
 GAZE = "attention.gaze_on_target_share"
