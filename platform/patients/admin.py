@@ -15,7 +15,7 @@ from django.contrib import admin
 from accounts.permissions import Action, can, restrict
 from audit.admin_reads import AuditedReadsAdmin
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read, access_record
 from patients.models import (
     Consent,
     ErasureRequest,

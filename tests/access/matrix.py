@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.permissions import PATIENT_PATHS
 from accounts.roles import Role
 from accounts.tokens import api_token_create
 from patients.study_view import study_session_key
@@ -107,8 +108,6 @@ def admin_models() -> list:
 def admin_routes(values: dict) -> list[tuple[str, str, str, bool]]:
     """(route, method, path, carries patient data) of the admin: the site's own pages, then the
     change list, add, change, history and delete pages of every registered model."""
-    from accounts.permissions import PATIENT_PATHS
-
     routes = [
         ("admin/", "get", "/admin/", False),
         ("admin/login/", "get", "/admin/login/", False),
