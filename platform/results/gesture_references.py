@@ -73,7 +73,7 @@ def gesture_reference_create(
 
     A protocol has one reference per gesture: a new one replaces the old (clinicians re-mark a
     better performance). The gesture must be one of the protocol's expected gestures when the
-    protocol lists any. Raises PermissionDenied unless `by` may see the recording's video, and
+    protocol lists any. Raises PatientRefused (a 404) unless `by` may see the recording's video, and
     ApplicationError (a sentence for the person) for everything else.
     """
     gesture = gesture.strip()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
+from accounts.permissions import PatientRefused
 from analysis.gestures.normalise import N_GESTURE_KEYPOINTS
 from analysis.gestures.scoring import reference_from_tracks
 from analysis.metrics.praxis import compute_praxis
@@ -101,7 +101,7 @@ def test_it_refuses_what_cannot_be_a_reference(world, expert):
         gesture_reference_create(
             protocol=protocol, gesture="wave", job=job, start_s=3, end_s=3.05, by=world.clinician
         )
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PatientRefused):  # refused like an unknown patient: a 404, audited
         gesture_reference_create(
             protocol=protocol, gesture="wave", job=job, start_s=1, end_s=3, by=world.outsider
         )

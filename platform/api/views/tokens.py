@@ -8,7 +8,7 @@
 
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -109,7 +109,7 @@ class ApiTokenViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         return _created(*api_token_create(user=request.user, **data.validated_data))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)], responses={204: None})
     def destroy(self, request: Request, pk: str) -> Response:
         token = get_object_or_404(self.get_queryset(), pk=pk)
         api_token_revoke(token=token, by=request.user)
