@@ -13,10 +13,11 @@ _SERIES = (
 )
 
 
-def agreement_chart_html(report: AgreementReport) -> str:
+def agreement_chart_html(report: AgreementReport, *, csp_nonce: str) -> str:
     """Precision, recall and kappa per event kind as grouped bars; "" when nothing was reviewed.
 
-    Undefined figures (None) are left out of the bars, not drawn as 0.
+    Undefined figures (None) are left out of the bars, not drawn as 0. The chart's inline script
+    carries the request's nonce, which the Content-Security-Policy requires.
     """
     if not report.kinds:
         return ""
@@ -41,6 +42,7 @@ def agreement_chart_html(report: AgreementReport) -> str:
         legend={"orientation": "h", "y": 1.12},
         plot_bgcolor="white",
     )
-    return figure.to_html(
+    html = figure.to_html(
         full_html=False, include_plotlyjs=False, div_id="agreement-chart", config={"displayModeBar": False}
     )
+    return html.replace("<script", f'<script nonce="{csp_nonce}"')

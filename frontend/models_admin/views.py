@@ -93,7 +93,7 @@ def models_page(request: HttpRequest) -> HttpResponse:
                 (label, [report.confusion[label][other] for other in report.labels])
                 for label in report.labels
             ],
-            "chart": agreement_chart_html(report),
+            "chart": agreement_chart_html(report, csp_nonce=request.csp_nonce),
             "pipeline_versions": versions_reviewed,
             "pipeline_version": pipeline_version,
         },

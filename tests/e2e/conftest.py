@@ -11,6 +11,7 @@ bin/test installs it in CI). Screenshots go to ARTIFACTS (tests/e2e/artifacts/, 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +113,12 @@ def eager_tasks(settings):
     app.conf.task_always_eager = True
     yield settings
     app.conf.task_always_eager = previous
+
+
+def wait_until(page, expression: str, timeout_s: float = 15.0) -> None:
+    """Poll a JavaScript expression with page.evaluate (the pages' CSP forbids the string
+    evaluation that page.wait_for_function uses)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
+        page.wait_for_timeout(100)

@@ -6,7 +6,6 @@ The session is built with the ORM over a real generated video (so the player has
 seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s.
 """
 
-import time
 from datetime import date
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from analysis import PIPELINE_VERSION
 from patients.models import IdentityCorrection, PatientIdentity
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent
-from tests.e2e.conftest import login_in_browser, screenshot
+from tests.e2e.conftest import login_in_browser, screenshot, wait_until
 from tests.factories import make_analysed_session, make_world
 from tests.media import make_person_video
 
@@ -54,15 +53,6 @@ def clinic(transactional_db, settings, tmp_path):
         video=video, pipeline_version=PIPELINE_VERSION,
     )  # fmt: skip
     return world, job
-
-
-def _wait_until(page, expression: str, timeout_s: float = 15.0) -> None:
-    """Poll a JavaScript expression with page.evaluate (the pages' CSP forbids the string
-    evaluation that page.wait_for_function uses)."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"still false after {timeout_s} s: {expression}"
-        page.wait_for_timeout(100)
 
 
 def _summary_value(page, title: str) -> str:
@@ -129,13 +119,13 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     screenshot(page, "day-dashboard-before-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
-    _wait_until(page, "document.getElementById('session-video').readyState >= 1")
+    wait_until(page, "document.getElementById('session-video').readyState >= 1")
     page.click("h1")  # focus on the page, not on the player (a click on the video plays it)
     _seek(page, 2.5)
     page.keyboard.press("h")  # head movement starts at 2.5 s
     _seek(page, 3.5)
     page.keyboard.press("h")  # and stops at 3.5 s: saved
-    _wait_until(page, "document.getElementById('coding-status').textContent.includes('added')")
+    wait_until(page, "document.getElementById('coding-status').textContent.includes('added')")
     coded = CodedEvent.objects.get(session_id=session_id)
     assert (coded.label, round(coded.start_s, 1), round(coded.end_s, 1)) == ("head_movement", 2.5, 3.5)
     screenshot(page, "day-keyboard-coding")
@@ -161,7 +151,7 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     screenshot(page, "day-dashboard-after-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
-    _wait_until(page, "document.getElementById('session-video').readyState >= 1")
+    wait_until(page, "document.getElementById('session-video').readyState >= 1")
     page.click("#choose-patient")
     box = page.locator("#overlay-canvas").bounding_box()
     with page.expect_navigation():

@@ -13,7 +13,7 @@ import pytest
 from analysis import PIPELINE_VERSION
 from analysis.synthetic_video import make_person_video
 from results.models import AnalysisJob, BehaviourEvent, EventReview
-from tests.e2e.conftest import login_in_browser, screenshot
+from tests.e2e.conftest import login_in_browser, screenshot, wait_until
 from tests.factories import make_analysed_session, make_recording, make_session, make_world
 from workers.analysis_run import run_analysis_job
 
@@ -69,21 +69,25 @@ def test_clinician_sees_the_session_reviews_an_event_and_an_outsider_is_refused(
     page.wait_for_selector(".metric-graph .js-plotly-plot .scatterlayer .point", state="attached")
     link = page.get_by_role("link", name="20 Nov 2026 · apathy interview")
     assert link.is_visible()
-    card = page.locator(".summary-card", has_text="Apathy: neutral share")
+    card = page.locator(".summary-card", has_text="Neutral expression")
     assert "Latest session 20 Nov 2026" in card.inner_text()
     screenshot(page, "clinician-dashboard")
 
     link.click()
     page.wait_for_url(f"**/sessions/{session.pk}/")
-    page.wait_for_function("document.getElementById('session-video').readyState >= 1")
-    page.wait_for_function("document.getElementById('overlay-status').textContent === ''")
+    wait_until(page, "document.getElementById('session-video').readyState >= 1")
+    wait_until(page, "document.getElementById('overlay-status').textContent === ''")
     seek = page.locator(f"#event-{event.pk} .event-seek")
     seek.focus()
     page.keyboard.press("Enter")
-    page.wait_for_function(
-        f"Math.abs(document.getElementById('session-video').currentTime - {event.start_s}) < 0.05"
+    # "Play from" plays: the video runs from the event's start (not before it); paused for the picture.
+    wait_until(
+        page,
+        "(() => { const v = document.getElementById('session-video');"
+        f" return !v.paused && v.currentTime >= {event.start_s} - 0.05 && v.currentTime < {event.start_s} + 2; }})()",
     )
-    page.wait_for_timeout(300)  # let the overlay draw the seeked frame
+    page.evaluate("document.getElementById('session-video').pause()")
+    page.wait_for_timeout(300)  # let the overlay draw the frame
     screenshot(page, "clinician-session-seeked")
 
     page.locator(f"#event-{event.pk} button[value=confirm]").click()
@@ -95,7 +99,8 @@ def test_clinician_sees_the_session_reviews_an_event_and_an_outsider_is_refused(
     outsider_context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 850})
     outsider = outsider_context.new_page()
     login_in_browser(outsider, live_server, world.outsider.username)
-    assert outsider.goto(f"{live_server.url}/sessions/{session.pk}/").status == 403
+    # Refused like an unknown address: a 404, so the session's existence does not leak.
+    assert outsider.goto(f"{live_server.url}/sessions/{session.pk}/").status == 404
     screenshot(outsider, "outsider-session-refused")
-    assert outsider.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/").status == 403
+    assert outsider.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/").status == 404
     outsider_context.close()
