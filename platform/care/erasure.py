@@ -53,7 +53,7 @@ def erasure_request(*, patient: Patient, by: Any) -> ErasureRequest:
 def _study_members_of_past_exports(patient: Patient) -> list[dict[str, Any]]:
     """Per study whose exports held the patient (audit rows "study_export"), its members."""
     study_ids = set(
-        AccessEvent.objects.filter(patient=patient, object_type="study_export").values_list(
+        AccessEvent.objects.filter(patient_code=patient.code, object_type="study_export").values_list(
             "object_id", flat=True
         )
     )
@@ -134,6 +134,7 @@ def erasure_confirm(*, erasure: ErasureRequest, by: Any) -> ErasureRequest:
         action=AccessEvent.Action.DELETE,
         object_type="patient_erasure",
         object_id=erasure.pk,
+        patient=erasure.pseudonym,  # the pseudonym only: the patient row is gone
         details={
             "pseudonym": erasure.pseudonym,
             "requested_by": erasure.requested_by.get_username(),

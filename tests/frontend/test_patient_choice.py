@@ -50,7 +50,7 @@ def test_a_click_is_stored_reanalyses_and_is_reused(analysed, login):
     assert recording.patient_confirmed_by == world.clinician
     queued = AnalysisJob.objects.get(recording=recording, status="queued")
     assert queued.patient_point == recording.patient_point  # what the worker passes to the library
-    assert AccessEvent.objects.filter(object_type="patient_choice", patient=world.patient).exists()
+    assert AccessEvent.objects.filter(object_type="patient_choice", patient_code=world.patient.code).exists()
     outside = client.post(url, {"x_px": "4000", "y_px": "60", "time_s": "1"}, HTTP_ACCEPT="application/json")
     assert outside.status_code == 400 and "outside" in outside.json()["message"]
     assert login(world.uploader).post(url, {"x_px": "40", "y_px": "60", "time_s": "1"}).status_code == 404

@@ -132,7 +132,11 @@ def test_search_finds_by_name_number_or_pseudonym_within_the_team(world, login):
     html = client.get(reverse("patient_list"), {"q": "Lucas"}).content.decode()
     assert world.other_patient.code not in html and "No patient of your care teams matches" in html
     client.get(reverse("patient_list"), {"q": "Jeanne"})
-    audit = AccessEvent.objects.filter(user=world.clinician, patient=world.patient).order_by("pk").last()
+    audit = (
+        AccessEvent.objects.filter(user=world.clinician, patient_code=world.patient.code)
+        .order_by("pk")
+        .last()
+    )
     assert audit.details["searched"] is True and "Jeanne" not in str(audit.details)
 
 

@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Study
+from audit.models import AccessEvent
 from patients.models import ConsentScope
 from recordings.models import ChunkedUpload
 from recordings.uploads import upload_temp_path
@@ -38,10 +39,16 @@ from tests.reliability.uploading import (
     sha256,
 )
 
+# Refusals of access: each leaves exactly one audit row, with the outcome "denied" (and nothing else).
+AUDITED_REFUSALS = {401, 403, 404, 405, 429}
+
 
 def refused(call, status: int, *, mentions: str, **allowed_changes: int):
     """Make the bad request with a snapshot either side; check the status, the sentence and that
-    nothing changed beyond allowed_changes. Returns the response."""
+    nothing changed beyond allowed_changes (a refusal of access adds its one denied audit row).
+    Returns the response."""
+    if status in AUDITED_REFUSALS:
+        allowed_changes = {"access_events": 1, **allowed_changes}
     before = Snapshot.take()
     answer = call()
     after = Snapshot.take()
@@ -52,6 +59,8 @@ def refused(call, status: int, *, mentions: str, **allowed_changes: int):
     assert mentions.lower() in (message + json.dumps(body.get("extra", {}))).lower(), body
     differences = before.unchanged_but(after, **allowed_changes)
     assert not differences, differences
+    if status in AUDITED_REFUSALS:
+        assert AccessEvent.objects.order_by("-pk").first().outcome == AccessEvent.Outcome.DENIED
     return answer
 
 
@@ -332,7 +341,7 @@ def test_a_review_with_an_unknown_decision_is_refused(world, analysed):
     refused(call, 400, mentions="not a valid choice")
 
 
-def test_an_export_of_a_study_the_user_is_not_in_is_refused_and_not_audited(world, analysed):
+def test_an_export_of_a_study_the_user_is_not_in_is_refused_and_audited_as_denied(world, analysed):
     other = Study.objects.create(code="autism-2027", title="Another study")
     api = api_client(world.statistician)
     refused(
@@ -384,7 +393,8 @@ def test_a_browser_endpoint_called_with_the_wrong_method_changes_nothing(uploade
     answer = uploader.get(reverse("upload:complete", kwargs={"upload_id": started}))
     assert answer.status_code == 405
     assert answer["Allow"] == "POST"
-    assert not before.unchanged_but(Snapshot.take())
+    assert not before.unchanged_but(Snapshot.take(), access_events=1)
+    assert AccessEvent.objects.order_by("-pk").first().outcome == AccessEvent.Outcome.DENIED
 
 
 def test_the_good_upload_after_all_that_still_works(
