@@ -142,6 +142,10 @@ def test_bin_run_serves_with_debug_off_and_static_files_from_whitenoise(tmp_path
         VENV=str(Path(sys.executable).parent.parent),
         WEB_WORKERS="1",
     )
+    # --serve-only does not migrate; the audit writes a row for every refusal, so the tables must exist.
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO_ROOT, env=env, check=True
+    )
     server = subprocess.Popen(
         [str(REPO_ROOT / "bin" / "run"), "--serve-only"],
         cwd=REPO_ROOT,
