@@ -242,13 +242,20 @@ def test_the_sweep_fails_a_job_lost_too_often_or_past_the_time_limit(world, vide
     assert "longer than the time limit of 60 minutes" in slow.error
 
 
+def leave_queued(job_id: int) -> None:
+    """A dispatcher that sends nothing: the job is handed over by the test itself."""
+
+
 @pytest.mark.django_db(transaction=True)
-def test_without_a_broker_a_job_runs_in_process_off_the_callers_thread(world, videos):
+def test_without_a_broker_a_job_runs_in_process_off_the_callers_thread(world, videos, settings):
     """The embedded default (CELERY_TASK_ALWAYS_EAGER): enqueue_analysis hands the job to this
     process's analysis thread and returns. While the caller holds the job's row locked, the job
     cannot have started (on the caller's own thread it would have: the lock is its own); once
     the lock is released it runs, and local_analyses_wait returns when it is done. A corrupt
     file keeps the test short: the job fails with the analysis library's sentence."""
+    # Created without dispatch: on commit the job would otherwise go to the broker, where a Celery
+    # worker started by an earlier test of the session would claim it first.
+    settings.ANALYSIS_DISPATCHER = "tests.workers.test_job_services.leave_queued"
     job = analysis_job_create(recording=store_recording(world, videos["corrupt"]))
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True
