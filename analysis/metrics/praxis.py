@@ -29,30 +29,28 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from analysis.gestures.normalise import LEFT_ARM, RIGHT_ARM, normalise_keypoints
-from analysis.gestures.scoring import (
-    DEFAULT_EXPERT_P95_SW,
-    expert_p95,
-    gesture_distance,
-    score_from_distance,
-    verdict_from_distance,
-)
-from analysis.gestures.segmentation import GestureSegment, segment_gestures
+from analysis.gestures.normalise import normalise_keypoints
+from analysis.gestures.segmentation import segment_gestures
 from analysis.metrics.definitions import MetricDefinition
+from analysis.metrics.praxis_attempts import (
+    arm_coverage,
+    candidate_items,
+    classifier_predictions,
+    gesture_attempt,
+    item_threshold,
+    reference_library,
+)
+from analysis.metrics.praxis_summary import SCORE_UNIT, praxis_summary
 from analysis.metrics.preprocessing import pose_points
 from analysis.metrics.segments import CUE, ProtocolSegment, of_kind
-from analysis.results import Event, MetricsReport, MetricValue, WindowSample
+from analysis.results import Event, MetricsReport, WindowSample
 from analysis.tracks import POSE_LEFT_SHOULDER, POSE_LEFT_WRIST, POSE_RIGHT_SHOULDER, POSE_RIGHT_WRIST, Tracks
 
 if TYPE_CHECKING:
     from analysis.gestures.model import GestureClassifier
 
 FAMILY = "praxis"
-SCORE_UNIT = "score"  # 0-100
 MIN_VISIBILITY = 0.5
-MIN_ARMS_SEEN_SHARE = 0.2  # of a cue's frames: below, the item was not observable
-NO_CUES = "needs the examiner's cue times (protocol segments)"
-ARMS_NOT_VISIBLE = "arms not visible"
 
 _DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "praxis.gesture_count": ("count", "Gestures performed (hand movement segments found).", FAMILY),
@@ -136,13 +134,13 @@ def compute_praxis(
     asked, recognised, score, verdict, dtw_distance, side, speed_ratio, reference_count,
     hesitation_s, duration_s.
     """
-    library = _library(references)
-    candidates = _candidates(library, expected_gestures)
+    library = reference_library(references)
+    candidates = candidate_items(library, expected_gestures)
     rows = tracks.patient() if tracks.is_patient.any() else tracks
     report = MetricsReport(metrics={FAMILY: {}})
     cues = of_kind(segments, CUE)
     if len(rows) < 2:
-        report.metrics[FAMILY] = _summary(
+        report.metrics[FAMILY] = praxis_summary(
             [],
             attempts=[],
             candidates=candidates,
@@ -154,9 +152,9 @@ def compute_praxis(
         return report
     keypoints, room, arms_seen = _keypoints(rows)
     segments_found = segment_gestures(rows.time_s, keypoints, room_keypoints=room)
-    thresholds = {name: _threshold(name, library, expert_p95_sw) for name in library}
+    thresholds = {name: item_threshold(name, library, expert_p95_sw) for name in library}
     attempts = [
-        _attempt(
+        gesture_attempt(
             segment,
             keypoints=keypoints,
             time_s=rows.time_s,
@@ -167,7 +165,9 @@ def compute_praxis(
         )
         for segment in segments_found
     ]
-    predictions = _predict(classifier, [a["sequence"] for a in attempts], rows.time_s, segments_found)
+    predictions = classifier_predictions(
+        classifier, [a["sequence"] for a in attempts], rows.time_s, segments_found
+    )
     for i, (segment, attempt) in enumerate(zip(segments_found, attempts, strict=True)):
         attributes = {key: value for key, value in attempt.items() if key != "sequence"}
         if predictions is not None:
@@ -180,7 +180,7 @@ def compute_praxis(
                 body_part=segment.body_part,
                 start_s=segment.start_s,
                 end_s=segment.end_s,
-                confidence=_arm_coverage(attempt["sequence"]),
+                confidence=arm_coverage(attempt["sequence"]),
                 attributes=attributes,
             )
         )
@@ -190,7 +190,7 @@ def compute_praxis(
                     "praxis.score_mean", segment.start_s, segment.end_s, attempt["score"], SCORE_UNIT
                 )
             )
-    report.metrics[FAMILY] = _summary(
+    report.metrics[FAMILY] = praxis_summary(
         segments_found,
         attempts=attempts,
         candidates=candidates,
@@ -200,34 +200,6 @@ def compute_praxis(
         time_s=rows.time_s,
     )
     return report
-
-
-def _library(references: dict[str, np.ndarray | list[np.ndarray]] | None) -> dict[str, list[np.ndarray]]:
-    """Every item's reference performances as a list."""
-    if references is None:
-        return {}
-    return {
-        name: [np.asarray(r) for r in value] if isinstance(value, list | tuple) else [np.asarray(value)]
-        for name, value in references.items()
-    }
-
-
-def _candidates(library: dict[str, list[np.ndarray]], expected: list[str] | None) -> list[str]:
-    if not library:
-        if expected is not None:
-            raise ValueError(
-                "expected_gestures were given without references; pass the reference performances too."
-            )
-        return []
-    names = list(expected) if expected is not None else list(library)
-    missing = [name for name in names if name not in library]
-    if missing:
-        raise ValueError(
-            f"no reference performance for expected gesture(s) {missing}; add them to references."
-        )
-    if not names:
-        raise ValueError("references is empty; pass at least one reference performance or None.")
-    return names
 
 
 def _keypoints(rows: Tracks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -246,174 +218,3 @@ def _keypoints(rows: Tracks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     room = normalise_keypoints(fixed, hands, rows.time_s)
     arms_seen = np.isfinite(pose[:, [POSE_LEFT_WRIST, POSE_RIGHT_WRIST]]).all(axis=2).any(axis=1)
     return keypoints, room, arms_seen
-
-
-def _threshold(
-    name: str, library: dict[str, list[np.ndarray]], expert_p95_sw: float | dict[str, float] | None
-) -> tuple[float, int]:
-    """(verdict threshold in sw, number of clinician references behind it) for one item."""
-    performances = library[name]
-    if isinstance(expert_p95_sw, dict) and name in expert_p95_sw:
-        return float(expert_p95_sw[name]), len(performances)
-    if isinstance(expert_p95_sw, int | float):
-        return float(expert_p95_sw), len(performances)
-    if len(performances) >= 2:
-        return expert_p95(performances), len(performances)
-    return DEFAULT_EXPERT_P95_SW, len(performances)
-
-
-def _cue_of(cues: list[ProtocolSegment], start_s: float) -> ProtocolSegment | None:
-    """The cue whose item a gesture starting at start_s answers: the last cue before it."""
-    before = [c for c in cues if c.start_s <= start_s + 1e-9]
-    return before[-1] if before else None
-
-
-def _attempt(
-    segment: GestureSegment,
-    *,
-    keypoints: np.ndarray,
-    time_s: np.ndarray,
-    library: dict[str, list[np.ndarray]],
-    candidates: list[str],
-    thresholds: dict[str, tuple[float, int]],
-    cues: list[ProtocolSegment],
-) -> dict:
-    """One performed gesture: recognised first, then scored against the item asked."""
-    sequence = keypoints[(time_s >= segment.start_s) & (time_s <= segment.end_s)]
-    cue = _cue_of(cues, segment.start_s)
-    attempt: dict = {
-        "sequence": sequence,
-        "asked": cue.label if cue else None,
-        "hesitation_s": round(segment.start_s - cue.start_s, 3) if cue else None,
-        "duration_s": round(segment.end_s - segment.start_s, 3),
-        "gesture": None,
-        "recognised": None,
-        "score": None,
-        "verdict": None,
-        "dtw_distance": None,
-        "side": None,
-        "speed_ratio": None,
-        "reference_count": None,
-    }
-    if not library:
-        return attempt
-    distances = {name: min(gesture_distance(sequence, r) for r in refs) for name, refs in library.items()}
-    recognised = min(candidates, key=lambda name: distances[name][0])
-    overall = min(distances, key=lambda name: distances[name][0])
-    asked = cue.label if cue and cue.label in library else None
-    item = asked or recognised
-    distance, mirrored = distances[item]
-    p95, count = thresholds[item]
-    verdict = verdict_from_distance(distance, p95)
-    if asked is not None and overall != asked:
-        verdict = "wrong_item"
-    frames = [r.shape[0] for r in library[item]]
-    attempt.update(
-        gesture=item,
-        recognised=overall if asked is not None else recognised,
-        score=round(score_from_distance(distance, p95), 1),
-        verdict=verdict,
-        dtw_distance=round(distance, 4),
-        side="mirrored" if mirrored else "as shown",
-        speed_ratio=round(sequence.shape[0] / float(np.median(frames)), 3),
-        reference_count=count,
-    )
-    return attempt
-
-
-def _predict(
-    classifier: GestureClassifier | None,
-    sequences: list[np.ndarray],
-    time_s: np.ndarray,
-    segments: list[GestureSegment],
-) -> list[tuple[str, float]] | None:
-    if classifier is None or not sequences:
-        return None if classifier is None else []
-    inside = [(time_s >= s.start_s) & (time_s <= s.end_s) for s in segments]
-    fps = [1.0 / float(np.median(np.diff(time_s[m]))) for m in inside]
-    labels, probs = classifier.predict(sequences, fps)
-    return [(label, round(float(p.max()), 4)) for label, p in zip(labels, probs, strict=True)]
-
-
-def _arm_coverage(sequence: np.ndarray) -> float:
-    """Share of the gesture's frames in which all arm keypoints were seen: how much to trust it."""
-    seen = np.isfinite(sequence[:, list(LEFT_ARM + RIGHT_ARM)]).all(axis=(1, 2))
-    return round(float(seen.mean()), 3) if seen.size else 0.0
-
-
-def _summary(
-    segments: list[GestureSegment],
-    *,
-    attempts: list[dict],
-    candidates: list[str],
-    library: dict[str, list[np.ndarray]],
-    cues: list[ProtocolSegment],
-    arms_seen: np.ndarray,
-    time_s: np.ndarray,
-) -> dict[str, MetricValue]:
-    durations = [s.end_s - s.start_s for s in segments]
-    hesitations = [a["hesitation_s"] for a in attempts if a["hesitation_s"] is not None]
-    metrics = {
-        "praxis.gesture_count": MetricValue(float(len(segments)), "count"),
-        "praxis.duration_mean_s": _mean(durations, "s", "no gesture"),
-        "praxis.hesitation_mean_s": _mean(
-            hesitations, "s", NO_CUES if not cues else "no gesture after a cue"
-        ),
-    }
-    if not candidates:
-        return metrics
-    scored = [a for a in attempts if a["score"] is not None]
-    metrics["praxis.score_mean"] = _mean([a["score"] for a in scored], SCORE_UNIT, "no gesture scored")
-    metrics["praxis.speed_ratio_mean"] = _mean(
-        [a["speed_ratio"] for a in scored], "ratio", "no gesture scored"
-    )
-    metrics["praxis.correct_count"] = MetricValue(
-        float(sum(a["verdict"] == "correct" for a in scored)), "count"
-    )
-    metrics["praxis.wrong_item_count"] = (
-        MetricValue(float(sum(a["verdict"] == "wrong_item" for a in scored)), "count")
-        if cues
-        else MetricValue.unknown("count", NO_CUES)
-    )
-    omitted, unobservable = 0, False
-    for name in candidates:
-        tries = [a["score"] for a in scored if a["gesture"] == name]
-        observable = _observable(name, cues, arms_seen, time_s)
-        metrics[f"praxis.reference_count.{name}"] = MetricValue(float(len(library[name])), "count")
-        if not tries and not observable:
-            unobservable = True
-            metrics[f"praxis.score.{name}"] = MetricValue.unknown(SCORE_UNIT, ARMS_NOT_VISIBLE)
-            metrics[f"praxis.attempts.{name}"] = MetricValue.unknown("count", ARMS_NOT_VISIBLE)
-            continue
-        omitted += not tries
-        metrics[f"praxis.score.{name}"] = (
-            MetricValue(max(tries), SCORE_UNIT) if tries else MetricValue.unknown(SCORE_UNIT, "omitted")
-        )
-        metrics[f"praxis.attempts.{name}"] = MetricValue(float(len(tries)), "count")
-    metrics["praxis.omitted_count"] = (
-        MetricValue.unknown("count", f"some items' {ARMS_NOT_VISIBLE}")
-        if unobservable
-        else MetricValue(float(omitted), "count")
-    )
-    return metrics
-
-
-def _observable(name: str, cues: list[ProtocolSegment], arms_seen: np.ndarray, time_s: np.ndarray) -> bool:
-    """Whether the arms were seen enough to tell that an item was not done: during its cue (until
-    the next cue) when cues exist, else anywhere in the recording."""
-    if arms_seen.size == 0:
-        return False
-    mine = [c for c in cues if c.label == name]
-    if not mine:
-        return bool(arms_seen.mean() >= MIN_ARMS_SEEN_SHARE)
-    for cue in mine:
-        later = [c.start_s for c in cues if c.start_s > cue.start_s]
-        end = min(later) if later else float(time_s[-1]) + 1e-6
-        inside = (time_s >= cue.start_s) & (time_s < end)
-        if inside.any() and arms_seen[inside].mean() >= MIN_ARMS_SEEN_SHARE:
-            return True
-    return False
-
-
-def _mean(values: list[float], unit: str, reason: str) -> MetricValue:
-    return MetricValue(float(np.mean(values)), unit) if values else MetricValue.unknown(unit, reason)

@@ -10,7 +10,8 @@ import pytest
 
 from analysis.gestures.normalise import gesture_keypoints
 from analysis.gestures.synthetic import Body, GestureStyle, synth_gesture, synth_session
-from analysis.metrics.praxis import ARMS_NOT_VISIBLE, NO_CUES, compute_praxis
+from analysis.metrics.praxis import compute_praxis
+from analysis.metrics.praxis_summary import ARMS_NOT_VISIBLE, NO_CUES
 from analysis.metrics.segments import ProtocolSegment
 
 TOLERANCE_S = 0.3  # segmentation edges, see test_gestures_segmentation
