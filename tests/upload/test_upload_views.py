@@ -80,6 +80,7 @@ def test_it_shows_the_page_with_the_uploaders_patients_and_chunk_size(world, bro
     config = page.context["config"]
     assert config["chunkBytes"] == CHUNK_BYTES and config["sessionId"] == session.pk
     assert 'id="upload-config"' in html and "js/upload.js" in html and "js/sha256.js" in html
+    assert all(f"js/upload_{part}.js" in html for part in ("server", "view", "hash", "resume"))
     assert AccessEvent.objects.filter(
         user=world.uploader, object_type="patient_sessions", patient_code=world.patient.code
     ).exists()
