@@ -20,8 +20,8 @@ import numpy as np
 from scipy.signal import savgol_coeffs, savgol_filter
 
 from analysis.gestures.normalise import LEFT_DISTAL, N_GESTURE_KEYPOINTS, RIGHT_DISTAL
-from analysis.metrics.body import in_torso_frame, torso_frame
-from analysis.metrics.noise import jitter_sd, noise_speed_threshold
+from analysis.timeseries.body import in_torso_frame, torso_frame
+from analysis.timeseries.noise import jitter_sd, noise_speed_threshold
 
 ON_THRESHOLD_SW_S = 0.8
 OFF_THRESHOLD_SW_S = 0.3
@@ -53,7 +53,7 @@ def motion_energy(
     """Speed of each hand relative to the torso, shape (n_frames, 2) in sw/s, columns (left, right).
 
     keypoints has shape (n_frames, N_GESTURE_KEYPOINTS, 2) in shoulder widths (normalise.py). The
-    hand points are taken per frame in the torso frame (analysis.metrics.body: shoulder midpoint,
+    hand points are taken per frame in the torso frame (analysis.timeseries.body: shoulder midpoint,
     shoulder line, shoulder width), so a person swaying, turning, walking towards the camera or
     filmed by a shaking camera moves no hand. room_keypoints, the same points in a frame fixed to
     the room (shoulders held at their session medians), adds the other half of the rule: a hand
@@ -83,7 +83,7 @@ def motion_energy(
 
 def energy_noise_sw_s(time_s: np.ndarray, keypoints: np.ndarray, *, smooth_s: float = SMOOTH_S) -> float:
     """The hand speed (sw/s) that keypoint jitter alone stays below 99 % of the time, from the
-    jitter measured on the torso-relative hand points of this recording (analysis.metrics.noise);
+    jitter measured on the torso-relative hand points of this recording (analysis.timeseries.noise);
     NaN when it cannot be measured."""
     time_s, keypoints = _check(time_s, keypoints)
     n = time_s.size

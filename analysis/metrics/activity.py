@@ -15,28 +15,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.metrics.body import in_torso_frame, torso_frame
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.noise import (
-    MAD_TO_SD,
-    gated,
-    jitter_sd,
-    noise_speed_threshold,
-    smoothed_speed_sd,
-)
-from analysis.metrics.preprocessing import (
-    frame_period_s,
-    interpolate_short_gaps,
-    nanmean,
-    savgol_smooth,
-    speed_per_s,
-)
 from analysis.metrics.segments import BASELINE, ProtocolSegment, mask_of, of_kind
 from analysis.metrics.spectral import window_spectra
 from analysis.metrics.stereotypy import FAMILY
 from analysis.metrics.stereotypy_signals import body_points_sw, body_size_reason
 from analysis.metrics.windows import frames_in, tiling_windows, window_samples
 from analysis.results import MetricsReport, MetricValue
+from analysis.timeseries.body import in_torso_frame, torso_frame
+from analysis.timeseries.noise import (
+    MAD_TO_SD,
+    gated,
+    jitter_sd,
+    noise_speed_threshold,
+    smoothed_speed_sd,
+)
+from analysis.timeseries.preprocessing import (
+    frame_period_s,
+    interpolate_short_gaps,
+    nanmean,
+    savgol_smooth,
+    speed_per_s,
+)
 from analysis.tracks import (
     POSE_LEFT_SHOULDER,
     POSE_LEFT_WRIST,

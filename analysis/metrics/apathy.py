@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.metrics.action_units import ACTION_UNITS, AU_LANDMARKS, action_unit_changes, action_unit_summary
-from analysis.metrics.body import torso_frame
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.expressions import (
     EMOTION_INDEX,
@@ -25,8 +24,14 @@ from analysis.metrics.expressions import (
     valence,
 )
 from analysis.metrics.face_depth import without_head_rotation
-from analysis.metrics.noise import gated, jitter_sd, noise_speed_threshold, smoothed_speed_sd
-from analysis.metrics.preprocessing import (
+from analysis.metrics.segments import (
+    ProtocolSegment,
+)
+from analysis.metrics.windows import tiling_windows, window_samples
+from analysis.results import MetricsReport, MetricValue
+from analysis.timeseries.body import torso_frame
+from analysis.timeseries.noise import gated, jitter_sd, noise_speed_threshold, smoothed_speed_sd
+from analysis.timeseries.preprocessing import (
     coverage_share,
     frame_period_s,
     inter_ocular_distance_px,
@@ -40,11 +45,6 @@ from analysis.metrics.preprocessing import (
     share_of,
     speed_per_s,
 )
-from analysis.metrics.segments import (
-    ProtocolSegment,
-)
-from analysis.metrics.windows import tiling_windows, window_samples
-from analysis.results import MetricsReport, MetricValue
 from analysis.tracks import (
     FACE_LEFT_EYE_OUTER,
     FACE_RIGHT_EYE_OUTER,

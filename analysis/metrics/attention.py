@@ -15,8 +15,12 @@ import numpy as np
 
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.fixations import fixation_durations_s, fixations_withheld
-from analysis.metrics.noise import MAD_TO_SD, jitter_sd
-from analysis.metrics.preprocessing import (
+from analysis.metrics.segments import CALIBRATION, ProtocolSegment, mask_of, of_kind
+from analysis.metrics.speech import speaking_frames
+from analysis.metrics.windows import tiling_windows, window_samples
+from analysis.results import Event, MetricsReport, MetricValue
+from analysis.timeseries.noise import MAD_TO_SD, jitter_sd
+from analysis.timeseries.preprocessing import (
     coverage_share,
     frame_period_s,
     interpolate_short_gaps,
@@ -25,10 +29,6 @@ from analysis.metrics.preprocessing import (
     share_of,
     true_runs,
 )
-from analysis.metrics.segments import CALIBRATION, ProtocolSegment, mask_of, of_kind
-from analysis.metrics.speech import speaking_frames
-from analysis.metrics.windows import tiling_windows, window_samples
-from analysis.results import Event, MetricsReport, MetricValue
 from analysis.tracks import Tracks
 
 FAMILY = "attention"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.preprocessing import frame_period_s, nanmean, true_runs
 from analysis.metrics.segments import (
     NEGATIVE_STORY,
     NEUTRAL,
@@ -22,6 +21,7 @@ from analysis.metrics.segments import (
     of_kind,
 )
 from analysis.results import MetricValue
+from analysis.timeseries.preprocessing import frame_period_s, nanmean, true_runs
 from analysis.tracks import EMOTION_CLASSES
 
 POSITIVE_CLASSES = ("happy",)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.preprocessing import frame_period_s, true_runs
+from analysis.timeseries.preprocessing import frame_period_s, true_runs
 
 
 def fixation_durations_s(yaw_pitch: np.ndarray, time_s: np.ndarray, config: MetricsConfig) -> np.ndarray:

@@ -41,9 +41,9 @@ from analysis.metrics.praxis_attempts import (
     reference_library,
 )
 from analysis.metrics.praxis_summary import SCORE_UNIT, praxis_summary
-from analysis.metrics.preprocessing import pose_points
 from analysis.metrics.segments import CUE, ProtocolSegment, of_kind
 from analysis.results import Event, MetricsReport, WindowSample
+from analysis.timeseries.preprocessing import pose_points
 from analysis.tracks import POSE_LEFT_SHOULDER, POSE_LEFT_WRIST, POSE_RIGHT_SHOULDER, POSE_RIGHT_WRIST, Tracks
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import detrend
 
-from analysis.metrics.preprocessing import frame_period_s
 from analysis.metrics.windows import sliding_starts
+from analysis.timeseries.preprocessing import frame_period_s
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from analysis.metrics.apathy import face_jitter_iod
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.preprocessing import (
+from analysis.timeseries.preprocessing import (
     frame_period_s,
     inter_ocular_distance_px,
     interpolate_short_gaps,

@@ -18,13 +18,6 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.noise import jitter_sd
-from analysis.metrics.preprocessing import (
-    coverage_share,
-    frame_period_s,
-    true_runs,
-    valid_minutes,
-)
 from analysis.metrics.spectral import (
     amplitude_at,
     bout_frequency_hz,
@@ -40,6 +33,13 @@ from analysis.metrics.stereotypy_signals import (
 )
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
+from analysis.timeseries.noise import jitter_sd
+from analysis.timeseries.preprocessing import (
+    coverage_share,
+    frame_period_s,
+    true_runs,
+    valid_minutes,
+)
 from analysis.tracks import (
     POSE_LEFT_SHOULDER,
     POSE_RIGHT_SHOULDER,

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.metrics.body import in_torso_frame, torso_frame
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.noise import jitter_sd
-from analysis.metrics.preprocessing import (
+from analysis.timeseries.body import in_torso_frame, torso_frame
+from analysis.timeseries.noise import jitter_sd
+from analysis.timeseries.preprocessing import (
     interpolate_short_gaps,
     mask_low_confidence,
     pose_points,

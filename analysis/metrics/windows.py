@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from analysis.metrics.preprocessing import frame_period_s
 from analysis.results import WindowSample
+from analysis.timeseries.preprocessing import frame_period_s
 
 
 def session_span_s(time_s: np.ndarray) -> tuple[float, float]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.metrics.preprocessing import (
+from analysis.metrics.windows import sliding_starts, tiling_windows
+from analysis.timeseries.preprocessing import (
     interpolate_short_gaps,
     mask_low_confidence,
     savgol_smooth,
     speed_per_s,
 )
-from analysis.metrics.windows import sliding_starts, tiling_windows
 
 
 def test_gaps_up_to_a_fifth_of_a_second_are_filled_linearly_and_longer_ones_kept():

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.signal import savgol_coeffs
 from scipy.stats import chi
 
-from analysis.metrics.preprocessing import frame_period_s, odd_window_frames
+from analysis.timeseries.preprocessing import frame_period_s, odd_window_frames
 
 MAD_TO_SD = 1.4826  # median absolute deviation to standard deviation, for normal data
 NOISE_WINDOW_S = 2.0

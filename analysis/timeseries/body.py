@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.metrics.preprocessing import interpolate_short_gaps, savgol_smooth
+from analysis.timeseries.preprocessing import interpolate_short_gaps, savgol_smooth
 
 WIDTH_SMOOTH_S = 1.0
 ANGLE_SMOOTH_S = 1.0
