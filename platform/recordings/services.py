@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.errors import ApplicationError
@@ -38,10 +39,12 @@ def session_create(
     clinician: Any = None,
     notes: str = "",
     by: Any,
+    request: HttpRequest | None = None,
 ) -> ClinicalSession:
     """Register a visit. The caller has checked Action.REGISTER_SESSION on the patient.
 
-    The clinician, when given, must be a clinician of the patient's care team.
+    The clinician, when given, must be a clinician of the patient's care team. The one audit row
+    of the creation is written here; request, when given, adds its address and API token.
     """
     session_clinician_check(clinician=clinician, patient=patient)
     session = ClinicalSession(
@@ -60,6 +63,7 @@ def session_create(
         object_type="session",
         object_id=session.pk,
         patient=patient,
+        request=request,
     )
     return session
 

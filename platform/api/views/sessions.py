@@ -75,8 +75,8 @@ class ClinicalSessionViewSet(FileDownloadMixin, AuditedListMixin, AuditedRetriev
             clinician=None,
             notes=data.validated_data["notes"],
             by=request.user,
+            request=request,
         )
-        self.audit_object(session, AccessEvent.Action.CREATE)
         return Response(self.get_serializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
