@@ -31,6 +31,9 @@ class FaceObservation:
     ----------
     landmarks_xy : float32 array of shape (478, 2)
         Face Mesh landmarks in px of the frame (iris centres at 468 and 473).
+    landmarks_z : float32 array of shape (478,)
+        The mesh's depth of each landmark in px (MediaPipe's z times the frame width: relative
+        to the head's centre, smaller is nearer the camera), what removes head rotation in 3-D.
     bbox_xywh : float32 array of shape (4,)
         Tight box around the landmarks in px (x, y, width, height).
     confidence : float
@@ -45,6 +48,7 @@ class FaceObservation:
     """
 
     landmarks_xy: np.ndarray
+    landmarks_z: np.ndarray
     bbox_xywh: np.ndarray
     confidence: float
     head_pose_deg: np.ndarray
@@ -107,22 +111,25 @@ class FaceMeshModel(ClosesOnExit):
         results = self._mesh.process(np.ascontiguousarray(frame_rgb))
         faces = []
         for face in results.multi_face_landmarks or []:
-            normalised = np.array([(p.x, p.y) for p in face.landmark], dtype=np.float32)
+            normalised = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=np.float32)
             if normalised.shape[0] != N_FACE_LANDMARKS:
                 raise RuntimeError(
                     f"Face Mesh returned {normalised.shape[0]} landmarks instead of "
                     f"{N_FACE_LANDMARKS}; check that mediapipe==0.10.14 is installed."
                 )
-            landmarks = normalised * np.array([width, height], dtype=np.float32)
-            faces.append(self._observation(landmarks, (width, height)))
+            landmarks = normalised[:, :2] * np.array([width, height], dtype=np.float32)
+            faces.append(self._observation(landmarks, normalised[:, 2] * width, (width, height)))
         return faces
 
-    def _observation(self, landmarks: np.ndarray, size_wh: tuple[int, int]) -> FaceObservation:
+    def _observation(
+        self, landmarks: np.ndarray, depth: np.ndarray, size_wh: tuple[int, int]
+    ) -> FaceObservation:
         low, high = landmarks.min(axis=0), landmarks.max(axis=0)
         head = head_pose_deg(landmarks, size_wh)
         eyes = eye_in_head_deg(landmarks, self.gaze_offsets)
         return FaceObservation(
             landmarks_xy=landmarks,
+            landmarks_z=depth.astype(np.float32),
             bbox_xywh=np.concatenate([low, high - low]).astype(np.float32),
             confidence=1.0,
             head_pose_deg=head,

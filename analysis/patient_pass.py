@@ -163,6 +163,7 @@ class _SegmentModels:
         if faces:
             landmarks = to_frame(faces[0].landmarks_xy)
             out.face_xy[i] = landmarks
+            out.face_z[i] = faces[0].landmarks_z / scale
             out.face_confidence[i] = faces[0].confidence
             # Head pose depends on the camera model, so it is solved again in the full frame's
             # geometry (the crop has another principal point and focal length).

@@ -27,6 +27,7 @@ PATIENT_FIELDS = (
     "pose_visibility",
     "pose_confidence",
     "face_xy",
+    "face_z",
     "face_confidence",
     "head_pose_deg",
     "gaze_deg",

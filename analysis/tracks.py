@@ -81,6 +81,10 @@ class Tracks:
         the measured rows on either side because the patient's picture had not changed
         (motion-adaptive sampling, analysis/sampling.py). Files written before this column
         existed read as all True.
+    face_z : float32 array of shape (n, 478)
+        The face mesh's depth of each landmark in px (MediaPipe's z, on the scale of x: relative
+        to the head's centre, smaller is nearer the camera). Files written before this column
+        existed read as all NaN (the metrics then estimate depth from the head pose).
     """
 
     frame: np.ndarray
@@ -99,7 +103,12 @@ class Tracks:
     face_confidence: np.ndarray
     hands_confidence: np.ndarray
     measured: np.ndarray
+    face_z: np.ndarray | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.face_z is None:
+            self.face_z = _nan(len(self.frame), N_FACE_LANDMARKS)
 
     @classmethod
     def empty(cls, n: int) -> Tracks:
@@ -121,6 +130,7 @@ class Tracks:
             face_confidence=_nan(n),
             hands_confidence=_nan(n, 2),
             measured=np.ones(n, dtype=bool),
+            face_z=_nan(n, N_FACE_LANDMARKS),
         )
 
     def __len__(self) -> int:
@@ -163,6 +173,7 @@ _ARRAY_FIELDS = (
     "face_confidence",
     "hands_confidence",
     "measured",
+    "face_z",
 )
 _SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient", "measured")
 
@@ -205,6 +216,8 @@ def from_table(table: pa.Table) -> Tracks:
         if name == "measured" and name not in table.column_names:
             kwargs[name] = np.ones(n, dtype=bool)
             continue
+        if name == "face_z" and name not in table.column_names:
+            continue  # written before the mesh's depth was stored: NaN (__post_init__)
         column = table.column(name).combine_chunks()
         if name in _SCALAR_COLUMNS:
             kwargs[name] = column.to_numpy(zero_copy_only=False)

@@ -23,7 +23,8 @@ from analysis.metrics.expressions import (
     story_metrics,
     valence,
 )
-from analysis.metrics.face_depth import without_head_rotation
+from analysis.metrics.face_alignment import RIGID_ANCHORS, aligned_face_iod  # noqa: F401 (re-exported)
+from analysis.metrics.face_depth import face_without_head_rotation
 from analysis.metrics.segments import (
     ProtocolSegment,
 )
@@ -46,18 +47,12 @@ from analysis.timeseries.preprocessing import (
     speed_per_s,
 )
 from analysis.tracks import (
-    FACE_LEFT_EYE_OUTER,
-    FACE_RIGHT_EYE_OUTER,
     POSE_LEFT_SHOULDER,
     POSE_RIGHT_SHOULDER,
     Tracks,
 )
 
 FAMILY = "apathy"
-# Face Mesh landmarks that do not move with expressions (forehead, nose bridge and tip, eye
-# corners, temples): the rigid head motion is estimated on them only, so that opening the mouth
-# does not pull the alignment.
-RIGID_ANCHORS = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 33, 133, 362, 263, 127, 356, 234, 454)
 FACE_REGIONS: dict[str, tuple[int, ...]] = {
     "brows": (46, 53, 52, 65, 55, 70, 63, 105, 66, 107, 276, 283, 282, 295, 285, 300, 293, 334, 296, 336),
     "lids": (
@@ -75,61 +70,18 @@ def confident_face(tracks: Tracks, config: MetricsConfig) -> np.ndarray:
     return ~(np.asarray(tracks.face_confidence, dtype=np.float64) < config.min_face_confidence)
 
 
-def aligned_face_iod(
-    face_xy: np.ndarray, landmarks: np.ndarray, usable: np.ndarray | None = None
-) -> np.ndarray:
-    """Face landmarks with rigid head motion removed, in IOD units.
-
-    Each frame is mapped onto a reference face by the 2-D similarity (rotation, uniform
-    scale, translation) that best fits the RIGID_ANCHORS in the least-squares sense
-    (Procrustes / Umeyama, solved in closed form with complex numbers). The reference is the
-    per-landmark median of the frames after normalising each by its own eye-corner frame
-    (centre, eye axis horizontal, IOD = 1), so coordinates come out in inter-ocular distances.
-
-    Parameters
-    ----------
-    face_xy : array of shape (n_frames, 478, 2), px, NaN where no face.
-    landmarks : int array of shape (k,)
-        Landmarks to return.
-    usable : bool array of shape (n_frames,), optional
-        Frames allowed in (for example confident detections); the others come out NaN.
-
-    Returns
-    -------
-    array of shape (n_frames, k, 2) in IOD, NaN on frames without a complete face.
-    """
-    n = face_xy.shape[0]
-    keep = np.unique(np.concatenate([landmarks, RIGID_ANCHORS, [FACE_RIGHT_EYE_OUTER, FACE_LEFT_EYE_OUTER]]))
-    pts = np.asarray(face_xy[:, keep], dtype=np.float64)
-    z = pts[..., 0] + 1j * pts[..., 1]
-    out = np.full((n, len(landmarks), 2), np.nan)
-    valid = np.isfinite(z).all(axis=1)
-    if usable is not None:
-        valid &= usable
-    if not valid.any():
-        return out
-    col = {lm: i for i, lm in enumerate(keep.tolist())}
-    anchors = np.array([col[a] for a in RIGID_ANCHORS])
-    z = z[valid]
-    eye_axis = z[:, col[FACE_LEFT_EYE_OUTER]] - z[:, col[FACE_RIGHT_EYE_OUTER]]
-    eye_axis = np.where(np.abs(eye_axis) > 0, eye_axis, 1.0)
-    centre = z[:, anchors].mean(axis=1, keepdims=True)
-    normalised = (z - centre) / eye_axis[:, None]
-    reference = np.median(normalised.real, axis=0) + 1j * np.median(normalised.imag, axis=0)
-    src = z[:, anchors] - centre
-    dst = reference[anchors] - reference[anchors].mean()
-    gain = (np.conj(src) * dst).sum(axis=1) / np.maximum((np.abs(src) ** 2).sum(axis=1), 1e-12)
-    aligned = gain[:, None] * (z - centre) + reference[anchors].mean()
-    picked = aligned[:, [col[lm] for lm in np.asarray(landmarks).tolist()]]
-    out[valid] = np.stack([picked.real, picked.imag], axis=-1)
-    return out
+def rotation_free_face_iod(tracks: Tracks, landmarks: np.ndarray, config: MetricsConfig) -> np.ndarray:
+    """The confident frames' landmarks (n_frames, k, 2) in IOD, head motion removed in 3-D on the
+    mesh's depth where the tracks have it (face_depth.face_without_head_rotation)."""
+    usable = confident_face(tracks, config)
+    return face_without_head_rotation(tracks.face_xy, tracks.face_z, tracks.head_pose_deg, landmarks, usable)
 
 
 def face_jitter_iod(tracks: Tracks, config: MetricsConfig) -> float:
     """Jitter SD (IOD) of the face landmarks, measured on the rigid anchors after alignment:
     expressions and speech do not move them, so a patient who talks or smiles all session does
     not raise their own noise floor."""
-    anchors = aligned_face_iod(tracks.face_xy, np.array(RIGID_ANCHORS), usable=confident_face(tracks, config))
+    anchors = rotation_free_face_iod(tracks, np.array(RIGID_ANCHORS), config)
     return jitter_sd(interpolate_short_gaps(anchors, tracks.time_s, config.max_gap_s), tracks.time_s)
 
 
@@ -139,16 +91,14 @@ def facial_region_speeds(
     """Per-frame mean landmark speed (IOD/s) of each face region, rigid head motion removed,
     and the landmarks' measured jitter.
 
-    Aligned landmarks (aligned_face_iod), with the head's yaw and pitch removed
-    (face_depth.without_head_rotation), are gap-filled (<= max_gap_s), Savitzky-Golay
-    smoothed, then differentiated frame to frame. Returns ({"brows"|"lids"|"mouth"|"all":
+    Landmarks with the head's translation, scale and rotation removed (rotation_free_face_iod)
+    are gap-filled (<= max_gap_s), Savitzky-Golay smoothed, then differentiated frame to frame. Returns ({"brows"|"lids"|"mouth"|"all":
     array of shape (n_frames,)}, NaN where the face is missing in either frame; {"sigma": the
     aligned landmarks' jitter SD (IOD), "threshold": the speed (IOD/s) one landmark's jitter
     alone stays below 99 % of the time}).
     """
     landmarks = np.concatenate([np.array(v) for v in FACE_REGIONS.values()])
-    aligned = aligned_face_iod(tracks.face_xy, landmarks, usable=confident_face(tracks, config))
-    aligned = without_head_rotation(aligned, tracks.head_pose_deg)
+    aligned = rotation_free_face_iod(tracks, landmarks, config)
     aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
     sigma = face_jitter_iod(tracks, config)
     speed_sd = smoothed_speed_sd(sigma, tracks.time_s, config.smooth_window_s, config.smooth_order)
@@ -211,8 +161,7 @@ def action_unit_metrics(
             out[f"apathy.au.{name}.intensity_iod"] = MetricValue.unknown("IOD", size_reason)
             out[f"apathy.au.{name}.frequency"] = MetricValue.unknown("share", size_reason, 0.0)
         return out
-    aligned = aligned_face_iod(tracks.face_xy, np.array(AU_LANDMARKS), usable=confident_face(tracks, config))
-    aligned = without_head_rotation(aligned, tracks.head_pose_deg)
+    aligned = rotation_free_face_iod(tracks, np.array(AU_LANDMARKS), config)
     aligned = interpolate_short_gaps(aligned, tracks.time_s, config.max_gap_s)
     aligned = savgol_smooth(aligned, tracks.time_s, config.smooth_window_s, config.smooth_order)
     for name, change in action_unit_changes(aligned, tracks.time_s, segments).items():

@@ -75,6 +75,18 @@ def test_it_finds_478_landmarks_on_the_astronauts_face(model: FaceMeshModel) -> 
     assert abs(face.head_pose_deg[0]) < 10 and abs(face.head_pose_deg[2]) < 10
 
 
+def test_the_mesh_depth_puts_the_nose_tip_nearer_than_the_eye_corners(model: FaceMeshModel) -> None:
+    # The mesh's depth (px, smaller is nearer) is what removes head rotation in 3-D: on a face
+    # looking at the camera the nose tip (1) stands out by a fraction of the inter-ocular
+    # distance, and the two outer eye corners (33, 263) lie at nearly the same depth.
+    face = _one_face(model, skimage.data.astronaut())
+    assert face.landmarks_z.shape == (N_FACE_LANDMARKS,)
+    iod = float(np.linalg.norm(face.landmarks_xy[263] - face.landmarks_xy[33]))
+    corners = face.landmarks_z[[33, 263]]
+    assert 0.2 * iod < corners.mean() - face.landmarks_z[1] < 1.5 * iod
+    assert abs(corners[0] - corners[1]) < 0.2 * iod
+
+
 def test_a_blank_image_has_no_face(model: FaceMeshModel) -> None:
     assert model.process(np.full((240, 320, 3), 128, dtype=np.uint8)) == []
 
