@@ -19,7 +19,6 @@ from scipy.signal import butter, sosfiltfilt
 
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.spectral import (
-    amplitude_at,
     bout_frequency_hz,
     dominant_peak,
     frequency_reading,
@@ -31,6 +30,7 @@ from analysis.metrics.stereotypy_signals import (
     body_size_reason,
     stereotypy_signals,
 )
+from analysis.metrics.trunk_coupling import carried_by_trunk
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
 from analysis.timeseries.noise import jitter_sd
@@ -67,8 +67,8 @@ def scan(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> t
     0..1) and attributes amplitude (median equivalent-sine amplitude of its windows, SW),
     periodicity, amplitude_unit and signal. The peak is searched up to 0.98 x Nyquist, so that a
     movement faster than the band is seen as such rather than missed or folded into the band.
-    A hand bout whose oscillation in the room is below flapping_min_room_ratio of its oscillation
-    relative to the trunk is the trunk moving past a resting hand, and is dropped.
+    A hand bout that is the trunk's movement (trunk_coupling.carried_by_trunk: the hand at rest
+    in the room, or moving in phase with a trunk that oscillates at the same frequency) is dropped.
     """
     t = np.asarray(time_s, dtype=np.float64)
     spectra = window_spectra(
@@ -109,7 +109,9 @@ def scan(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> t
         duration = end - start
         if duration < config.min_bout_s or duration * f0 < config.min_bout_cycles:
             continue
-        if signal.room_xy is not None and not _moves_in_room(signal, frames, period, f0, config):
+        if signal.room_xy is not None and carried_by_trunk(
+            signal.xy[frames], signal.room_xy[frames], _at(signal.trunk_xy, frames), period, f0, config=config
+        ):
             continue
         reading, candidates, note = frequency_reading(f0, rate, signal.band_hz, signal.max_hz, 0.5 / duration)
         ratio = float(np.median(periodicity[members]))
@@ -136,15 +138,8 @@ def scan(signal: PeriodicSignal, time_s: np.ndarray, config: MetricsConfig) -> t
     return events, analysable
 
 
-def _moves_in_room(
-    signal: PeriodicSignal, frames: np.ndarray, period: float, f0: float, config: MetricsConfig
-) -> bool:
-    """Whether the hand oscillates at f0 in the room, not only relative to the moving trunk."""
-    relative = amplitude_at(signal.xy[frames], period, f0)
-    room = amplitude_at(signal.room_xy[frames], period, f0)
-    if not (np.isfinite(relative) and np.isfinite(room)) or relative <= 0:
-        return True
-    return room >= config.flapping_min_room_ratio * relative
+def _at(xy: np.ndarray | None, frames: np.ndarray) -> np.ndarray | None:
+    return None if xy is None else xy[frames]
 
 
 def _window_groups(

@@ -37,7 +37,8 @@ class PeriodicSignal:
     xy has shape (n_frames, 2) in shoulder widths (SW), NaN where missing; band_hz is the
     band of the kind, max_hz the fastest large movement of that body part (the true frequencies
     an aliased peak may stand for), min_amplitude_sw the amplitude floor (already raised to the
-    measured jitter) and room_xy, for the hands, the same point in the room (image) frame.
+    measured jitter) and, for the hands, room_xy the same point in the room (image) frame and
+    trunk_xy the shoulder midpoint in the room (what a hand carried by a rocking body follows).
     """
 
     kind: str
@@ -48,6 +49,7 @@ class PeriodicSignal:
     min_amplitude_sw: float
     reference: str
     room_xy: np.ndarray | None = None
+    trunk_xy: np.ndarray | None = None
 
 
 def body_points_sw(tracks: Tracks, config: MetricsConfig) -> tuple[np.ndarray, float]:
@@ -128,6 +130,7 @@ def stereotypy_signals(tracks: Tracks, config: MetricsConfig) -> list[PeriodicSi
                 floor(hand, config.flapping_min_amplitude_sw),
                 f"{side} wrist in the torso frame",
                 room_xy=prepared(pose[:, wrist] / width),
+                trunk_xy=prepared(shoulders / width),
             )
         )
     head = prepared(in_torso_frame(pose[:, POSE_NOSE], frame))

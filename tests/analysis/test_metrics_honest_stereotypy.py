@@ -198,6 +198,35 @@ def test_rocking_with_the_hands_resting_is_not_flapping():
     assert kinds == ["body_rocking"]
 
 
+@pytest.mark.parametrize("carried", [0.3, 0.6, 1.5])
+def test_hands_carried_in_phase_by_the_rocking_trunk_are_not_flapping(carried):
+    # The trunk rocks by 0.4 SW at 1.7 Hz and the hands follow it by a share of its sway (0.3, 0.6
+    # or 1.5 of it, in phase): relative to the torso they oscillate by 0.28, 0.16 and 0.2 SW at
+    # the trunk's frequency, above the 0.1 SW flapping floor. At 0.3 the hand barely moves in the
+    # room (room-amplitude rule); at 0.6 and 1.5 it moves in the room, in phase with the trunk,
+    # which only the phase rule tells from flapping.
+    tracks, t = session(14.0)
+    put_body(tracks)
+    sway = burst(t, 1.7, 2.0, 12.0, 0.4 * SHOULDER_WIDTH_PX)
+    tracks.pose_xy[:, [0, 11, 12, 13, 14], 0] += sway[:, None]
+    tracks.pose_xy[:, ARM_POINTS[2:], 0] += carried * sway[:, None]
+    assert [e.kind for e in stereotypy_episodes(tracks)] == ["body_rocking"]
+
+
+def test_flapping_while_rocking_at_another_frequency_is_kept():
+    # Rocking at 1.0 Hz and flapping the right hand at 3.0 Hz: the phase rule does not apply (the
+    # trunk does not oscillate at 3 Hz), so both are found, the flapping at its own frequency.
+    tracks, t = session(14.0, fps=25.0)
+    put_body(tracks)
+    sway = burst(t, 1.0, 2.0, 12.0, 0.2 * SHOULDER_WIDTH_PX)
+    tracks.pose_xy[:, :, 0] += sway[:, None]
+    tracks.pose_xy[:, 16, 1] += burst(t, 3.0, 2.0, 12.0, 0.2 * SHOULDER_WIDTH_PX)
+    events = stereotypy_episodes(tracks)
+    flaps = [e for e in events if e.kind == "hand_flapping"]
+    assert "body_rocking" in {e.kind for e in events}
+    assert len(flaps) == 1 and flaps[0].frequency_hz == pytest.approx(3.0, abs=0.2)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_wrist_jitter_gives_no_flapping(seed):
     # Finding: wrist jitter of 0.025 SW gave 0-6 false episodes per minute.
