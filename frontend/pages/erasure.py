@@ -8,20 +8,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.errors import ApplicationError
-from accounts.permissions import Action, can_confirm_erasure, can_view_erasures, require
+from accounts.permissions import Action, can_confirm_erasure, can_view_erasures
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from care.erasure import erasure_confirm, erasure_request
+from frontend.pages.patient_scope import patient_page_open
 from patients.models import ErasureRequest
-from patients.selectors import patient_get_visible
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def erasure_request_page(request: HttpRequest, code: str) -> HttpResponse:
     """What an erasure removes, and the button that asks for it."""
-    patient = patient_get_visible(user=request.user, code=code)
-    require(request.user, Action.REQUEST_ERASURE, patient)
+    patient = patient_page_open(
+        request,
+        code,
+        Action.REQUEST_ERASURE,
+        object_type="erasure_request_form",
+        shown=request.method == "GET",  # a POST answers with a redirect
+    )
     pending = ErasureRequest.objects.filter(patient=patient, status=ErasureRequest.Status.REQUESTED).first()
     if request.method == "POST":
         try:
@@ -33,14 +38,6 @@ def erasure_request_page(request: HttpRequest, code: str) -> HttpResponse:
                 request, f"Erasure of {patient.code} requested. An administrator must confirm it."
             )
         return redirect("erasure_request", code=patient.code)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
-        object_type="erasure_request_form",
-        object_id=patient.pk,
-        patient=patient,
-        request=request,
-    )
     context = {
         "patient": patient,
         "pending": pending,
@@ -65,9 +62,7 @@ def erasure_list_page(request: HttpRequest) -> HttpResponse:
     """Pending requests to confirm, and past erasures with the study members to tell."""
     _require_erasure_admin(request.user)
     erasures = ErasureRequest.objects.select_related("requested_by", "confirmed_by").order_by("-requested_at")
-    access_record(
-        user=request.user, action=AccessEvent.Action.LIST, object_type="erasure_request", request=request
-    )
+    access_read(request=request, action=AccessEvent.Action.LIST, object_type="erasure_request")
     rows = [(erasure, can_confirm_erasure(request.user, erasure)) for erasure in erasures]
     return render(request, "pages/erasure_list.html", {"rows": rows})
 

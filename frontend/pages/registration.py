@@ -15,9 +15,10 @@ from django.views.decorators.http import require_http_methods
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, care_teams_for, require
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 from care.sessions import session_update
 from frontend.pages.forms import IdentityCorrectForm, PatientRegisterForm, SessionCreateForm
+from frontend.pages.patient_scope import patient_page_open
 from patients.selectors import identity_corrections, patient_get_visible
 from patients.services import patient_create, patient_identity_correct
 from recordings.models import ClinicalSession
@@ -60,17 +61,14 @@ def patient_register_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def identity_correct_page(request: HttpRequest, code: str) -> HttpResponse:
-    patient = patient_get_visible(user=request.user, code=code)
-    require(request.user, Action.CORRECT_IDENTITY, patient)
-    identity = patient.identity
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW_IDENTITY,
+    patient = patient_page_open(
+        request,
+        code,
+        Action.CORRECT_IDENTITY,
         object_type="patient_identity",
-        object_id=patient.pk,
-        patient=patient,
-        request=request,
+        read=AccessEvent.Action.VIEW_IDENTITY,
     )
+    identity = patient.identity
     status = 200
     if request.method == "POST":
         form = IdentityCorrectForm(request.POST)
@@ -129,14 +127,7 @@ def session_edit_page(request: HttpRequest, code: str, session_id: int) -> HttpR
     if session is None:
         raise Http404("No such session of this patient.")
     require(request.user, Action.EDIT_SESSION, patient)
-    access_record(
-        user=request.user,
-        action=AccessEvent.Action.VIEW,
-        object_type="session_form",
-        object_id=session.pk,
-        patient=patient,
-        request=request,
-    )
+    access_read(request=request, object_type="session_form", object_id=session.pk, patient=patient)
     status = 200
     if request.method == "POST":
         form = SessionCreateForm(request.POST, patient=patient)

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
 from audit.models import AccessEvent
-from audit.services import access_read, access_record
+from audit.services import access_read
 from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
@@ -188,14 +188,13 @@ def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
     # Every request is a read, whatever its Range: the bytes sent are those streaming.parse_range
     # chose (Content-Range), the one parser of the header.
     if response.status_code in (200, 206):
-        access_record(
-            user=request.user,
+        access_read(
+            request=request,
             action=AccessEvent.Action.STREAM_VIDEO,
             object_type="recording",
             object_id=recording.pk,
             patient=session.patient,
             details={"bytes": response.get("Content-Range", "whole file")},
-            request=request,
         )
     return response
 

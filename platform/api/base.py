@@ -67,7 +67,18 @@ class PatientDataViewSet(viewsets.GenericViewSet):
                 details=details,
             )
 
-    def audit_object(self, obj: Model, action: str = AccessEvent.Action.VIEW) -> None:
+    def audit_read(self, obj: Model, action: AccessEvent.Action = AccessEvent.Action.VIEW) -> None:
+        """One read of the object (its row, its identity) on its patient's trail."""
+        access_read(
+            request=self.request,
+            action=action,
+            object_type=self.audit_type,
+            object_id=obj.pk,
+            patient=self.patient_of(obj),
+        )
+
+    def audit_object(self, obj: Model, action: str) -> None:
+        """What the request did to the object (created, changed, exported) on its patient's trail."""
         access_record(
             user=self.request.user,
             action=action,
@@ -95,5 +106,5 @@ class AuditedRetrieveMixin:
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any):
         obj = self.get_object()
-        self.audit_object(obj)
+        self.audit_read(obj)
         return Response(self.get_serializer(obj).data)

@@ -8,7 +8,7 @@ from django.contrib.admin.utils import unquote
 
 from accounts.permissions import PATIENT_PATHS
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import access_read
 
 
 def patient_of(obj: Any) -> Any:
@@ -19,15 +19,14 @@ def patient_of(obj: Any) -> Any:
 class AuditedReadsAdmin:
     """Mixin for a ModelAdmin of a model in accounts.permissions.PATIENT_PATHS."""
 
-    def _audit(self, request, action: str, obj: Any, page: str) -> None:
-        access_record(
-            user=request.user,
+    def _audit(self, request, action: AccessEvent.Action, obj: Any, page: str) -> None:
+        access_read(
+            request=request,
             action=action,
             object_type=f"admin {obj._meta.model_name}",
             object_id=obj.pk,
             patient=patient_of(obj),
             details={"page": page},
-            request=request,
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -39,12 +38,11 @@ class AuditedReadsAdmin:
                 patient = patient_of(obj)
                 shown.setdefault(patient.pk, (patient, obj))
             for patient, obj in shown.values():
-                access_record(
-                    user=request.user,
+                access_read(
+                    request=request,
                     action=AccessEvent.Action.LIST,
                     object_type=f"admin {obj._meta.model_name}",
                     patient=patient,
-                    request=request,
                 )
         return response
 

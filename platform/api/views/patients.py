@@ -37,5 +37,5 @@ class PatientViewSet(AuditedListMixin, AuditedRetrieveMixin, PatientDataViewSet)
             PatientIdentity.objects.select_related("patient"), request.user, Action.VIEW_IDENTITY
         )
         identity = get_object_or_404(identities, patient__code=code)
-        self.audit_object(identity.patient, AccessEvent.Action.VIEW_IDENTITY)
+        self.audit_read(identity.patient, AccessEvent.Action.VIEW_IDENTITY)
         return Response(PatientIdentitySerializer(identity).data)
