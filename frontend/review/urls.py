@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from frontend.review import views
+from frontend.review import tasks, views
 
 urlpatterns = [
     path("plotly.min.js", views.plotly_js, name="plotly_js"),
@@ -18,6 +18,10 @@ urlpatterns = [
         views.coded_event_delete,
         name="coded_event_delete",
     ),
+    path("<int:session_id>/tasks", tasks.task_mark, name="task_mark"),
+    path("<int:session_id>/tasks/<int:segment_id>/correct", tasks.task_correct, name="task_correct"),
+    path("<int:session_id>/tasks/<int:segment_id>/accept", tasks.task_accept, name="task_accept"),
+    path("<int:session_id>/tasks/<int:segment_id>/delete", tasks.task_delete, name="task_delete"),
     path(
         "<int:session_id>/events/<int:event_id>/reference",
         views.gesture_reference_mark,

@@ -30,6 +30,7 @@ from audit.services import access_read
 from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
+from frontend.review.tasks import task_panel
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
@@ -116,6 +117,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
             "praxis_scores": praxis_scores_for_session(session) if job and is_praxis else [],
             "expected_gestures": session.protocol.expected_gestures,
             "is_praxis_protocol": is_praxis,
+            **task_panel(request.user, session, has_video=bool(recording and recording.file)),
         },
     )
 

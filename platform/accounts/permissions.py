@@ -57,6 +57,7 @@ class Action(StrEnum):
     EDIT_SESSION = "edit_session"  # date, protocol, clinician, notes of a registered session
     CHOOSE_ANALYSED_PERSON = "choose_analysed_person"  # say which tracked person is the patient
     REQUEST_ERASURE = "request_erasure"  # ask that everything of the patient be erased
+    MARK_TASKS = "mark_tasks"  # mark, accept, correct or delete the tasks of a semi-guided session
     # Of a role, on no patient (may).
     USE_CARE_TEAM_PAGES = "use_care_team_pages"  # patient list, patient pages
     USE_DASHBOARDS = "use_dashboards"
@@ -88,6 +89,7 @@ PATIENT_ACTIONS = frozenset(
         Action.EDIT_SESSION,
         Action.CHOOSE_ANALYSED_PERSON,
         Action.REQUEST_ERASURE,
+        Action.MARK_TASKS,
     }
 )
 CARE_TEAM_ACTIONS: dict[Role, frozenset[Action]] = {
@@ -160,6 +162,7 @@ PATIENT_PATHS: dict[str, str] = {
     "results.behaviourevent": "patient",
     "results.eventreview": "event__patient",
     "results.codedevent": "session__patient",
+    "results.tasksegment": "session__patient",
 }
 
 

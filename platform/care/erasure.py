@@ -4,7 +4,7 @@ A clinician of the patient's care team asks (erasure_request); an administrator 
 clinician confirms (erasure_confirm). Confirming deletes, in one transaction, the patient's
 identity and its corrections, consents and their signed documents, sessions, recordings and
 videos, uploads, analysis jobs with every file derived from them (tracks, overlay caches),
-metric samples, behaviour events, reviews, gesture references made from their videos, study
+metric samples, behaviour events, reviews, task segments, gesture references made from their videos, study
 enrolments, and finally the patient. What stays: the ErasureRequest row and one audit row, both
 naming the patient by pseudonym only, and the list of members of studies whose past exports
 held the patient, who must delete their copies.
@@ -27,7 +27,14 @@ from patients.models import Consent, ErasureRequest, Patient, PatientIdentity, S
 from recordings.models import ChunkedUpload, ClinicalSession, Recording
 from recordings.uploads import upload_temp_path
 from results.artefacts import job_artefact_names
-from results.models import AnalysisJob, BehaviourEvent, EventReview, GestureReference, MetricSample
+from results.models import (
+    AnalysisJob,
+    BehaviourEvent,
+    EventReview,
+    GestureReference,
+    MetricSample,
+    TaskSegment,
+)
 
 
 @transaction.atomic
@@ -91,6 +98,7 @@ def _patient_rows_delete(patient: Patient) -> dict[str, int]:
         ("gesture_references", GestureReference.objects.filter(source_job__in=jobs)),
         ("behaviour_events", BehaviourEvent.objects.filter(patient=patient)),
         ("metric_samples", MetricSample.objects.filter(patient=patient)),
+        ("task_segments", TaskSegment.objects.filter(session__patient=patient)),
         ("uploads", uploads),
         ("analysis_jobs", jobs),
         ("recordings", Recording.objects.filter(session__patient=patient)),

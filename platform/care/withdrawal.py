@@ -4,6 +4,7 @@ Withdrawing a scope takes effect in the withdrawal's own transaction:
 
 - analyse: queued analysis jobs are cancelled (running ones stop at their next batch, because
   the workers re-read the job status);
+  The task model's proposed task segments go with it (clinicians' marked tasks stay);
 - store_video: the stored videos are deleted through the storage API (one audited DELETE per
   file);
 - derived metrics and events are kept only while analyse remains. Whichever of the two scopes
@@ -24,7 +25,7 @@ from patients.services import consent_withdrawal_record
 from recordings.models import Recording
 from results.artefacts import job_artefacts_delete
 from results.jobs import analysis_jobs_cancel_for_patient, analysis_jobs_cancel_for_recording
-from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample, TaskSegment
 
 
 @transaction.atomic
@@ -33,6 +34,7 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
     consent = consent_withdrawal_record(patient=patient, scope=scope, by=by, note=note)
     if scope == ConsentScope.ANALYSE:
         analysis_jobs_cancel_for_patient(patient=patient, reason="The patient withdrew consent to analysis.")
+        automatic_task_segments_delete(patient=patient, by=by)
     if scope == ConsentScope.STORE_VIDEO:
         stored = Recording.objects.filter(session__patient=patient, status=Recording.Status.STORED)
         for recording in stored:
@@ -45,6 +47,24 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
     ):
         derived_results_delete(patient=patient, by=by, reason=f"Consent withdrawn: {scope}.")
     return consent
+
+
+@transaction.atomic
+def automatic_task_segments_delete(*, patient: Patient, by: Any) -> int:
+    """Delete the task segments the task model proposed for the patient's sessions (an analysis
+    result); segments clinicians marked or accepted stay. One audited DELETE."""
+    n_segments, _ = TaskSegment.objects.filter(
+        session__patient=patient, source=TaskSegment.Source.AUTOMATIC
+    ).delete()
+    access_record(
+        user=by,
+        action=AccessEvent.Action.DELETE,
+        object_type="task_segments_proposed",
+        object_id=patient.pk,
+        patient=patient,
+        details={"task_segments": n_segments, "reason": "Consent withdrawn: analyse."},
+    )
+    return n_segments
 
 
 @transaction.atomic
@@ -93,6 +113,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
     n_samples, _ = MetricSample.objects.filter(patient=patient).delete()
     n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
     n_coded, _ = CodedEvent.objects.filter(session__patient=patient).delete()
+    n_tasks, _ = TaskSegment.objects.filter(session__patient=patient).delete()
     events = BehaviourEvent.objects.filter(patient=patient)
     n_events = events.count()
     events.delete()
@@ -103,6 +124,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
         "event_reviews": n_reviews,
         "derived_files": len(deleted_files),
         "coded_events": n_coded,
+        "task_segments": n_tasks,
     }
     access_record(
         user=by,

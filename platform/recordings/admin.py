@@ -6,7 +6,14 @@ from django.contrib import admin
 
 from accounts.permissions import Action, can, restrict
 from audit.admin_reads import AuditedReadsAdmin
-from recordings.models import ChunkedUpload, ClinicalSession, EthogramLabel, Protocol, Recording
+from recordings.models import (
+    ChunkedUpload,
+    ClinicalSession,
+    EthogramLabel,
+    Protocol,
+    ProtocolTask,
+    Recording,
+)
 
 
 class PatientDataReadOnlyAdmin(AuditedReadsAdmin, admin.ModelAdmin):
@@ -37,13 +44,22 @@ class EthogramLabelInline(admin.TabularInline):
     fields = ("position", "code", "name", "key", "description")
 
 
+class ProtocolTaskInline(admin.TabularInline):
+    """The tasks of a semi-guided protocol, in the order the patient is asked to do them. The
+    position is also the key (1-9) that marks the task while the video plays."""
+
+    model = ProtocolTask
+    extra = 1
+    fields = ("position", "code", "name", "instructions", "expected_max_duration_s")
+
+
 @admin.register(Protocol)
 class ProtocolAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "code")
     prepopulated_fields = {"code": ("name",)}
-    inlines = (EthogramLabelInline,)
+    inlines = (ProtocolTaskInline, EthogramLabelInline)
 
 
 @admin.register(ClinicalSession)
@@ -81,4 +97,12 @@ class EthogramLabelAdmin(admin.ModelAdmin):
     """Every protocol's labels at a glance; edited on the protocol's page as well."""
 
     list_display = ("protocol", "position", "name", "code", "key")
+    list_filter = ("protocol",)
+
+
+@admin.register(ProtocolTask)
+class ProtocolTaskAdmin(admin.ModelAdmin):
+    """Every protocol's task list at a glance; edited on the protocol's page as well."""
+
+    list_display = ("protocol", "position", "name", "code", "expected_max_duration_s")
     list_filter = ("protocol",)

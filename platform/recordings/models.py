@@ -64,6 +64,37 @@ class EthogramLabel(models.Model):
         return f"{self.name} ({self.key})"
 
 
+class ProtocolTask(models.Model):
+    """One daily-living task of a semi-guided protocol (e.g. prepare a pill box), in the order the
+    patient is asked to do it. Clinicians mark each task's start and end on the session page
+    (results.TaskSegment); per-task metrics compare what was done with this list."""
+
+    protocol = models.ForeignKey(Protocol, on_delete=models.CASCADE, related_name="tasks")
+    position = models.PositiveSmallIntegerField(
+        default=1, help_text="Order in which the patient is asked to do it (1 first); key 1-9 marks it."
+    )
+    code = models.SlugField(max_length=40, help_text="Stored with each marked task, e.g. pill_box.")
+    name = models.CharField(max_length=120, help_text="Shown to clinicians, e.g. prepare a pill box.")
+    instructions = models.TextField(blank=True, help_text="What the patient is told.")
+    expected_max_duration_s = models.FloatField(
+        validators=[MinValueValidator(1)],
+        help_text="Expected maximum duration in seconds; longer is flagged on the dashboard.",
+    )
+
+    class Meta:
+        ordering = ["protocol", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["protocol", "code"], name="protocol_task_code_unique"),
+            models.UniqueConstraint(fields=["protocol", "position"], name="protocol_task_position_unique"),
+            models.CheckConstraint(
+                condition=Q(expected_max_duration_s__gte=1), name="protocol_task_duration_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
+
 class ClinicalSession(models.Model):
     """One visit of a patient, following a protocol (not a web session)."""
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from recordings.models import ClinicalSession, Protocol
+from recordings.models import ClinicalSession, Protocol, ProtocolTask
 
 
 def protocol_list() -> QuerySet[Protocol]:
@@ -54,3 +54,14 @@ def calibrated_sessions(*, session_ids: set[int]) -> set[int]:
             pk__in=session_ids, gaze_calibration_start_s__isnull=False
         ).values_list("pk", flat=True)
     )
+
+
+def protocol_tasks(*, protocol: Protocol) -> list[ProtocolTask]:
+    """The protocol's tasks in the order the patient is asked to do them (empty for protocols
+    without a task list)."""
+    return list(protocol.tasks.order_by("position", "pk"))
+
+
+def protocol_task_names(*, protocol: Protocol) -> dict[str, str]:
+    """Readable name of each task code of the protocol, in the expected order."""
+    return {task.code: task.name for task in protocol_tasks(protocol=protocol)}

@@ -14,6 +14,7 @@ from results.models import (
     GestureReference,
     MetricSample,
     ModelVersion,
+    TaskSegment,
 )
 
 
@@ -75,6 +76,14 @@ class CodedEventAdmin(PatientDataReadOnlyAdmin):
     list_display = ("session", "label", "start_s", "end_s", "coded_by", "removed_at", "created_at")
     list_filter = ("label",)
     list_select_related = ("session__patient", "session__protocol", "coded_by")
+
+
+@admin.register(TaskSegment)
+class TaskSegmentAdmin(PatientDataReadOnlyAdmin):
+    action = Action.VIEW_METRICS
+    list_display = ("session", "task_code", "start_s", "end_s", "source", "marked_by", "updated_at")
+    list_filter = ("source", "task_code")
+    list_select_related = ("session__patient", "session__protocol", "marked_by")
 
 
 @admin.register(GestureReference)

@@ -18,6 +18,7 @@ class ModelVersion(models.Model):
         GAZE = "gaze"
         PEOPLE = "people"
         GESTURE = "gesture"
+        TASK = "task"
 
     name = models.CharField(max_length=80)
     version = models.CharField(max_length=40)
@@ -279,3 +280,59 @@ class GestureReference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol.code}: {self.gesture}"
+
+
+class TaskSegment(models.Model):
+    """When the patient did one task of a semi-guided protocol (recordings.ProtocolTask): marked
+    by a clinician on the session page, or proposed by the task model and then accepted or
+    corrected (which makes it marked). Marked segments are training data for the task model, for
+    patients who consent to model_training only (results.task_selectors)."""
+
+    class Source(models.TextChoices):
+        MARKED = "marked", "marked by a clinician"
+        AUTOMATIC = "automatic", "proposed by the task model"
+
+    session = models.ForeignKey(
+        "recordings.ClinicalSession", on_delete=models.CASCADE, related_name="task_segments"
+    )
+    task_code = models.SlugField(max_length=40, help_text="A code of the protocol's task list.")
+    start_s = models.FloatField(validators=[MinValueValidator(0)])
+    end_s = models.FloatField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    confidence = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="The task model's confidence (automatic segments only).",
+    )
+    job = models.ForeignKey(
+        AnalysisJob,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="task_segments",
+        help_text="The analysis that proposed it (automatic segments).",
+    )
+    model_version = models.CharField(max_length=40, blank=True, help_text="The task model that proposed it.")
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "start_s", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_s__gt=models.F("start_s")) & Q(start_s__gte=0),
+                name="task_segment_times_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="automatic") | Q(marked_by__isnull=False),
+                name="task_segment_marked_has_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "source"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_code} {self.start_s:.1f}-{self.end_s:.1f} s ({self.source})"

@@ -12,6 +12,7 @@ from accounts.roles import Role
 from accounts.tokens import api_token_create
 from patients.study_view import study_session_key
 from recordings.models import ChunkedUpload
+from results.models import TaskSegment
 from tests.api.conftest import make_analysed_session
 from tests.factories import make_user
 
@@ -40,6 +41,14 @@ def make_objects(world) -> Objects:
         expected_sha256="a" * 64,
     )
     token, _ = api_token_create(user=world.clinician, name="matrix")
+    segment = TaskSegment.objects.create(
+        session=analysed.session,
+        task_code="pill_box",
+        start_s=1.0,
+        end_s=2.0,
+        source="marked",
+        marked_by=world.clinician,
+    )
     users = {role: getattr(world, role, None) for role in ROLES}
     users["stat_out"] = stat_out
     users["anonymous"] = None
@@ -52,6 +61,7 @@ def make_objects(world) -> Objects:
         "study": world.study.pk,
         "upload": upload.pk,
         "token": token.pk,
+        "segment": segment.pk,
         "consent": world.patient.consents.first().pk,
         "identity": world.patient.identity.pk,
         "enrolment": world.patient.enrolments.first().pk,

@@ -129,7 +129,13 @@ def test_a_study_patient_is_seen_only_while_enrolled(world):
 def test_restrict_knows_every_patient_data_model(world):
     for label in ("patients", "recordings", "results", "audit"):
         for model in apps.get_app_config(label).get_models():
-            if model.__name__ in ("Protocol", "EthogramLabel", "ModelVersion", "GestureReference"):
+            if model.__name__ in (
+                "Protocol",
+                "EthogramLabel",
+                "ProtocolTask",
+                "ModelVersion",
+                "GestureReference",
+            ):
                 continue  # not patient data
             if model.__name__ == "AccessEvent":
                 continue  # names patients by pseudonym only; admins read it as the audit log (a role action)

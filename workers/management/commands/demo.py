@@ -29,7 +29,7 @@ from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope, Patient, PatientIdentity
 from patients.selectors import consent_active_scopes
 from patients.services import consent_record, patient_create, study_enrol
-from recordings.models import ClinicalSession, Protocol, Recording
+from recordings.models import ClinicalSession, Protocol, ProtocolTask, Recording
 from recordings.services import recording_create_from_file, session_create
 from results.jobs import analysis_job_create
 from results.models import AnalysisJob
@@ -89,8 +89,15 @@ PROTOCOLS = (
         "code": "semi-guided-tasks",
         "name": "Semi-guided tasks",
         "kind": Protocol.Kind.SEMI_GUIDED_TASKS,
-        "description": "Daily-living tasks (prepare tea, read, use the phone), Toyota Smarthome style.",
-        "expected_segments": [{"name": "prepare tea"}, {"name": "read"}, {"name": "phone call"}],
+        "description": "Five daily-living tasks in a furnished room, asked in order; the clinician "
+        "marks when each is done.",
+        "tasks": [
+            ("pill_box", "Prepare a pill box", "Fill the week's pill box from the prescription.", 240),
+            ("phone_call", "Make a phone call", "Call the number on the card and ask for the time.", 120),
+            ("water_plant", "Water a plant", "Fill the watering can and water the plant.", 90),
+            ("read_article", "Read an article", "Read the short article and say what it is about.", 180),
+            ("hot_drink", "Prepare a hot drink", "Make a cup of tea or coffee.", 300),
+        ],
     },
     {
         "code": "free-play",
@@ -181,9 +188,20 @@ class Command(BaseCommand):
             for username, role, first, last in USERS
         }
         for spec in PROTOCOLS:
-            Protocol.objects.get_or_create(
-                code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"}
+            protocol, _ = Protocol.objects.get_or_create(
+                code=spec["code"], defaults={k: v for k, v in spec.items() if k not in ("code", "tasks")}
             )
+            for position, (code, name, instructions, max_s) in enumerate(spec.get("tasks", ()), start=1):
+                ProtocolTask.objects.get_or_create(
+                    protocol=protocol,
+                    code=code,
+                    defaults={
+                        "position": position,
+                        "name": name,
+                        "instructions": instructions,
+                        "expected_max_duration_s": max_s,
+                    },
+                )
         clinician, uploader = users[Role.CLINICIAN], users[Role.UPLOADER]
         recordings: list[Recording] = []
         with tempfile.TemporaryDirectory(prefix="demo-videos-") as tmp:
