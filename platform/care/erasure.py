@@ -4,8 +4,8 @@ A clinician of the patient's care team asks (erasure_request); an administrator 
 clinician confirms (erasure_confirm). Confirming deletes, in one transaction, the patient's
 identity and its corrections, consents and their signed documents, sessions, recordings and
 videos, uploads, analysis jobs with every file derived from them (tracks, overlay caches),
-metric samples, behaviour events, reviews, task segments, gesture references made from their videos, study
-enrolments, and finally the patient. What stays: the ErasureRequest row and one audit row, both
+metric samples, behaviour events, reviews, task segments, gesture references made from their
+videos, study enrolments, and finally the patient. What stays: the ErasureRequest row and one audit row, both
 naming the patient by pseudonym only, and the list of members of studies whose past exports
 held the patient, who must delete their copies.
 """
