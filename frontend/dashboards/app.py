@@ -10,6 +10,7 @@ URLs: the page is /dashboards/patient/<code>/ and the browser's Dash requests (l
 dependencies, callbacks) go under that same prefix, so each carries the patient in its path and
 is checked; component scripts come from /dashboards/app/_dash-component-suites/ (login only:
 they hold no patient data). Dash's JS is served from the installed packages (no CDN).
+What the page shows (picker, cards, graphs, links) is built by frontend/dashboards/components.py.
 """
 
 from __future__ import annotations
@@ -21,31 +22,28 @@ from functools import cache
 from typing import Any
 
 import flask
-from dash import MATCH, Dash, Input, Output, State, dcc, html
+from dash import MATCH, Dash, Input, Output, State, html
 from dash.exceptions import PreventUpdate
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from accounts.permissions import Action, PatientRefused, require
 from audit.services import access_read
 from frontend.dashboards.bridge import ENVIRON_PATIENT, ENVIRON_REQUEST, ENVIRON_REQUESTS_PREFIX
-from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
-from frontend.dashboards.labels import (
-    FAMILIES,
-    FAMILY_TITLES,
-    NEEDS_CALIBRATION,
-    Unit,
-    default_metrics,
-    metric_family,
-    metric_help,
-    metric_label,
-    metric_unit,
+from frontend.dashboards.components import (
+    dashboard_page,
+    empty_card,
+    empty_reason,
+    metric_graph,
+    metric_options,
+    session_links,
+    summary_card,
 )
+from frontend.dashboards.figures import date_range, protocol_colours, protocol_symbols
+from frontend.dashboards.labels import NEEDS_CALIBRATION, default_metrics
 from patients.models import Patient
 from recordings.selectors import calibrated_sessions
 from results.dashboard_selectors import (
-    MetricSummary,
     SessionPoint,
     metric_date_bounds,
     metric_keys_for_patient,
@@ -55,7 +53,6 @@ from results.dashboard_selectors import (
 
 ROUTES_PREFIX = "/dashboards/app/"
 _CONFIG_SCRIPT = re.compile(r'(<script id="_dash-config" type="application/json">)(.*?)(</script>)', re.S)
-_GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def _authorised() -> tuple[Any, Patient]:
@@ -104,7 +101,9 @@ def _layout() -> html.Div:
     if ENVIRON_PATIENT not in environ:
         # Dash validates the layout once at start-up, outside any patient's request: the
         # skeleton has the same components and no data.
-        return _page(patient_code="", options=[], chosen=[], first=None, last=None, content=([], [], []))
+        return dashboard_page(
+            patient_code="", options=[], chosen=[], first=None, last=None, content=([], [], [])
+        )
     request, patient = _authorised()
     keys = metric_keys_for_patient(patient=patient)
     first, last = metric_date_bounds(patient=patient)
@@ -120,105 +119,8 @@ def _layout() -> html.Div:
         patient=patient,
         details={"metrics": chosen[:20]},
     )
-    return _page(
+    return dashboard_page(
         patient_code=patient.code, options=options, chosen=chosen, first=first, last=last, content=content
-    )
-
-
-def metric_options(keys: list[str]) -> list[dict]:
-    """The picker's options: a heading per family (not selectable), then its metrics by plain
-    name; the search matches the name, the family and the help text."""
-    options: list[dict] = []
-    for family in (*FAMILIES, None):
-        members = [
-            key
-            for key in keys
-            if metric_family(key) == family or (family is None and metric_family(key) not in FAMILIES)
-        ]
-        if not members:
-            continue
-        title = FAMILY_TITLES.get(family, "Other")
-        options.append({"label": f"— {title} —", "value": f"family:{family}", "disabled": True})
-        options += [
-            {
-                "label": metric_label(key),
-                "value": key,
-                "title": metric_help(key),
-                "search": f"{metric_label(key)} {title} {metric_help(key)}",
-            }
-            for key in sorted(members, key=metric_label)
-        ]
-    return options
-
-
-def _page(
-    *,
-    patient_code: str,
-    options: list[dict],
-    chosen: list[str],
-    first: date | None,
-    last: date | None,
-    content: tuple[list, list, list],
-):
-    cards, graphs, links = content
-    return html.Div(
-        className="dashboard",
-        children=[
-            dcc.Store(id="patient-code", data=patient_code),
-            html.Section(
-                className="card dashboard-filters",
-                **{"aria-label": "Filters"},
-                children=[
-                    html.Div(
-                        className="filter",
-                        children=[
-                            html.Label("Metrics", htmlFor="metric-picker", id="metric-picker-label"),
-                            dcc.Dropdown(
-                                id="metric-picker",
-                                options=options,
-                                value=chosen,
-                                multi=True,
-                                searchable=True,
-                                placeholder="Search or choose metrics (grouped by family)",
-                            ),
-                        ],
-                    ),
-                    html.Div(
-                        className="filter",
-                        children=[
-                            html.Span("Sessions from … to", className="filter-label", id="date-range-label"),
-                            dcc.DatePickerRange(
-                                id="date-range",
-                                start_date=first,
-                                end_date=last,
-                                min_date_allowed=first,
-                                max_date_allowed=last,
-                                display_format="D MMM YYYY",
-                                start_date_id="date-from",
-                                end_date_id="date-to",
-                                start_date_placeholder_text="first session",
-                                end_date_placeholder_text="last session",
-                                clearable=True,
-                                first_day_of_week=1,
-                            ),
-                        ],
-                    ),
-                ],
-            ),
-            dcc.Loading(
-                type="default",
-                children=[
-                    html.Section(
-                        id="summary-cards",
-                        className="summary-cards",
-                        children=cards,
-                        **{"aria-live": "polite"},
-                    ),
-                    html.Section(id="metric-graphs", className="metric-graphs", children=graphs),
-                    html.Section(id="session-links", className="card session-links", children=links),
-                ],
-            ),
-        ],
     )
 
 
@@ -229,114 +131,6 @@ def _parse_date(value: Any) -> date | None:
         return date.fromisoformat(str(value)[:10])
     except ValueError:
         raise PreventUpdate from None
-
-
-def _format(value: float | None, unit: Unit) -> str:
-    if value is None:
-        return "—"
-    shown = value * unit.factor
-    if unit.factor == 100.0:
-        return f"{shown:.0f} %" if unit.words.startswith("%") else f"{shown:+.0f} {unit.words}"
-    return f"{shown:.3g} {unit.words}"
-
-
-def _baseline_words(summary: MetricSummary, unit: Unit) -> str:
-    n = summary.baseline_sessions
-    if n == 1:
-        return f"the first session ({_format(summary.baseline, unit)})"
-    return f"the usual level of the first {n} sessions ({_format(summary.baseline, unit)}, their median)"
-
-
-def _card(summary: MetricSummary) -> html.Article:
-    latest = summary.latest
-    unit = metric_unit(summary.metric, summary.unit)
-    if summary.change is None:
-        change = html.P(
-            "No earlier session to compare with (analysed with the same pipeline version).", className="muted"
-        )
-    else:
-        size = abs(summary.change) * unit.factor
-        amount = f"{size:.0f} percentage points" if unit.factor == 100.0 else f"{size:.3g} {unit.words}"
-        if summary.change == 0:
-            words = f"The same as {_baseline_words(summary, unit)}."
-        else:
-            direction = "higher" if summary.change > 0 else "lower"
-            relative = summary.change_pct is not None and unit.factor != 100.0
-            pct = f" ({abs(summary.change_pct):.0f} %)" if relative else ""
-            words = f"{amount}{pct} {direction} than {_baseline_words(summary, unit)}."
-        change = html.P(words, className="change")
-    reviewed = (
-        [html.P(f"After clinicians' review; the model alone measured {_format(latest.model_value, unit)}.",
-                className="muted")]
-        if latest.model_value is not None
-        else []
-    )  # fmt: skip
-    return html.Article(
-        className="summary-card",
-        children=[
-            html.H3(metric_label(summary.metric), title=metric_help(summary.metric)),
-            html.P(_format(latest.value, unit), className="summary-value"),
-            html.P(
-                f"Latest session {latest.session_date:%d %b %Y} · {latest.protocol_name}", className="muted"
-            ),
-            change,
-            *reviewed,
-        ],
-    )
-
-
-def _empty_card(metric: str, reason: str) -> html.Article:
-    return html.Article(
-        className="summary-card summary-empty",
-        children=[
-            html.H3(metric_label(metric), title=metric_help(metric)),
-            html.P(reason, className="muted"),
-        ],
-    )
-
-
-def _graph(
-    metric: str, points: list[SessionPoint], style: tuple[dict, dict], x_range: list[str] | None
-) -> html.Figure:
-    label = metric_label(metric)
-    unit = metric_unit(metric, points[0].unit if points else "")
-    symbols, colours = style
-    return html.Figure(
-        className="metric-graph",
-        children=[
-            dcc.Graph(
-                id={"type": "metric-graph", "metric": metric},
-                figure=metric_figure(
-                    points, title=label, unit=unit, symbols=symbols, colours=colours, x_range=x_range
-                ),
-                config=_GRAPH_CONFIG,
-                responsive=True,
-                style={"height": "300px", "width": "100%"},
-            ),
-            html.Figcaption(metric_help(metric), className="graph-help"),
-        ],
-    )
-
-
-def _session_links(points: list[SessionPoint]) -> list:
-    sessions = sorted({(p.session_date, p.session_id, p.protocol_name) for p in points}, reverse=True)
-    if not sessions:
-        return [html.P("No analysed session in this period.")]
-    return [
-        html.H2("Sessions in this period", className="h3"),
-        html.Ul(
-            className="session-link-list",
-            children=[
-                html.Li(
-                    html.A(
-                        f"{on:%d %b %Y} · {protocol}",
-                        href=reverse("session_page", args=[session_id]),
-                    )
-                )
-                for on, session_id, protocol in sessions
-            ],
-        ),
-    ]
 
 
 def update_dashboard(metrics: Any, start_date: Any, end_date: Any, patient_code: Any):
@@ -358,24 +152,10 @@ def update_dashboard(metrics: Any, start_date: Any, end_date: Any, patient_code:
     return _content(metrics, points)
 
 
-def _empty_reason(metric: str, stored: list[SessionPoint], calibrated: set[int]) -> str:
-    """Why a metric has no value to draw, in words."""
-    if not stored:
-        if metric_family(metric) == "praxis":
-            return "No praxis session in this period: praxis is measured only in praxis-test protocols."
-        return "No analysed session in this period has this metric."
-    if metric in NEEDS_CALIBRATION and not any(p.session_id in calibrated for p in stored):
-        return (
-            "Needs calibration: on the session page, mark a few seconds where the patient looks at the "
-            "target. Without it the number would mean 'unknown', not 'never'."
-        )
-    return "Could not be measured in these sessions (e.g. the face or body was not visible)."
-
-
 def _content(metrics: list[str], points: list[SessionPoint]) -> tuple[list, list, list]:
     """Summary cards, one graph per metric (one shared time axis), and the session links."""
     if not metrics:
-        return [html.P("Choose at least one metric above.", className="muted")], [], _session_links(points)
+        return [html.P("Choose at least one metric above.", className="muted")], [], session_links(points)
     calibrated = calibrated_sessions(
         session_ids={p.session_id for p in points if p.metric in NEEDS_CALIBRATION}
     )
@@ -395,11 +175,11 @@ def _content(metrics: list[str], points: list[SessionPoint]) -> tuple[list, list
     cards, graphs = [], []
     for metric in metrics:
         if by_metric[metric]:
-            cards.append(_card(summaries[metric]))
-            graphs.append(_graph(metric, by_metric[metric], style, x_range))
+            cards.append(summary_card(summaries[metric]))
+            graphs.append(metric_graph(metric, by_metric[metric], style, x_range))
         else:
-            cards.append(_empty_card(metric, _empty_reason(metric, stored[metric], calibrated)))
-    return cards, graphs, _session_links(drawn or points)
+            cards.append(empty_card(metric, empty_reason(metric, stored[metric], calibrated)))
+    return cards, graphs, session_links(drawn or points)
 
 
 @cache

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from analysis.metrics import METRIC_DEFINITIONS
 from care.withdrawal import consent_withdraw
-from frontend.dashboards.app import metric_options
+from frontend.dashboards.components import metric_options
 from frontend.dashboards.labels import metric_help, metric_label, metric_unit
 from recordings.services import session_gaze_calibration_set
 from tests.factories import make_analysed_session
