@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.metrics.preprocessing import pose_points, savgol_smooth, shoulder_width_px, speed_per_s
 from analysis.tasks.task_metrics import ActivitySignals
+from analysis.timeseries.preprocessing import pose_points, savgol_smooth, shoulder_width_px, speed_per_s
 from analysis.tracks import (
     POSE_LEFT_HIP,
     POSE_LEFT_SHOULDER,
