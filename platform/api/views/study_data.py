@@ -37,7 +37,7 @@ from api.study_serializers import (
 )
 from api.views.sessions import CODER_FILE_RESPONSES, NEGOTIATED_CODER_FORMATS, CodingFormat
 from audit.models import AccessEvent
-from audit.services import access_record
+from audit.services import READ_ACTIONS, access_read, access_record
 from patients.models import Patient, StudyEnrolment
 from patients.study_view import (
     date_shift,
@@ -127,19 +127,22 @@ class StudyDataViewSet(viewsets.GenericViewSet):
     def study_row(self, obj: Model) -> dict[str, Any]:
         raise NotImplementedError
 
-    def audit(self, rows: list[Model], action: str = AccessEvent.Action.LIST) -> None:
-        """One row per patient shown, under the study's name of the request."""
+    def audit(self, rows: list[Model], action: AccessEvent.Action = AccessEvent.Action.LIST) -> None:
+        """One row per patient shown (a read, through access_read) or exported, under the study's
+        name of the request."""
         details = {"study": self.study.code, "filters": dict(self.request.query_params.lists())}
         rows_per_patient = Counter(self.session_of(obj).patient_id for obj in rows)
         for patient in Patient.objects.filter(pk__in=rows_per_patient):
-            access_record(
-                user=self.request.user,
-                action=action,
-                object_type=self.audit_type,
-                patient=patient,
-                details={**details, "rows": rows_per_patient[patient.pk]},
-                request=self.request,
-            )
+            fields = {
+                "action": action,
+                "object_type": self.audit_type,
+                "patient": patient,
+                "details": {**details, "rows": rows_per_patient[patient.pk]},
+            }
+            if action in READ_ACTIONS:
+                access_read(request=self.request, **fields)
+            else:
+                access_record(user=self.request.user, request=self.request, **fields)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filtered(self.get_queryset(), validated_filters(self.filter_serializer, request))
