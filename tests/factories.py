@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
@@ -119,6 +120,36 @@ def make_recording(
         recording.file.name = file_name
     recording.save()
     return recording
+
+
+# Where a standing person's main body keypoints sit in their box (fractions of width, height).
+STICK_FIGURE = {
+    0: (0.5, 0.08), 11: (0.3, 0.25), 12: (0.7, 0.25), 13: (0.2, 0.42), 14: (0.8, 0.42), 15: (0.15, 0.58),
+    16: (0.85, 0.58), 23: (0.38, 0.6), 24: (0.62, 0.6), 25: (0.38, 0.8), 26: (0.62, 0.8), 27: (0.38, 0.98),
+    28: (0.62, 0.98),
+}  # fmt: skip
+
+
+def make_people_tracks(
+    boxes_xywh: Sequence[tuple[float, float, float, float]],
+    *,
+    patient: int = 0,
+    duration_s: float,
+    fps: float,
+) -> Tracks:
+    """Tracks of still people (person i in boxes_xywh[i], px), one row per person and frame, with
+    a stick figure of body keypoints; person `patient` is the one analysed as the patient."""
+    times = np.arange(0.0, duration_s, 1.0 / fps)
+    tracks = Tracks.empty(len(times) * len(boxes_xywh))
+    for row, (i, time_s) in enumerate((i, t) for t in times for i in range(len(boxes_xywh))):
+        x, y, w, h = boxes_xywh[i]
+        tracks.frame[row], tracks.time_s[row] = round(time_s * fps), time_s
+        tracks.person_id[row], tracks.is_patient[row] = i, i == patient
+        tracks.bbox_xywh[row] = (x, y, w, h)
+        for point, (fx, fy) in STICK_FIGURE.items():
+            tracks.pose_xy[row, point] = (x + fx * w, y + fy * h)
+            tracks.pose_visibility[row, point] = 0.95
+    return tracks
 
 
 def make_analysed_session(

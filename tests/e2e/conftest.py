@@ -94,9 +94,10 @@ def login_in_browser(page, live_server, username: str, password: str = PASSWORD)
 
 
 def screenshot(page, name: str) -> Path:
-    """Save a full-page screenshot as ARTIFACTS/<name>.png and return its path."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    """Save a full-page screenshot as ARTIFACTS/<name>.png (name may hold a folder) and return
+    its path."""
     path = ARTIFACTS / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     return path
 

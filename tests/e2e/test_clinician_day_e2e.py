@@ -1,9 +1,12 @@
 """The clinician's day in real headless Chromium: register a patient and correct a misspelled
 name, code events with the keyboard, a review that changes the dashboard, choosing the patient
-on the video, and pages that follow a resize to a tablet. Screenshots: tests/e2e/artifacts/day-*.png.
+on the video ("Is this the patient?" while two people are tracked), a dashboard point that opens
+its session, and pages that follow a resize to a tablet. Screenshots:
+tests/e2e/artifacts/issue-12/*.png.
 
 The session is built with the ORM over a real generated video (so the player has frames to
-seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s.
+seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s, and the tracks of
+two people: a small patient at the left, analysed, and a larger examiner at the right.
 """
 
 from datetime import date
@@ -14,12 +17,14 @@ from analysis import PIPELINE_VERSION
 from patients.models import IdentityCorrection, PatientIdentity
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent
 from tests.e2e.conftest import login_in_browser, screenshot, wait_until
-from tests.factories import make_analysed_session, make_world
+from tests.factories import make_analysed_session, make_people_tracks, make_world
 from tests.media import make_person_video
 
 pytestmark = pytest.mark.e2e
 TABLET = {"width": 768, "height": 1024}
 LAPTOP = {"width": 1280, "height": 800}
+SHOTS = "issue-12/"  # screenshots under tests/e2e/artifacts/issue-12/
+PATIENT_BOX, EXAMINER_BOX = (30, 90, 60, 140), (170, 15, 120, 220)  # px of the 320 x 240 video
 
 
 def no_dispatch(job_id: int) -> None:
@@ -51,6 +56,7 @@ def clinic(transactional_db, settings, tmp_path):
         world.patient, by=world.clinician, on=date(2026, 11, 2), windows={"apathy.neutral_share": [0.4]},
         session_values=rates, events=[("body_rocking", 1.0, 2.0), ("body_rocking", 4.0, 5.0)],
         video=video, pipeline_version=PIPELINE_VERSION,
+        tracks=make_people_tracks([PATIENT_BOX, EXAMINER_BOX], duration_s=6.0, fps=10),
     )  # fmt: skip
     return world, job
 
@@ -83,7 +89,7 @@ def test_registration_and_identity_correction(page, live_server, clinic):
     page.select_option("select[name=sex]", "female")
     page.click("text=Register the patient")
     assert "already registered" in page.inner_text(".field-error")
-    screenshot(page, "day-register-duplicate")
+    screenshot(page, SHOTS + "register-duplicate")
     page.fill("input[name=hospital_number]", "H-0777")
     with page.expect_navigation():
         page.click("text=Register the patient")
@@ -96,7 +102,7 @@ def test_registration_and_identity_correction(page, live_server, clinic):
     assert "Marie Curie" in page.inner_text(".identity")
     page.click("text=Correct the identity")
     assert "Marie Curei → Marie Curie" in page.inner_text("#history-h + table")
-    screenshot(page, "day-identity-history")
+    screenshot(page, SHOTS + "identity-history")
     identity = PatientIdentity.objects.get(hospital_number="H-0777")
     assert IdentityCorrection.objects.filter(identity=identity, corrected_by=world.uploader).count() == 1
     page.goto(live_server.url + "/patients/?q=curie")
@@ -116,7 +122,7 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     title = "Any stereotypy: episodes per minute"
     before = _summary_value(page, title)
     assert before == "20 per minute"
-    screenshot(page, "day-dashboard-before-review")
+    screenshot(page, SHOTS + "dashboard-before-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
     wait_until(page, "document.getElementById('session-video').readyState >= 1")
@@ -128,13 +134,13 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     wait_until(page, "document.getElementById('coding-status').textContent.includes('added')")
     coded = CodedEvent.objects.get(session_id=session_id)
     assert (coded.label, round(coded.start_s, 1), round(coded.end_s, 1)) == ("head_movement", 2.5, 3.5)
-    screenshot(page, "day-keyboard-coding")
+    screenshot(page, SHOTS + "keyboard-coding")
 
     first = BehaviourEvent.objects.filter(job=job).order_by("start_s").first()
     with page.expect_navigation():
         page.locator(f"#event-{first.pk} button[value=reject]").click()
     assert "Rejected by" in page.inner_text(f"#event-{first.pk}")
-    screenshot(page, "day-session-after-review")
+    screenshot(page, SHOTS + "session-after-review")
 
     page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
     page.wait_for_selector(".metric-graph .main-svg")
@@ -148,21 +154,77 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     page.wait_for_selector("h3:has-text('Body rocking: episodes per minute')")
     assert _summary_value(page, "Body rocking: episodes per minute") == "10 per minute"
     assert "model alone measured 20 per minute" in page.inner_text(".summary-cards")
-    screenshot(page, "day-dashboard-after-review")
+    screenshot(page, SHOTS + "dashboard-after-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
     wait_until(page, "document.getElementById('session-video').readyState >= 1")
-    page.click("#choose-patient")
+    page.wait_for_selector("#patient-prompt:not([hidden])")  # two people tracked, nobody confirmed
+    page.click("#patient-prompt [data-choose]")  # "No, choose the patient"
+    x, y = _on_screen(page, EXAMINER_BOX[0] + EXAMINER_BOX[2] / 2, EXAMINER_BOX[1] + EXAMINER_BOX[3] / 2)
+    with page.expect_navigation():
+        page.mouse.click(x, y)
+    job.recording.refresh_from_db()
+    point = job.recording.patient_point
+    assert point["x_px"] == pytest.approx(230, abs=3) and point["y_px"] == pytest.approx(125, abs=3)
+    assert point["time_s"] == pytest.approx(0.0, abs=0.2)
+    queued = AnalysisJob.objects.get(recording=job.recording, status="queued")
+    assert queued.patient_point == point  # the re-analysis is told whom to follow
+    assert "new analysis of this video is queued" in page.inner_text(".session-player")
+    assert page.locator("#patient-prompt").is_hidden()  # a choice answers the question
+    screenshot(page, SHOTS + "patient-chosen")
+    assert page.errors == []
+
+
+def _on_screen(page, x_px: float, y_px: float) -> tuple[float, float]:
+    """Where a point of the 320 x 240 video is on the screen (the picture keeps its aspect ratio
+    inside the player)."""
     box = page.locator("#overlay-canvas").bounding_box()
+    scale = min(box["width"] / 320, box["height"] / 240)
+    left = box["x"] + (box["width"] - 320 * scale) / 2
+    top = box["y"] + (box["height"] - 240 * scale) / 2
+    return left + x_px * scale, top + y_px * scale
+
+
+def test_is_this_the_patient_is_asked_until_someone_confirms(page, live_server, clinic):
+    world, job = clinic
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/sessions/{job.recording.session_id}/")
+    prompt = page.wait_for_selector("#patient-prompt:not([hidden])")
+    assert "Is this the patient?" in prompt.inner_text()
+    wait_until(page, "document.getElementById('session-video').readyState >= 2")
+    screenshot(page, SHOTS + "patient-prompt")
+    with page.expect_navigation():
+        page.click("#confirm-patient")
+    job.recording.refresh_from_db()
+    assert job.recording.patient_confirmed_by == world.clinician
+    assert not AnalysisJob.objects.filter(recording=job.recording, status="queued").exists()
+    wait_until(page, "document.getElementById('overlay-status').textContent === ''")  # overlay loaded
+    assert page.locator("#patient-prompt").is_hidden()  # asked no more, on this page or later
+    page.reload()
+    wait_until(page, "document.getElementById('overlay-status').textContent === ''")
+    assert page.locator("#patient-prompt").is_hidden()
+    assert page.errors == []
+
+
+def test_a_point_on_the_dashboard_opens_its_session(page, live_server, clinic):
+    world, job = clinic
+    page.set_default_timeout(60_000)
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
+    page.wait_for_selector(".metric-graph .main-svg")
+    latest = page.locator(".metric-graph").first.locator(".scatterlayer .points path").last
+    box = latest.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector(".hoverlayer .hovertext")
+    assert "click to open the session" in page.locator(".hoverlayer .hovertext").first.text_content()
+    screenshot(page, SHOTS + "dashboard-point-tooltip")
     with page.expect_navigation():
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    job.recording.refresh_from_db()
-    assert job.recording.patient_point["time_s"] == pytest.approx(0.0, abs=0.2)
-    queued = AnalysisJob.objects.get(recording=job.recording, status="queued")
-    assert queued.patient_point == job.recording.patient_point
-    assert "new analysis of this video is queued" in page.inner_text(".session-player")
-    screenshot(page, "day-patient-chosen")
-    assert page.errors == []
+    assert page.url.endswith(f"/sessions/{job.recording.session_id}/")
+    blocked = [text for text in page.console_errors if "Content Security Policy" in text]
+    assert blocked == [] and page.errors == []
 
 
 def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
@@ -179,7 +241,7 @@ def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
         drawn = graph.locator(".main-svg").first.bounding_box()
         assert drawn["height"] > 200 and 0.8 * card["width"] < drawn["width"] <= card["width"] + 1
         assert card["x"] + card["width"] <= TABLET["width"]
-    screenshot(page, "day-dashboard-tablet")
+    screenshot(page, SHOTS + "dashboard-tablet")
 
     page.goto(f"{live_server.url}/sessions/{job.recording.session_id}/")
     page.wait_for_selector("#timeline .main-svg")
@@ -192,5 +254,5 @@ def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
     card = page.locator(".session-timeline").bounding_box()
     assert narrow["width"] <= card["width"] and narrow["width"] > 0.8 * (card["width"] - 40)
     assert wide > narrow["width"]
-    screenshot(page, "day-session-tablet")
+    screenshot(page, SHOTS + "session-tablet")
     assert page.errors == []

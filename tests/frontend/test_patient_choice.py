@@ -13,7 +13,7 @@ from results.jobs import analysis_job_claim
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
 from results.services import AnalysisOutcome
-from tests.factories import make_analysed_session
+from tests.factories import make_analysed_session, make_people_tracks
 
 pytestmark = pytest.mark.django_db
 
@@ -87,3 +87,30 @@ def test_reviews_of_the_previous_person_do_not_carry_over(analysed):
     assert not new_event.reviews.exists()  # same times, but another person: no review moved
     event.refresh_from_db()
     assert event.reviews.count() == 1 and event.attributes.get("superseded") is True
+
+
+def test_the_page_asks_is_this_the_patient_until_someone_confirms(world, private_media, small_video, login):
+    # A small patient at the left, a larger examiner at the right of the 160 x 120 px frame.
+    tracks = make_people_tracks([(10, 40, 30, 70), (80, 5, 60, 110)], duration_s=2.0, fps=10)
+    job = make_analysed_session(
+        world.patient, by=world.clinician, on=date(2026, 11, 3), events=[("body_rocking", 0.4, 1.6)],
+        tracks=tracks, video=small_video,
+    )  # fmt: skip
+    page_url = f"/sessions/{job.recording.session_id}/"
+    client = login(world.clinician)
+    html = client.get(page_url).content.decode()
+    assert "Is this the patient?" in html and 'data-confirmed="0"' in html
+    overlay = client.get(f"{page_url}overlay.json").json()
+    assert sorted(overlay["people"]) == ["0", "1"] and overlay["patient_id"] == "0"  # two people: asked
+    assert overlay["people"]["1"][0] == [0.0, 80, 5, 60, 110]
+    assert login(world.uploader).post(f"{page_url}patient-choice", {"confirm": "1"}).status_code == 404
+    client = login(world.clinician)
+    answer = client.post(f"{page_url}patient-choice", {"confirm": "1"}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 201 and "confirmed as the patient" in answer.json()["message"]
+    job.recording.refresh_from_db()
+    assert job.recording.patient_confirmed_by == world.clinician and job.recording.patient_confirmed_at
+    assert not AnalysisJob.objects.filter(recording=job.recording, status="queued").exists()  # nothing re-run
+    assert AccessEvent.objects.filter(
+        object_type="patient_choice", details__confirmed=True, patient_code=world.patient.code
+    ).exists()
+    assert 'data-confirmed="1"' in client.get(page_url).content.decode()  # asked no more
