@@ -160,6 +160,14 @@ def _measurable_minutes(
     return duration_s * coverage / 60.0
 
 
+def reviewed_metric_keys() -> tuple[str, ...]:
+    """The metric keys whose reviewed value can differ from the model's (those made of events):
+    the keys reviewed_metric_values answers for, so that exports know which metrics carry a
+    model-only value beside the reviewed one."""
+    prefixes = (*(f"stereotypy.{kind}" for kind in STEREOTYPY_KINDS), "stereotypy")
+    return tuple(key for prefix in prefixes for key in _event_metrics(prefix, [], None))
+
+
 def reviewed_metric_values(*, jobs: Iterable[AnalysisJob]) -> dict[tuple[int, str], float | None]:
     """(job id, metric key) → the reviewed value, for the event-made stereotypy metrics of the
     jobs whose events clinicians reviewed or added to. Jobs nobody reviewed are absent: their

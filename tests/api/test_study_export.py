@@ -18,6 +18,7 @@ from api.exports.study_scope import ExportRequest
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope, StudyEnrolment
 from patients.study_view import study_session_key
+from results.reviewed import reviewed_metric_keys
 from tests.api.conftest import make_analysed_session
 from tests.factories import make_patient, make_protocol
 
@@ -117,7 +118,10 @@ def test_wide_keeps_every_metric_with_valid_names(world, analysed, api):
     frame = _csv(api(world.statistician).get(_url(world), {"shape": "wide"}))
     assert len(frame) == 1  # one row per session
     metric_columns = [c for c in frame.columns if c[:3] in ("ap_", "st_", "at_", "px_")]
-    assert len(metric_columns) == len(fixed_metric_keys())  # empty everywhere or not
+    reviewable = [key for key in fixed_metric_keys() if key in reviewed_metric_keys()]
+    # Empty everywhere or not; a metric made of events has a model-only column beside it.
+    assert len(metric_columns) == len(fixed_metric_keys()) + len(reviewable)
+    assert {variable_name(key) + "_mo" for key in reviewable} <= set(metric_columns)
     for name in frame.columns:
         assert len(name) <= 32 and name.replace("_", "").isalnum() and name[0].isalpha(), name
     assert frame.iloc[0][variable_name("stereotypy.episodes_per_min")] == 1.5

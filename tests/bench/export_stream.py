@@ -4,10 +4,15 @@ reads the same rows from PostgreSQL, and each format's time as a ratio of the CS
 
     python tests/bench/export_stream.py [--rows 1000000] [--reuse]
 
-Each format runs in its own process, so that its peak memory (the process's max RSS, beside
-its RSS before the export, the Python heap's peak and Arrow's pool peak) is its own. Targets: CSV and Parquet >= 30k rows/s
-with flat memory; Stata and SPSS within 3x the CSV time (their writer takes a whole table).
-Uses a scratch PostgreSQL database (bench_export on 127.0.0.1, dropped and recreated).
+Each format runs in its own process, so that its peak memory is its own: the process's RSS
+before the export, once a tenth of the file is out, at the end, its peak (max RSS) and Arrow's
+pool peak. Each process first does what a serving process has already done (loads the URLconf,
+the analysis library and the metric definitions: seconds, once per process, printed as warm-up),
+so the time is the export's. Targets: CSV and Parquet >= 30k rows/s with flat memory; Stata
+and SPSS within 3x the CSV time (their writer takes a whole table). Baselines from the same run
+on the same rows (a cursor read, PostgreSQL's COPY, csv.writer) and the load average are
+printed, since the machine may be shared. Uses a scratch PostgreSQL database (bench_export on
+127.0.0.1, dropped and recreated).
 """
 
 import argparse
@@ -16,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -158,8 +162,27 @@ def _rss_mib() -> float:
     return float("nan")
 
 
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def warm_up(client, study) -> float:
+    """What a serving process has done before any export: the URLconf (and with it the analysis
+    library and SciPy) imported, the metric definitions read. Returns its seconds."""
+    from api.exports.metric_catalogue import metric_catalogue, window_length_s
+
+    started = time.perf_counter()
+    assert client.get(f"/api/v1/studies/{study.pk}/").status_code == 200
+    metric_catalogue()
+    window_length_s()
+    return time.perf_counter() - started
+
+
 def measure(name: str) -> None:
-    """Run one format's export in this process and print one line (called in a child)."""
+    """Run one format's export in this process and print one line (called in a child).
+
+    Memory is the process's resident set, read as the file streams (no tracemalloc: tracing
+    every allocation made the imports and the export several times slower than they are)."""
     import resource
 
     import pyarrow as pa
@@ -170,27 +193,37 @@ def measure(name: str) -> None:
     study = Study.objects.get()
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(study.members.get())
+    warm_s = warm_up(client, study)
     endpoint, params = FORMATS[name]
     rss_before = _rss_mib()
-    tracemalloc.start()
+    samples: list[tuple[int, float]] = []  # (bytes sent so far, RSS)
     started = time.perf_counter()
     response = client.get(f"/api/v1/studies/{study.pk}/{endpoint}/", params)
     assert response.status_code == 200, response
+    first_byte_s = None
     sink = Path(tempfile.gettempdir()) / f"bench-export-{name}"
     size = 0
     with sink.open("wb") as out:
         for chunk in response.streaming_content:
+            if first_byte_s is None:
+                first_byte_s = time.perf_counter() - started
             out.write(chunk)
             size += len(chunk)
+            if len(samples) < 2 or size - samples[-1][0] >= 2**20:
+                samples.append((size, _rss_mib()))
     elapsed = time.perf_counter() - started
-    _, python_peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     rows = int(response["X-Export-Rows"])
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Flat memory: the RSS once a tenth of the file is out against the RSS at the end.
+    tenth = next(
+        (rss for sent, rss in samples if sent >= size / 10), samples[-1][1] if samples else rss_before
+    )
     print(
-        f"{name:>10}: {rows:>9,} rows {size / 2**20:7.1f} MiB {elapsed:6.1f} s {rows / elapsed:>9,.0f} rows/s  "
-        f"RSS {rss_before:4.0f} MiB before, peak {maxrss:5.0f} MiB (Python heap {python_peak / 2**20:5.0f} MiB, "
-        f"Arrow pool {pa.default_memory_pool().max_memory() / 2**20:5.0f} MiB)  [{elapsed:.3f}]",
+        f"{name:>10}: {rows:>9,} rows {size / 2**20:7.1f} MiB {elapsed:6.1f} s {rows / elapsed:>9,.0f} rows/s"
+        f"  first byte {first_byte_s or 0:5.2f} s  RSS {rss_before:4.0f} MiB before, {tenth:4.0f} at 10%,"
+        f" {samples[-1][1] if samples else 0:4.0f} at the end, peak {maxrss:5.0f} MiB"
+        f" (Arrow pool peak {pa.default_memory_pool().max_memory() / 2**20:4.0f} MiB)"
+        f"  [warm-up {warm_s:.1f} s]  [{elapsed:.3f}]",
         flush=True,
     )
     if name == "parquet":
@@ -198,6 +231,42 @@ def measure(name: str) -> None:
 
         assert pq.read_metadata(sink).num_rows == rows, "the Parquet file does not hold every row"
     sink.unlink()
+
+
+def baselines() -> dict[str, float]:
+    """Same-run yardsticks on this machine, as loaded as it is now: the rows/s of reading the
+    metric samples through a cursor, of PostgreSQL's own COPY of them to CSV, and of Python's
+    csv.writer on the fetched rows."""
+    import csv
+    import io
+
+    from django.db import connection
+
+    result = {}
+    with connection.cursor() as cursor:
+        started = time.perf_counter()
+        cursor.execute("SELECT * FROM results_metricsample")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        read = 0
+        write_s = 0.0
+        while rows := cursor.fetchmany(20_000):
+            read += len(rows)
+            t = time.perf_counter()
+            writer.writerows(rows)
+            buffer.seek(0)
+            buffer.truncate()
+            write_s += time.perf_counter() - t
+        total_s = time.perf_counter() - started
+        result["cursor"] = read / (total_s - write_s)
+        result["cursor+csv.writer"] = read / total_s
+        started = time.perf_counter()
+        with cursor.cursor.copy("COPY results_metricsample TO STDOUT WITH (FORMAT csv)") as copy:
+            for _ in copy:
+                pass
+        result["COPY"] = read / (time.perf_counter() - started)
+    connection.close()
+    return result
 
 
 def main() -> None:
@@ -226,17 +295,10 @@ def main() -> None:
         _, _, n_rows = load_rows(args.rows)
         print(f"loaded {n_rows:,} metric samples in {time.perf_counter() - started:.1f} s")
 
-    from django.db import connection
-
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM results_metricsample")
-        read = 0
-        while rows := cursor.fetchmany(5000):
-            read += len(rows)
-    baseline_s = time.perf_counter() - started
-    print(f"  baseline: plain SELECT of {read:,} rows: {read / baseline_s:,.0f} rows/s")
-    connection.close()
+    print(f"load average at the start: {load_average()} (1, 5, 15 min) on {os.cpu_count()} cores")
+    yardsticks = baselines()
+    for what, rate in yardsticks.items():
+        print(f"  baseline: {what} of the metric samples: {rate:,.0f} rows/s")
     seconds = {}
     for name in FORMATS:
         result = subprocess.run(
@@ -248,9 +310,16 @@ def main() -> None:
             continue
         seconds[name] = float(line.rsplit("[", 1)[1].rstrip("]"))
         print(line.rsplit("  [", 1)[0])
+        rows_per_s = float(line.split(" rows/s")[0].rsplit(" ", 1)[1].replace(",", ""))
+        print(
+            f"{'':>12}{rows_per_s / yardsticks['cursor']:.2f}x the cursor read, "
+            f"{rows_per_s / yardsticks['COPY']:.2f}x PostgreSQL's COPY; {line.rsplit('  [', 2)[1].rstrip(']')} before,"
+            f" load {load_average()}"
+        )
     if "csv" in seconds:
         print("time as a multiple of the long CSV's (target: sav and dta <= 3x):")
         print("  " + ", ".join(f"{name} {value / seconds['csv']:.2f}x" for name, value in seconds.items()))
+    print(f"load average at the end: {load_average()}")
 
 
 if __name__ == "__main__":

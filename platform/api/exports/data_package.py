@@ -16,10 +16,11 @@ from django.utils.html import escape
 
 from accounts.models import Study
 from analysis import PIPELINE_VERSION
-from api.exports.export_columns import Column, event_columns, long_columns, wide_columns
+from api.exports.export_columns import MODEL_ONLY_SUFFIX, Column, event_columns, long_columns, wide_columns
 from api.exports.metric_catalogue import MISSING_REASONS, fixed_metric_keys, metric_catalogue, window_length_s
 from api.exports.study_export import Table, csv_stream
 from recordings.models import Protocol
+from results.reviewed import reviewed_metric_keys
 
 RESOURCE_PATHS = {
     "metrics_long": "data/metrics_long.csv",
@@ -102,6 +103,10 @@ def _dictionary_columns(study: Study) -> list[tuple[str, Column]]:
 
 def data_dictionary(study: Study) -> dict[str, Any]:
     _, names = wide_columns(study, fixed_metric_keys())
+    reviewable = set(reviewed_metric_keys())
+    metric_columns = set(names.values()) | {
+        names[key] + MODEL_ONLY_SUFFIX for key in reviewable if key in names
+    }
     return {
         "pipeline_version": _pipeline_version(),
         "window_length_s": window_length_s(),
@@ -119,12 +124,13 @@ def data_dictionary(study: Study) -> dict[str, Any]:
                 "definition": c.definition,
             }
             for table, c in _dictionary_columns(study)
-            if not (table == "metrics_wide" and c.name in names.values())
+            if not (table == "metrics_wide" and c.name in metric_columns)
         ],
         "metrics": [
             {
                 "metric": key,
                 "wide_name": names.get(key, ""),
+                "model_only_name": names[key] + MODEL_ONLY_SUFFIX if key in reviewable else "",
                 "unit": info.unit,
                 "family": info.family,
                 "minimum": info.minimum,
@@ -142,17 +148,17 @@ def data_dictionary_csv(study: Study) -> str:
     dictionary = data_dictionary(study)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = ["kind", "table", "name", "wide_name", "type", "unit", "minimum", "maximum"]
-    writer.writerow([*header, "allowed_values", "missing_reason", "family", "definition"])
+    header = ["kind", "table", "name", "wide_name", "type", "unit", "minimum", "maximum", "allowed_values"]
+    writer.writerow([*header, "missing_reason", "family", "definition", "model_only_name"])
     for c in dictionary["columns"]:
         writer.writerow(
             ["column", c["table"], c["name"], "", c["type"], c["unit"], c["minimum"], c["maximum"],
-             "|".join(c["allowed_values"]), c["missing_reason"], "", c["definition"]]
+             "|".join(c["allowed_values"]), c["missing_reason"], "", c["definition"], ""]
         )  # fmt: skip
     for m in dictionary["metrics"]:
         writer.writerow(
             ["metric", "", m["metric"], m["wide_name"], "number", m["unit"], m["minimum"], m["maximum"],
-             "", m["missing_reason"], m["family"], m["definition"]]
+             "", m["missing_reason"], m["family"], m["definition"], m["model_only_name"]]
         )  # fmt: skip
     return buffer.getvalue()
 
@@ -178,7 +184,14 @@ def codebook_html(study: Study) -> str:
         "session.</li>"
         "<li>Patients appear under their study pseudonym, with dates shifted by a random per-patient offset "
         f"of {study.date_shift_min_days} to {study.date_shift_max_days} days, before or after. Date filters compare shifted dates. session_day counts from the patient's first exported session.</li>"
-        "<li>Values are the models' output; the events table holds each event's latest clinician review.</li>"
+        "<li>Reviewed values: clinicians confirm, reject or correct the events the model detected and add "
+        "events it missed. Metrics made of events (stereotypy episodes per minute, total time and share) are "
+        "recomputed from the reviewed events: rejected events leave them, corrected times and labels replace "
+        "the detected ones, added events count. The long table's value is the reviewed value and model_value "
+        "the model's (is_reviewed = 1 where they may differ); the wide table has, for each of these metrics, the "
+        "reviewed column and the model-only column (name ending in _mo). Other metrics are the models' output. "
+        "The events table lists every model event with its latest review and every event a clinician added "
+        "(source = clinician).</li>"
         "<li>An empty cell is a missing value: the metric could not be measured (never 0).</li></ul>",
         "<h2>Columns</h2>"
         + _html_table(
@@ -199,11 +212,12 @@ def codebook_html(study: Study) -> str:
         ),
         "<h2>Metrics</h2>"
         + _html_table(
-            ["metric", "wide name", "unit", "range", "family", "definition"],
+            ["metric", "wide name", "model-only name", "unit", "range", "family", "definition"],
             [
                 [
                     m["metric"],
                     m["wide_name"],
+                    m["model_only_name"],
                     m["unit"],
                     _range(Column("", "", "", minimum=m["minimum"], maximum=m["maximum"])),
                     m["family"],

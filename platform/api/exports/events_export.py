@@ -1,63 +1,128 @@
-"""A study's behaviour events: one row per event the model detected, with the latest clinician
-review beside it (decision and the reviewed kind and times; empty when rejected or not
-reviewed). Same keys and covariates as the metrics export, same CSV and Parquet writers.
+"""A study's behaviour events as clinicians left them: one row per event the model detected,
+with its latest review applied (decision, and the kind and times that count), and one row per
+event a clinician added (source "clinician"). Events are read through the one selector of
+reviewed values (results.reviewed), a batch of sessions at a time, so that memory stays flat.
+Same keys and covariates as the metrics export, same CSV and Parquet writers.
 """
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from django.db.models import Count
 
 from api.exports.export_columns import event_columns
-from api.exports.study_export import KEY_SELECT, Table, jobs_cte, keys_cte
-from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
-from results.models import BehaviourEvent
+from api.exports.export_sql import model_versions_text
+from api.exports.study_export import Table
+from api.exports.study_scope import ExportRequest, SessionKey, consenting_patients, session_keys
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent
+from results.reviewed import ReviewedEvent, reviewed_events_for_jobs
 
-# The latest review of an event is its status, newest created_at then highest id, as in
-# results.review_selectors (the SQL below is its set-based form); rejected events have no
-# reviewed values.
-_EVENT_SELECT = """
-SELECT %s, {keys}, ROW_NUMBER() OVER (ORDER BY k.ord, e.start_s, e.id), e.kind, e.body_part,
-  e.start_s, e.end_s, e.frequency_hz, e.confidence, r.decision,
-  CASE WHEN r.decision IS NULL OR r.decision = 'reject' THEN NULL
-       WHEN r.corrected_kind <> '' THEN r.corrected_kind ELSE e.kind END,
-  CASE WHEN r.decision IS NULL OR r.decision = 'reject' THEN NULL
-       ELSE COALESCE(r.corrected_start_s, e.start_s) END,
-  CASE WHEN r.decision IS NULL OR r.decision = 'reject' THEN NULL
-       ELSE COALESCE(r.corrected_end_s, e.end_s) END,
-  e.pipeline_version, j.models
-FROM results_behaviourevent e
-JOIN k ON e.session_id = k.session_pk
-JOIN j ON e.job_id = j.job_pk
-LEFT JOIN r ON r.event_id = e.id AND r.n = 1
-WHERE {where}
-ORDER BY k.ord, e.start_s, e.id
-"""
-_LATEST_REVIEW = (
-    "r AS (SELECT event_id, decision, corrected_kind, corrected_start_s, corrected_end_s, "
-    "ROW_NUMBER() OVER (PARTITION BY event_id ORDER BY created_at DESC, id DESC) AS n "
-    "FROM results_eventreview)"
-)
+SESSIONS_PER_BATCH = 100
+
+
+def _sessions(request: ExportRequest, kind: str) -> dict[int, int]:
+    """Rows per session of consenting patients: model events of finished analyses (of the
+    pipeline version asked for) and clinicians' events of sessions with such an analysis."""
+    patients = consenting_patients(request.study).values("pk")
+    jobs = AnalysisJob.objects.filter(status=AnalysisJob.Status.SUCCEEDED)
+    if request.pipeline_version:
+        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    events = BehaviourEvent.objects.filter(patient__in=patients, job__in=jobs)
+    coded = CodedEvent.objects.filter(
+        session__patient__in=patients,
+        removed_at__isnull=True,
+        session__in=jobs.values("recording__session_id"),
+    )
+    if kind:
+        events, coded = events.filter(kind=kind), coded.filter(label=kind)
+    per_session: dict[int, int] = defaultdict(int)
+    for rows in (events, coded):
+        for session_pk, n in rows.values_list("session_id").annotate(n=Count("id")).order_by():
+            per_session[session_pk] += n
+    return per_session
+
+
+def _row(key: SessionKey, study_code: str, number: int, event: ReviewedEvent, job: AnalysisJob) -> tuple:
+    model = event.source == "model"
+    counted = event.counted
+    return (
+        study_code,
+        key.pseudonym,
+        key.session_id,
+        key.visit_number,
+        key.session_date,
+        key.session_day,
+        key.protocol,
+        key.age,
+        key.sex,
+        key.group,
+        key.diagnosis_group,
+        number,
+        event.source,
+        event.model_label,
+        event.body_part or None,
+        event.model_start_s,
+        event.model_end_s,
+        event.frequency_hz,
+        event.confidence,
+        None if event.status == "unreviewed" else event.status,
+        event.label if counted else None,
+        event.start_s if counted else None,
+        event.end_s if counted else None,
+        1 if counted else 0,
+        job.pipeline_version,
+        model_versions_text(job) if model else None,
+    )
+
+
+def _wanted(event: ReviewedEvent, kind: str) -> bool:
+    """kind= selects the detected kind of a model event and the label of a clinician's."""
+    return not kind or kind == (event.model_label if event.source == "model" else event.label)
+
+
+def _batch_rows(request: ExportRequest, keys: list[SessionKey], kind: str, first: int) -> Iterator[tuple]:
+    """The rows of a few sessions, each session's events in time order."""
+    jobs = AnalysisJob.objects.filter(
+        recording__session_id__in=[key.session_pk for key in keys], status=AnalysisJob.Status.SUCCEEDED
+    ).select_related("recording")
+    if request.pipeline_version:
+        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    jobs_by_session: dict[int, list[AnalysisJob]] = defaultdict(list)
+    for job in jobs.order_by("pk"):
+        jobs_by_session[job.recording.session_id].append(job)
+    by_job = reviewed_events_for_jobs(jobs=[job for session in jobs_by_session.values() for job in session])
+    coded_on = dict(CodedEvent.objects.filter(session_id__in=jobs_by_session).values_list("pk", "job_id"))
+    number = first
+    for key in keys:
+        session_jobs = jobs_by_session.get(key.session_pk, [])
+        owner = {job.pk: job for job in session_jobs}
+        rows = []
+        for job in session_jobs:
+            for event in by_job[job.pk]:
+                # A clinician's event is listed with every analysis of its session: keep it once,
+                # with the analysis it was added on (or the session's latest).
+                if event.source == "clinician" and owner.get(coded_on.get(event.pk), session_jobs[-1]) != job:
+                    continue
+                if _wanted(event, kind):
+                    rows.append((event.start_s, event.source, event.pk, event, job))
+        rows.sort(key=lambda row: row[:3])
+        for *_, event, job in rows:
+            number += 1
+            yield _row(key, request.study.code, number, event, job)
 
 
 def events_table(request: ExportRequest, kind: str = "") -> Table:
-    events = BehaviourEvent.objects.filter(patient__in=consenting_patients(request.study).values("pk"))
-    conditions, where_params = ["1 = 1"], []
-    if request.pipeline_version:
-        events = events.filter(pipeline_version=request.pipeline_version)
-        conditions.append("e.pipeline_version = %s")
-        where_params.append(request.pipeline_version)
-    if kind:
-        events = events.filter(kind=kind)
-        conditions.append("e.kind = %s")
-        where_params.append(kind)
-    keys = session_keys(request, set(events.values_list("session_id", flat=True).distinct()))
-    columns = event_columns(request.study)
+    per_session = _sessions(request, kind)
+    keys = session_keys(request, set(per_session))
     counts: dict[int, int] = {}
-    if not keys:
-        return Table(columns, "", [], counts, {})
-    kept = events.filter(session_id__in=[key.session_pk for key in keys])
-    for patient_pk in kept.values_list("patient_id", flat=True):
-        counts[patient_pk] = counts.get(patient_pk, 0) + 1
-    age_type = "text" if request.study.age_band_years else "double precision"
-    keys_sql, params = keys_cte(keys, age_type)
-    jobs_sql, job_params = jobs_cte(list(kept.values_list("job_id", flat=True).distinct()))
-    sql = f"WITH {keys_sql}, {jobs_sql}, {_LATEST_REVIEW} " + _EVENT_SELECT.format(
-        keys=KEY_SELECT, where=" AND ".join(conditions)
-    )
-    return Table(columns, sql, [*params, *job_params, request.study.code, *where_params], counts, {})
+    for key in keys:
+        counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session[key.session_pk]
+
+    def rows() -> Iterator[tuple]:
+        written = 0
+        for start in range(0, len(keys), SESSIONS_PER_BATCH):
+            for row in _batch_rows(request, keys[start : start + SESSIONS_PER_BATCH], kind, written):
+                written += 1
+                yield row
+
+    return Table(event_columns(request.study), "", [], counts, {}, rows=rows if keys else None)

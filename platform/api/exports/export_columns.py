@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from accounts.models import Study
 from api.exports.metric_catalogue import MetricInfo, metric_info, variable_names
 from patients.models import Sex
-from recordings.models import Protocol
+from recordings.models import EthogramLabel, Protocol
 from results.models import BehaviourEvent, EventReview
+from results.reviewed import reviewed_metric_keys
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,14 @@ def session_columns(study: Study) -> list[Column]:
     ]
 
 
+REVIEWED_FLAG = Column(
+    "is_reviewed",
+    "boolean",
+    "1 when clinicians reviewed or added events of the analysis and the value was computed from the "
+    "reviewed events (then value and model_value may differ), 0 when it is the model's.",
+)
+MODEL_ONLY_SUFFIX = "_mo"  # wide: the model-only column beside a reviewed metric's column
+
 PROVENANCE_COLUMNS = [
     Column("pipeline_version", "string", "Analysis pipeline version; do not pool across major versions."),
     Column("model_versions", "string", "Models that produced the values, as name@version separated by ';'."),
@@ -130,9 +139,17 @@ def long_columns(study: Study, metric_keys: list[str]) -> list[Column]:
         Column(
             "value",
             "number",
-            "The metric's value in its unit (model output).",
-            missing_reason="the metric could not be measured (reason by family in the codebook)",
+            "The metric's value in its unit after clinicians' review of the events it is made of "
+            "(the model's value for metrics not made of events and for sessions nobody reviewed).",
+            missing_reason="the metric could not be measured (reason in missing_reason)",
         ),
+        Column(
+            "model_value",
+            "number",
+            "The model's value alone, before any review.",
+            missing_reason="the model could not measure the metric (reason by family in the codebook)",
+        ),
+        REVIEWED_FLAG,
         Column("unit", "string", "Unit of the value."),
         Column(
             "missing_reason",
@@ -152,11 +169,13 @@ def long_columns(study: Study, metric_keys: list[str]) -> list[Column]:
     ]
 
 
-def metric_column(name: str, info: MetricInfo) -> Column:
+def metric_column(name: str, info: MetricInfo, *, which: str = "") -> Column:
+    """A wide column of one metric; which: "" for a metric not made of events, "reviewed" or
+    "model only" for the two columns of a metric made of events."""
     return Column(
         name,
         "number",
-        info.label,
+        info.label + (f", {which}" if which else ""),
         unit=info.unit,
         minimum=info.minimum,
         maximum=info.maximum,
@@ -165,59 +184,118 @@ def metric_column(name: str, info: MetricInfo) -> Column:
 
 
 def wide_columns(study: Study, metric_keys: list[str]) -> tuple[list[Column], dict[str, str]]:
-    """Columns of the one-row-per-session table and metric key -> variable name."""
+    """Columns of the one-row-per-session table and metric key -> variable name. A metric made
+    of events (results.reviewed) has its reviewed column and, beside it, its model-only column
+    (the name with MODEL_ONLY_SUFFIX)."""
+    reviewable = set(reviewed_metric_keys())
     names = variable_names(metric_keys)
-    metrics = [metric_column(names[key], metric_info(key)) for key in metric_keys]
-    return [*session_columns(study), *PROVENANCE_COLUMNS, *metrics], names
+    metrics = []
+    for key in metric_keys:
+        info = metric_info(key)
+        if key in reviewable:
+            metrics.append(metric_column(names[key], info, which="reviewed"))
+            metrics.append(metric_column(names[key] + MODEL_ONLY_SUFFIX, info, which="model only"))
+        else:
+            metrics.append(metric_column(names[key], info))
+    if len({column.name for column in metrics}) != len(metrics):
+        raise ValueError("A model-only column's name is taken by another metric.")
+    return [*session_columns(study), *PROVENANCE_COLUMNS, REVIEWED_FLAG, *metrics], names
+
+
+def event_labels() -> tuple[str, ...]:
+    """Every label an event can carry after review: the model's kinds and the ethogram codes
+    clinicians code with."""
+    codes = set(EthogramLabel.objects.values_list("code", flat=True))
+    return tuple(sorted(codes | set(BehaviourEvent.Kind.values)))
+
+
+ADDED = "added by a clinician: the model did not detect it"
 
 
 def event_columns(study: Study) -> list[Column]:
     kinds = tuple(BehaviourEvent.Kind.values)
+    rejected = "rejected by a clinician (it counts nowhere)"
     return [
         *session_columns(study),
         Column("event_id", "integer", "Number of the event within the export.", minimum=1),
-        Column("kind", "string", "Kind of behaviour the model detected.", enum=kinds),
-        Column("body_part", "string", "Body part the event was detected on."),
-        Column("start_s", "number", "Start, from the start of the recording (model).", "s", minimum=0),
-        Column("end_s", "number", "End, from the start of the recording (model).", "s", minimum=0),
+        Column(
+            "source",
+            "string",
+            "model: detected by the analysis; clinician: added by a clinician while reviewing.",
+            enum=("model", "clinician"),
+        ),
+        Column("kind", "string", "Kind of behaviour the model detected.", enum=kinds, missing_reason=ADDED),
+        Column("body_part", "string", "Body part the event was detected on.", missing_reason=ADDED),
+        Column(
+            "start_s",
+            "number",
+            "Start as the model detected it, from the start of the recording.",
+            "s",
+            minimum=0,
+            missing_reason=ADDED,
+        ),
+        Column(
+            "end_s",
+            "number",
+            "End as the model detected it, from the start of the recording.",
+            "s",
+            minimum=0,
+            missing_reason=ADDED,
+        ),
         Column(
             "frequency_hz",
             "number",
             "Dominant frequency of a periodic event.",
             "Hz",
             minimum=0,
-            missing_reason="the event is not periodic",
+            missing_reason="the event is not periodic, or was added by a clinician",
         ),
-        Column("confidence", "number", "The model's confidence.", minimum=0, maximum=1),
+        Column("confidence", "number", "The model's confidence.", minimum=0, maximum=1, missing_reason=ADDED),
         Column(
             "review_decision",
             "string",
-            "The latest clinician review of the event.",
-            enum=tuple(EventReview.Decision.values),
-            missing_reason="not reviewed",
+            "The latest clinician review of the event (added: a clinician's own event).",
+            enum=(*EventReview.Decision.values, "added"),
+            missing_reason="not reviewed (the event counts as detected)",
         ),
         Column(
             "reviewed_kind",
             "string",
-            "Kind after review (the model's kind when confirmed or only re-timed).",
-            enum=kinds,
-            missing_reason="not reviewed, or rejected",
+            "Label after review: the corrected one, else the detected kind (also when not reviewed).",
+            enum=event_labels(),
+            missing_reason=rejected,
         ),
         Column(
             "reviewed_start_s",
             "number",
-            "Start after review.",
+            "Start after review (the corrected time, else the detected one).",
             "s",
             minimum=0,
-            missing_reason="not reviewed, or rejected",
+            missing_reason=rejected,
         ),
         Column(
             "reviewed_end_s",
             "number",
-            "End after review.",
+            "End after review (the corrected time, else the detected one).",
             "s",
             minimum=0,
-            missing_reason="not reviewed, or rejected",
+            missing_reason=rejected,
         ),
-        *PROVENANCE_COLUMNS,
+        Column(
+            "counted",
+            "boolean",
+            "1 when the event counts in the reviewed values (every event but a rejected one).",
+        ),
+        Column(
+            "pipeline_version",
+            "string",
+            "Version of the analysis the event belongs to (a clinician's event: the analysis on "
+            "which it was added, or the session's latest).",
+        ),
+        Column(
+            "model_versions",
+            "string",
+            "Models that detected the event, as name@version separated by ';'.",
+            missing_reason=ADDED,
+        ),
     ]

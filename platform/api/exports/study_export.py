@@ -10,7 +10,9 @@ through a cursor.
 
 import csv
 import io
-from collections.abc import Iterator
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -20,9 +22,11 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from api.exports.export_columns import Column, long_columns, wide_columns
+from api.exports.export_sql import KEY_SELECT, jobs_cte, keys_cte, reviewed_cte
 from api.exports.metric_catalogue import fixed_metric_keys, metric_info
-from api.exports.study_scope import ExportRequest, SessionKey, consenting_patients, session_keys
+from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
 from results.models import AnalysisJob, MetricSample
+from results.reviewed import reviewed_metric_keys, reviewed_metric_values
 
 STREAM_CHUNK_BYTES = 256 * 1024
 FETCH_ROWS = 20_000  # rows per cursor fetch on databases without COPY
@@ -38,13 +42,15 @@ ARROW_TYPES = {
 
 @dataclass(frozen=True)
 class Table:
-    """What one export holds: its columns, its SQL and the number of rows per patient."""
+    """What one export holds: its columns, its SQL (or, for rows made in Python, a function that
+    yields them as tuples) and the number of rows per patient."""
 
     columns: list[Column]
     sql: str
     params: list
     rows_per_patient: dict[int, int]
     metric_names: dict[str, str]
+    rows: Callable[[], Iterator[Sequence]] | None = None
 
     @property
     def row_count(self) -> int:
@@ -79,58 +85,37 @@ def _wanted_metrics(request: ExportRequest, present: list[str]) -> list[str]:
     return fixed + extra
 
 
-def _placeholder(sql_type: str) -> str:
-    return f"%s::{sql_type}" if connection.vendor == "postgresql" else "%s"
-
-
-def keys_cte(keys: list[SessionKey], age_type: str) -> tuple[str, list]:
-    types = ("bigint", "integer", "text", "text", "integer", "date", "integer", "text", age_type)
-    types += ("text", "text", "text")
-    row = "(" + ", ".join(_placeholder(t) for t in types) + ")"
-    params: list = []
-    for key in keys:
-        params += [
-            key.session_pk,
-            key.order,
-            key.pseudonym,
-            key.session_id,
-            key.visit_number,
-            key.session_date,
-            key.session_day,
-            key.protocol,
-            key.age,
-            key.sex,
-            key.group,
-            key.diagnosis_group,
-        ]
-    names = "session_pk, ord, pseudonym, session_id, visit_number, session_date, session_day, protocol, "
-    names += "age, sex, grp, diagnosis"
-    return f"k ({names}) AS (VALUES {', '.join([row] * len(keys))})", params
-
-
-def jobs_cte(job_pks: list[int]) -> tuple[str, list]:
-    """job pk -> name@version;... of the models that produced its values."""
-    params: list = []
-    for pk, models in AnalysisJob.objects.filter(pk__in=job_pks).values_list("pk", "model_versions"):
-        params += [pk, ";".join(f"{m.get('name')}@{m.get('version')}" for m in models or [])]
-    row = f"({_placeholder('bigint')}, {_placeholder('text')})"
-    return f"j (job_pk, models) AS (VALUES {', '.join([row] * (len(params) // 2))})", params
-
-
-KEY_SELECT = (
-    "k.pseudonym, k.session_id, k.visit_number, k.session_date, k.session_day, k.protocol, "
-    "k.age, k.sex, k.grp, k.diagnosis"
+# The reviewed value of a row (results.reviewed): the model's where nobody reviewed the
+# analysis's events or the metric is not made of events (no rv row); a window of an event metric
+# of a reviewed analysis has none (reviewed values are computed over the whole session).
+REVIEWED_VALUE = "CASE WHEN rv.job_pk IS NULL THEN m.value WHEN m.is_session_level THEN rv.value END"
+WINDOW_NOT_REVIEWED = (
+    "reviewed values of event metrics are computed over the whole session; model_value holds the "
+    "model's window value"
 )
 
 
 def build_table(request: ExportRequest) -> Table:
-    """The columns and the SQL of the export; the sessions' keys are computed here."""
-    samples = metric_samples(request)
-    session_pks = set(samples.values_list("session_id", flat=True).distinct())
-    keys = session_keys(request, session_pks)
-    kept = samples.filter(session_id__in=[key.session_pk for key in keys])
-    per_session = dict(kept.values_list("session_id").annotate(n=Count("id")))
-    present = sorted(set(kept.values_list("metric", flat=True).distinct()))
+    """The columns and the SQL of the export; the sessions' keys and the reviewed values of
+    event metrics are computed here, the rows by the database."""
+    # One pass over the samples: which sessions, metrics and versions, and how many rows.
+    found = list(
+        metric_samples(request)
+        .values_list("session_id", "pipeline_version", "metric")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    keys = session_keys(request, {session_pk for session_pk, *_ in found})
+    kept = {key.session_pk for key in keys}
+    per_session: dict[int, int] = defaultdict(int)
+    versions: dict[int, set[str]] = defaultdict(set)
+    present_metrics = set()
+    for session_pk, version, metric, n in found:
+        if session_pk in kept:
+            per_session[session_pk] += n
+            versions[session_pk].add(version)
+            present_metrics.add(metric)
+    present = sorted(present_metrics)
     age_type = "text" if request.study.age_band_years else "double precision"
     if request.shape == "wide":
         metrics = _wanted_metrics(request, present)
@@ -141,50 +126,65 @@ def build_table(request: ExportRequest) -> Table:
     counts: dict[int, int] = {}
     if not keys:
         return Table(columns, "", [], counts, names)
-    keys_sql, params = keys_cte(keys, age_type)
-    jobs_sql, job_params = jobs_cte(list(kept.values_list("job_id", flat=True).distinct()))
-    params = [*params, *job_params, request.study.code]
+    jobs = AnalysisJob.objects.filter(recording__session_id__in=kept).select_related("recording")
+    if request.pipeline_version:
+        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    jobs = list(jobs)
+    ctes = [keys_cte(keys, age_type), jobs_cte(jobs), reviewed_cte(reviewed_metric_values(jobs=jobs))]
+    params = [param for _, cte_params in ctes for param in cte_params]
+    params.append(request.study.code)
     where, where_params = _where(request)
+    joins = "JOIN j ON m.job_id = j.job_pk LEFT JOIN rv ON rv.job_pk = m.job_id AND rv.metric = m.metric"
     if request.shape == "wide":
-        pivots = ", ".join("MAX(CASE WHEN m.metric = %s THEN m.value END)" for _ in metrics)
+        reviewable = set(reviewed_metric_keys())
+        pivots = []
+        for metric in metrics:
+            pivots.append(f"MAX(CASE WHEN m.metric = %s THEN {REVIEWED_VALUE} END)")
+            params.append(metric)
+            if metric in reviewable:
+                pivots.append("MAX(CASE WHEN m.metric = %s THEN m.value END)")
+                params.append(metric)
         # Only fixed fragments are formatted into the SQL; every value is a parameter.
         select = (
-            f"SELECT %s, {KEY_SELECT}, m.pipeline_version, MAX(j.models)"  # noqa: S608
-            + (f", {pivots}" if metrics else "")
-            + " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
-            + " JOIN j ON m.job_id = j.job_pk"
+            f"SELECT %s, {KEY_SELECT}, m.pipeline_version, MAX(j.models),"  # noqa: S608
+            " MAX(CASE WHEN rv.job_pk IS NULL THEN 0 ELSE 1 END)"
+            + "".join(f", {pivot}" for pivot in pivots)
+            + f" FROM results_metricsample m JOIN k ON m.session_id = k.session_pk {joins}"
             + f" WHERE {where} GROUP BY k.ord, {KEY_SELECT}, m.pipeline_version"
             + " ORDER BY k.ord, m.pipeline_version"
         )
-        params += [*metrics, *where_params]
-        versions = dict(kept.values_list("session_id").annotate(n=Count("pipeline_version", distinct=True)))
+        params += where_params
         for key in keys:
-            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + versions.get(key.session_pk, 0)
+            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + len(versions[key.session_pk])
     else:
         values = (
             "m.metric, m.window_start_s, m.window_end_s, CASE WHEN m.is_session_level THEN 1 ELSE 0 END AS level,"
-            " m.value, m.unit, m.reason, m.analysable_s, m.pipeline_version, j.models"
+            f" {REVIEWED_VALUE} AS value, m.value AS model_value,"
+            " CASE WHEN rv.job_pk IS NULL THEN 0 ELSE 1 END AS is_reviewed, m.unit,"
+            " CASE WHEN rv.job_pk IS NULL OR m.is_session_level THEN m.reason ELSE %s END AS reason,"
+            " m.analysable_s, m.pipeline_version, j.models"
         )
+        params.append(WINDOW_NOT_REVIEWED)
         if connection.vendor == "postgresql":
             # Session by session in export order (an index scan each; OFFSET 0 keeps the planner
             # from flattening it), so that only one session's rows are sorted at a time.
             select = (
                 f"SELECT %s, {KEY_SELECT}, m.* FROM (SELECT * FROM k ORDER BY ord) AS k"  # noqa: S608
-                f" CROSS JOIN LATERAL (SELECT {values} FROM results_metricsample m JOIN j ON m.job_id = j.job_pk"
+                f" CROSS JOIN LATERAL (SELECT {values} FROM results_metricsample m {joins}"
                 f" WHERE m.session_id = k.session_pk AND {where} OFFSET 0) AS m"
                 " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
             )
         else:
             select = (
                 f"SELECT %s, {KEY_SELECT}, {values}"  # noqa: S608
-                " FROM results_metricsample m JOIN k ON m.session_id = k.session_pk"
-                f" JOIN j ON m.job_id = j.job_pk WHERE {where}"
-                " ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
+                f" FROM results_metricsample m JOIN k ON m.session_id = k.session_pk {joins}"
+                f" WHERE {where} ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
             )
         params += where_params
         for key in keys:
-            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session.get(key.session_pk, 0)
-    return Table(columns, f"WITH {keys_sql}, {jobs_sql} {select}", params, counts, names)
+            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session[key.session_pk]
+    with_sql = ", ".join(sql for sql, _ in ctes)
+    return Table(columns, f"WITH {with_sql} {select}", params, counts, names)
 
 
 def _where(request: ExportRequest) -> tuple[str, list]:
@@ -210,6 +210,9 @@ def _where(request: ExportRequest) -> tuple[str, list]:
 def csv_stream(table: Table) -> Iterator[bytes]:
     """The table as CSV (header first; NULL is an empty field; booleans 1/0)."""
     yield (",".join(column.name for column in table.columns) + "\n").encode()
+    if table.rows is not None:
+        yield from _python_csv(table.rows())
+        return
     if not table.sql:
         return
     if connection.vendor == "postgresql":
@@ -228,15 +231,20 @@ def csv_stream(table: Table) -> Iterator[bytes]:
             if chunk:
                 yield b"".join(chunk)
         return
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     with connection.cursor() as cursor:
         cursor.execute(table.sql, table.params)
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            writer.writerows(rows)
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
+        yield from _python_csv(row for rows in iter(lambda: cursor.fetchmany(FETCH_ROWS), []) for row in rows)
+
+
+def _python_csv(rows: Iterator[Sequence]) -> Iterator[bytes]:
+    """Rows written by csv.writer (None is an empty field), about FETCH_ROWS rows a chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    while batch := list(itertools.islice(rows, FETCH_ROWS)):
+        writer.writerows(batch)
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def arrow_schema(columns: list[Column]) -> pa.Schema:
