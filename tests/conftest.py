@@ -6,6 +6,8 @@ from rest_framework.test import APIClient
 from accounts.tokens import api_token_create
 from tests.factories import World, make_world
 
+pytest_plugins = ["tests.skip_policy", "pytester"]
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
