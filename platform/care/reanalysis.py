@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.errors import ApplicationError
 from audit.models import AccessEvent
 from audit.services import access_record
+from care.tasks import session_tasks_after_analysis
 from patients.models import ConsentScope
 from patients.selectors import consent_active_scopes
 from recordings.models import Recording
@@ -121,6 +122,8 @@ def analysis_results_replace(*, job_id: int, task_id: str, outcome: AnalysisOutc
         model_versions=outcome.model_versions,
         tracks_name=outcome.tracks_name,
     )
+    if finished is not None:
+        session_tasks_after_analysis(job=finished)
     transaction.on_commit(lambda: _delete_files(superseded))
     logger.info(
         "job %s stored %d metric samples and %d events in %.3f s",

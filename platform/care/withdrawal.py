@@ -22,10 +22,11 @@ from audit.services import access_record
 from patients.models import Consent, ConsentScope, Patient
 from patients.selectors import consent_active_scopes
 from patients.services import consent_withdrawal_record
-from recordings.models import Recording
+from recordings.models import ClinicalSession, Recording
 from results.artefacts import job_artefacts_delete
 from results.jobs import analysis_jobs_cancel_for_patient, analysis_jobs_cancel_for_recording
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample, TaskSegment
+from results.task_metric_samples import session_task_metrics_refresh
 
 
 @transaction.atomic
@@ -53,9 +54,11 @@ def consent_withdraw(*, patient: Patient, scope: str, by: Any, note: str = "") -
 def automatic_task_segments_delete(*, patient: Patient, by: Any) -> int:
     """Delete the task segments the task model proposed for the patient's sessions (an analysis
     result); segments clinicians marked or accepted stay. One audited DELETE."""
-    n_segments, _ = TaskSegment.objects.filter(
-        session__patient=patient, source=TaskSegment.Source.AUTOMATIC
-    ).delete()
+    proposed = TaskSegment.objects.filter(session__patient=patient, source=TaskSegment.Source.AUTOMATIC)
+    sessions = list(ClinicalSession.objects.filter(pk__in=proposed.values("session_id")))
+    n_segments, _ = proposed.delete()
+    for session in sessions:
+        session_task_metrics_refresh(session=session)
     access_record(
         user=by,
         action=AccessEvent.Action.DELETE,

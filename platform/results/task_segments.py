@@ -21,12 +21,15 @@ from django.db import transaction
 
 from accounts.errors import ApplicationError
 from accounts.permissions import Action, require
+from analysis.tasks.segments import TaskSegment as Segment
+from analysis.tasks.segments import validate_segments
 from audit.models import AccessEvent
 from audit.services import access_record
 from recordings.models import ClinicalSession, Protocol
 from recordings.selectors import protocol_task_names
 from results.dashboard_selectors import session_latest_job, session_recording
 from results.models import AnalysisJob, TaskSegment
+from results.task_metric_samples import session_task_metrics_refresh
 
 # A mark may end a little after the recording's last frame (rounding of the player's time).
 _END_TOLERANCE_S = 0.5
@@ -152,8 +155,18 @@ def _checked(
     names = _check_session(session)
     if task_code not in names:
         _refuse(f"Unknown task {task_code!r}: choose one of the protocol's task list.", "task_code")
-    _check_times(start_s, end_s, session_video_duration_s(session))
+    duration_s = session_video_duration_s(session)
+    _check_times(start_s, end_s, duration_s)
     _check_overlap(session, start_s, end_s, names, exclude)
+    marked = TaskSegment.objects.filter(session=session, source=TaskSegment.Source.MARKED).exclude(pk=exclude)
+    problems = validate_segments(
+        [Segment(row.task_code, row.start_s, row.end_s) for row in marked]
+        + [Segment(task_code, start_s, end_s)],
+        duration_s + _END_TOLERANCE_S,
+        names,
+    )
+    if problems:
+        _refuse(problems[0], "start_s")
 
 
 def task_segment_mark(
@@ -183,6 +196,7 @@ def task_segment_mark(
                 )
             )
             _audit(by, segment, request, marked=True, start_s=start_s, end_s=end_s)
+            session_task_metrics_refresh(session=session)
     except ApplicationError as error:
         _audit_refusal(by, session, request, error)
         raise
@@ -211,6 +225,7 @@ def task_segment_correct(
             segment.source, segment.marked_by = TaskSegment.Source.MARKED, by
             _save(segment)
             _audit(by, segment, request, corrected=True, before=before, was=was, start_s=start_s, end_s=end_s)
+            session_task_metrics_refresh(session=session)
     except ApplicationError as error:
         _audit_refusal(by, session, request, error)
         raise
@@ -242,7 +257,9 @@ def task_segment_delete(*, segment: TaskSegment, by: Any, request: Any = None) -
         start_s=segment.start_s,
         end_s=segment.end_s,
     )
+    session = segment.session
     segment.delete()
+    session_task_metrics_refresh(session=session)
 
 
 @transaction.atomic
@@ -287,4 +304,5 @@ def task_segments_propose(
         patient=session.patient,
         details={"session_id": session.pk, "model_version": model_version, "n_segments": len(kept)},
     )
+    session_task_metrics_refresh(session=session)
     return kept
