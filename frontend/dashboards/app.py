@@ -41,6 +41,7 @@ from frontend.dashboards.components import (
 )
 from frontend.dashboards.figures import date_range, protocol_colours, protocol_symbols
 from frontend.dashboards.labels import NEEDS_CALIBRATION, default_metrics
+from frontend.dashboards.tasks_view import tasks_section
 from patients.models import Patient
 from recordings.selectors import calibrated_sessions
 from results.dashboard_selectors import (
@@ -119,9 +120,14 @@ def _layout() -> html.Div:
         patient=patient,
         details={"metrics": chosen[:20]},
     )
-    return dashboard_page(
+    page = dashboard_page(
         patient_code=patient.code, options=options, chosen=chosen, first=first, last=last, content=content
     )
+    tasks = tasks_section(patient=patient)
+    if tasks is not None:
+        access_read(request=request, object_type="dashboard_tasks", object_id=patient.code, patient=patient)
+        page.children.append(tasks)
+    return page
 
 
 def _parse_date(value: Any) -> date | None:

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from patients.models import ConsentScope, Patient
 from recordings.models import ClinicalSession, Protocol, ProtocolTask
 from recordings.selectors import protocol_tasks
-from results.models import ModelVersion, TaskSegment
+from results.models import MetricSample, ModelVersion, TaskSegment
 
 
 def active_task_model() -> ModelVersion | None:
@@ -79,3 +79,14 @@ def patient_task_visits(*, patient: Patient) -> list[TaskVisit]:
         )
         for session in sessions
     ]
+
+
+def patient_task_metrics(*, patient: Patient) -> dict[int, dict[str, MetricSample]]:
+    """The stored task metrics of the patient's semi-guided visits: session id -> metric -> sample."""
+    rows = MetricSample.objects.filter(
+        patient=patient, metric__startswith="tasks.", is_session_level=True
+    ).order_by("session_date", "session_id", "metric")
+    out: dict[int, dict[str, MetricSample]] = {}
+    for row in rows:
+        out.setdefault(row.session_id, {})[row.metric] = row
+    return out
