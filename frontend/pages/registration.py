@@ -1,19 +1,19 @@
 """Care-team pages that write identity and session facts: registering a patient, correcting an
-identity, correcting a session. The same access rule as the other pages (404 outside the
-user's care teams, 403 for a visible patient without the action); every page load and every
-write is audited.
+identity, correcting a session. Every refusal is a 404 (accounts.permissions.PatientRefused,
+audited as denied): for a patient outside the user's care teams, for a visible patient without
+the action, and for registration by someone in no care team that may register; every page load
+and every write is audited.
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.errors import ApplicationError
-from accounts.permissions import Action, care_teams_for, require
+from accounts.permissions import Action, PatientRefused, care_teams_for, require
 from audit.models import AccessEvent
 from audit.services import access_read
 from care.sessions import session_update
@@ -35,7 +35,7 @@ FIELD_LABELS = {
 def patient_register_page(request: HttpRequest) -> HttpResponse:
     care_teams = care_teams_for(request.user, Action.REGISTER_PATIENT)
     if not care_teams.exists():
-        raise PermissionDenied("Patients are registered by the members of their care team.")
+        raise PatientRefused(Action.REGISTER_PATIENT, None)  # registered by members of their care team
     status = 200
     if request.method == "POST":
         form = PatientRegisterForm(request.POST, care_teams=care_teams)

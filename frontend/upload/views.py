@@ -25,7 +25,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
-from accounts.permissions import Action, patients_for, restrict
+from accounts.permissions import Action, patients_for, require, require_patient, restrict
+from audit.middleware import remember_refusal
 from audit.models import AccessEvent
 from audit.services import access_read, access_record
 from care.uploads import upload_complete, upload_status
@@ -68,7 +69,8 @@ def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespon
             return _json_error(error.message, error.http_status, error.extra)
         except PermissionDenied as error:
             return _json_error(str(error) or "You are not allowed to do this.", 403)
-        except Http404:
+        except Http404 as error:
+            remember_refusal(request, error)  # the refusal's audit row names a refused patient
             return _json_error("No such upload, session or analysis among your patients.", 404)
         except RequestDataTooBig:
             return _json_error(
@@ -81,10 +83,7 @@ def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespon
 
 
 def _get_patient(user, code: str) -> Patient:
-    patient = _upload_patients(user).filter(code=code).first()
-    if patient is None:
-        raise Http404("No such patient among those you may upload for.")
-    return patient
+    return require_patient(user, Action.UPLOAD, code=code)  # else PatientRefused: a 404, audited
 
 
 def _get_session(user, session_id: Any) -> ClinicalSession:
@@ -92,13 +91,8 @@ def _get_session(user, session_id: Any) -> ClinicalSession:
         pk = int(session_id)
     except (TypeError, ValueError):
         raise Http404("No such session.") from None
-    session = (
-        restrict(ClinicalSession.objects.select_related("patient", "protocol"), user, Action.UPLOAD)
-        .filter(pk=pk)
-        .first()
-    )
-    if session is None:
-        raise Http404("No such session among those you may upload for.")
+    session = ClinicalSession.objects.select_related("patient", "protocol").filter(pk=pk).first()
+    require(user, Action.UPLOAD, session.patient if session else None)  # else a 404, audited
     return session
 
 
@@ -210,8 +204,7 @@ def upload_session_create(request: HttpRequest) -> HttpResponse:
     """Register a session inline on the upload page, then select it."""
     _require_uploader(request.user)
     patient = _get_patient(request.user, request.GET.get("patient", ""))
-    if not patients_for(request.user, Action.REGISTER_SESSION).filter(pk=patient.pk).exists():
-        raise PermissionDenied("You are not allowed to register sessions for this patient.")
+    require(request.user, Action.REGISTER_SESSION, patient)
     form, session = session_form_submit(data=request.POST, patient=patient, by=request.user)
     if session is not None:
         return redirect(reverse("upload:page") + f"?session={session.pk}")
@@ -305,7 +298,6 @@ def api_abandon(request: HttpRequest, upload_id) -> JsonResponse:
 @json_endpoint
 def api_job_status(request: HttpRequest, job_id: int) -> JsonResponse:
     """An analysis job's stage and percent, polled by the page while the analysis runs."""
-    job = restrict(AnalysisJob.objects.all(), request.user, Action.VIEW_PATIENT).filter(pk=job_id).first()
-    if job is None:
-        raise Http404("No such analysis.")
+    job = AnalysisJob.objects.select_related("recording__session__patient").filter(pk=job_id).first()
+    require(request.user, Action.VIEW_PATIENT, job.recording.session.patient if job else None)
     return JsonResponse(analysis_job_status(job=job))

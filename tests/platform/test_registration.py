@@ -37,10 +37,17 @@ def test_the_uploader_registers_a_patient_of_the_team(world, login):
     assert "Marie Curie" in client.get(response.url).content.decode()
 
 
-def test_a_statistician_or_administrator_cannot_register(world, login):
+def test_registration_outside_a_care_team_is_a_404_audited_as_denied(world, login):
     for user in (world.statistician, world.admin):
-        assert login(user).get(reverse("patient_register")).status_code in (403, 404)
-        assert _register(login(user), world).status_code in (403, 404)
+        for response in (login(user).get(reverse("patient_register")), _register(login(user), world)):
+            assert response.status_code == 404  # as for a patient one may not see: nothing said
+            assert "Nothing was found at this address" in response.content.decode()
+        assert (
+            AccessEvent.objects.filter(
+                user=user, outcome="denied", action="denied", object_type="patient_register"
+            ).count()
+            == 2
+        )
     assert not PatientIdentity.objects.filter(hospital_number="H-0777").exists()
 
 
@@ -120,8 +127,13 @@ def test_a_misspelled_name_is_corrected_with_a_history(world, login):
 def test_identity_corrections_belong_to_the_care_team(world, login):
     url = reverse("identity_correct", args=[world.patient.code])
     assert login(world.outsider).get(url).status_code == 404
-    assert login(world.statistician).get(url).status_code in (403, 404)
+    assert login(world.statistician).get(url).status_code == 404
     assert login(world.uploader).get(url).status_code == 200
+    refused = AccessEvent.objects.filter(outcome="denied", object_type="identity_correct")
+    assert {(e.username, e.patient_code) for e in refused} == {
+        (world.outsider.username, world.patient.code),
+        (world.statistician.username, world.patient.code),
+    }
 
 
 def test_search_finds_by_name_number_or_pseudonym_within_the_team(world, login):

@@ -217,6 +217,11 @@ def test_another_care_team_gets_404_everywhere(world, browser, session, video_by
     assert send_chunk(client, upload_id, 0, video_bytes[:10]).status_code == 404
     assert complete(client, upload_id).status_code == 404
     assert ChunkedUpload.objects.get().received_bytes == 0
+    # The refusals that named the patient (by session or pseudonym) are audited on that patient.
+    named = AccessEvent.objects.filter(
+        user=getattr(world, persona), outcome="denied", patient_code=world.patient.code
+    )
+    assert named.count() == 3
 
 
 def test_a_colleague_cannot_touch_someone_elses_upload(world, browser, session, video_bytes):
