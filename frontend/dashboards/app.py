@@ -109,7 +109,8 @@ def _layout() -> html.Div:
     keys = metric_keys_for_patient(patient=patient)
     first, last = metric_date_bounds(patient=patient)
     options = metric_options(keys)
-    chosen = default_metrics(keys)
+    # The semi-guided tasks have their own section below; they are never the default graphs.
+    chosen = default_metrics([key for key in keys if not key.startswith("tasks.")])
     # The first view's data comes with the layout (one request fewer before the graphs show);
     # the callback serves filter changes.
     content = _content(chosen, metric_session_points(patient=patient, metrics=chosen))

@@ -21,9 +21,13 @@ def _colour(index: int) -> str:
     return TASK_COLOURS[index % len(TASK_COLOURS)]
 
 
+def _day(visit: TaskVisit) -> str:
+    return visit.session_date.strftime("%d %b %Y")
+
+
 def _visit_title(visit: TaskVisit, metrics: dict) -> str:
     """The visit's date and, in words, what differs from the protocol's list."""
-    words = [visit.session_date.strftime("%d %b %Y")]
+    words = [_day(visit)]
     performed = {task.code: metrics.get(f"tasks.{task.code}.performances") for task in visit.tasks}
     omitted = [t.name for t in visit.tasks if performed[t.code] is not None and performed[t.code].value == 0]
     errors = metrics.get("tasks.order_errors")
@@ -46,7 +50,6 @@ def gantt_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
         subplot_titles=[_visit_title(v, metrics.get(v.session_id, {})) for v in shown],
         vertical_spacing=min(0.12, 0.5 / max(len(shown), 1)),
     )
-    legend_done: set[str] = set()
     for row, visit in enumerate(shown, start=1):
         order = {task.code: i for i, task in enumerate(visit.tasks)}
         labels = [f"{i + 1}. {task.name}" for i, task in enumerate(visit.tasks)]
@@ -63,14 +66,12 @@ def gantt_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
                 y=[label],
                 marker={"color": _colour(index)},
                 name=label,
-                legendgroup=label,
-                showlegend=label not in legend_done,
+                showlegend=False,  # the y axis names each task
                 hovertemplate=(
                     f"{label}<br>{segment.start_s:.0f} to {segment.end_s:.0f} s "
                     f"({segment.end_s - segment.start_s:.0f} s), {source}<extra></extra>"
                 ),
             )
-            legend_done.add(label)
         figure.update_yaxes(
             row=row,
             col=1,
@@ -83,9 +84,8 @@ def gantt_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
         )
     figure.update_layout(
         barmode="overlay",
-        height=120 + 190 * len(shown),
-        margin={"l": 10, "r": 10, "t": 60, "b": 40},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "title": {"text": "Task (asked order)"}},
+        height=170 + 200 * len(shown),
+        margin={"l": 10, "r": 10, "t": 40, "b": 40},
         plot_bgcolor="#ffffff",
     )
     figure.update_annotations(font_size=13)
@@ -108,30 +108,32 @@ def trends_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
         for visit in measured:
             sample = metrics[visit.session_id].get(f"tasks.{task.code}.duration_s")
             if sample is not None and sample.value is not None:
-                dates.append(visit.session_date)
+                dates.append(_day(visit))
                 values.append(sample.value)
         figure.add_scatter(
             row=1, col=1, x=dates, y=values, mode="lines+markers", name=f"{index + 1}. {task.name}",
             marker={"color": _colour(index)}, line={"color": _colour(index)},
-            hovertemplate=f"{task.name}: %{{y:.0f}} s on %{{x|%d %b %Y}}<extra></extra>",
+            hovertemplate=f"{task.name}: %{{y:.0f}} s on %{{x}}<extra></extra>",
         )  # fmt: skip
     for key, name, colour in (
         ("tasks.omitted_count", "Tasks omitted", "#55606d"),
         ("tasks.order_errors", "Order errors", "#d55e00"),
     ):
-        rows = [(v.session_date, metrics[v.session_id].get(key)) for v in measured]
+        rows = [(_day(v), metrics[v.session_id].get(key)) for v in measured]
         rows = [
             (day, sample.value) for day, sample in rows if sample is not None and sample.value is not None
         ]
         figure.add_bar(
             row=2, col=1, x=[day for day, _ in rows], y=[value for _, value in rows], name=name,
-            marker={"color": colour}, hovertemplate=f"{name}: %{{y:.0f}} on %{{x|%d %b %Y}}<extra></extra>",
+            marker={"color": colour}, text=[f"{value:.0f}" for _, value in rows], textposition="outside",
+            hovertemplate=f"{name}: %{{y:.0f}} on %{{x}}<extra></extra>",
         )  # fmt: skip
     figure.update_yaxes(row=1, col=1, title_text="seconds", rangemode="tozero")
     figure.update_yaxes(row=2, col=1, title_text="count", rangemode="tozero", dtick=1)
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=[_day(v) for v in measured])
     figure.update_xaxes(row=2, col=1, title_text="visit date")
     figure.update_layout(
-        height=560, barmode="group", margin={"l": 10, "r": 10, "t": 50, "b": 40}, plot_bgcolor="#ffffff",
+        height=600, barmode="group", margin={"l": 10, "r": 10, "t": 50, "b": 40}, plot_bgcolor="#ffffff",
         legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip
     return figure
