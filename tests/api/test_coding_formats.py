@@ -11,8 +11,9 @@ import types
 
 import pympi
 import pytest
+from django.utils import timezone
 
-from results.models import BehaviourEvent, EventReview
+from results.models import BehaviourEvent, CodedEvent, EventReview
 
 
 def _gesture(analysed, body_part: str, start_s: float, end_s: float) -> BehaviourEvent:
@@ -84,6 +85,18 @@ def test_rejected_events_leave_the_reviewed_tier(world, analysed, api, tmp_path)
     EventReview.objects.create(event=analysed.event, reviewer=world.clinician, decision="reject")
     eaf = pympi.Elan.Eaf(str(_download(api, world, analysed, "eaf", tmp_path, ".eaf")))
     assert set(eaf.get_tier_names()) == {"body_rocking torso"}
+
+
+def test_events_clinicians_added_are_in_the_reviewed_tier_and_taken_back_ones_are_not(
+    world, analysed, api, tmp_path
+):
+    add = {"session": analysed.session, "job": analysed.job, "coded_by": world.clinician}
+    CodedEvent.objects.create(**add, label="head_movement", start_s=2.0, end_s=3.0)
+    CodedEvent.objects.create(**add, label="hand_flapping", start_s=4.0, end_s=5.0, removed_at=timezone.now())
+    eaf = pympi.Elan.Eaf(str(_download(api, world, analysed, "eaf", tmp_path, ".eaf")))
+    tiers = {name: eaf.get_annotation_data_for_tier(name) for name in eaf.get_tier_names()}
+    assert set(tiers) == {"body_rocking torso", "head_movement (reviewed)"}
+    assert tiers["head_movement (reviewed)"] == [(2000, 3000, "added by clinician")]
 
 
 def _boris_import_module():

@@ -21,11 +21,12 @@ from xml.etree import ElementTree as ET
 
 from openpyxl import Workbook
 
-from results.models import BehaviourEvent, EventReview
-from results.review_selectors import latest_reviews_by_event
+from results.dashboard_selectors import session_latest_job
+from results.reviewed import reviewed_events
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
 REVIEWED_SUFFIX = " (reviewed)"
+REVIEW_WORDS = {"confirm": "confirmed", "correct": "corrected", "added": "added"}
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,12 @@ class PlacedEvent:
 
     @property
     def modifier(self) -> str:
-        return self.event.body_part + (f" {self.lane}" if self.lane > 1 else "")
+        return " ".join(filter(None, (self.event.body_part, str(self.lane) if self.lane > 1 else "")))
 
     @property
     def tier(self) -> str:
-        lane = f" {self.lane}" if self.lane > 1 else ""
-        return f"{self.event.kind} {self.event.body_part}{lane}" + (
+        lane = str(self.lane) if self.lane > 1 else ""
+        return " ".join(filter(None, (self.event.kind, self.event.body_part, lane))) + (
             REVIEWED_SUFFIX if self.event.reviewed else ""
         )
 
@@ -188,35 +189,34 @@ def boris_xlsx(events: list[CodedEvent], *, subject: str, duration_s: float | No
 
 
 def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
-    """The session's model events and, beside them, their latest review (rejected ones left
-    out); reviewer_names False for studies, which see no names."""
+    """The model events of the session's latest analysis and, beside them, the events as
+    reviewed (results.reviewed, the one read of reviewed values: confirmed ones, corrections'
+    times and labels, events clinicians added; rejected and unreviewed ones have no reviewed
+    interval); reviewer_names False for studies, which see no names."""
+    job = session_latest_job(session=session)
     coded = []
-    events = list(BehaviourEvent.objects.filter(session=session).order_by("start_s", "pk"))
-    latest = latest_reviews_by_event(events=events)
-    for event in events:
-        coded.append(
-            CodedEvent(
-                event.kind,
-                event.body_part,
-                event.start_s,
-                event.end_s,
-                comment=f"confidence {event.confidence:.2f}",
+    for event in reviewed_events(job=job) if job else []:
+        if event.source == "model":
+            coded.append(
+                CodedEvent(
+                    event.model_label,
+                    event.body_part,
+                    event.model_start_s,
+                    event.model_end_s,
+                    comment=f"confidence {event.confidence:.2f}",
+                )
             )
-        )
-        review = latest.get(event.pk)
-        if review is None or review.decision == EventReview.Decision.REJECT:
+        if event.status in ("unreviewed", "reject"):
             continue
-        comment = review.get_decision_display() + (
-            f" by {review.reviewer.username}" if reviewer_names else ""
-        )
+        by = f" by {event.reviewer}" if reviewer_names else ""
         coded.append(
             CodedEvent(
-                kind=review.corrected_kind or event.kind,
+                kind=event.label,
                 body_part=event.body_part,
-                start_s=review.corrected_start_s if review.corrected_start_s is not None else event.start_s,
-                end_s=review.corrected_end_s if review.corrected_end_s is not None else event.end_s,
+                start_s=event.start_s,
+                end_s=event.end_s,
                 reviewed=True,
-                comment=comment,
+                comment=f"{REVIEW_WORDS[event.status]}{by}",
             )
         )
     return coded
