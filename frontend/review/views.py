@@ -188,8 +188,8 @@ def session_video(request: HttpRequest, session_id: int) -> HttpResponse:
         content_type=content_type,
     )
     # Every request is a read, whatever its Range: the bytes sent are those streaming.parse_range
-    # chose (Content-Range), the one parser of the header.
-    if response.status_code in (200, 206):
+    # chose (Content-Range), the one parser of the header; a 416 tells the file's size.
+    if response.status_code in (200, 206, 416):
         access_read(
             request=request,
             action=AccessEvent.Action.STREAM_VIDEO,

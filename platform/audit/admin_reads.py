@@ -12,8 +12,10 @@ from audit.services import access_read
 
 
 def patient_of(obj: Any) -> Any:
+    """The row's patient, or the pseudonym a row keeps once its patient is erased."""
     path = PATIENT_PATHS[obj._meta.label_lower]
-    return obj if path == "pk" else attrgetter(path.replace("__", "."))(obj)
+    patient = obj if path == "pk" else attrgetter(path.replace("__", "."))(obj)
+    return patient if patient is not None else getattr(obj, "pseudonym", "")
 
 
 class AuditedReadsAdmin:
@@ -36,7 +38,7 @@ class AuditedReadsAdmin:
             shown = {}
             for obj in changelist.result_list:
                 patient = patient_of(obj)
-                shown.setdefault(patient.pk, (patient, obj))
+                shown.setdefault(getattr(patient, "pk", patient), (patient, obj))
             for patient, obj in shown.values():
                 access_read(
                     request=request,

@@ -1,5 +1,6 @@
 """Every refusal leaves an AccessEvent (outcome denied), whichever part of the application refused:
-a 401, 403, 404, 405 or 429 answer, or a redirect to a log-in page. A refusal that
+a 401, 403, 404, 405 or 429 answer, a redirect to a log-in page, or the admin's redirect away
+from an object it does not show (unknown, or outside what the user may see). A refusal that
 named a patient (accounts.permissions.PatientRefused) records that patient's pseudonym."""
 
 from collections.abc import Callable
@@ -23,14 +24,26 @@ def remember_refusal(request: HttpRequest, exception: Exception) -> None:
         setattr(request, REFUSED_PATIENT, exception.patient)
 
 
+# The admin answers an unknown or refused object's page with a redirect to its index.
+ADMIN_OBJECT_PAGES = ("_change", "_history", "_delete")
+
+
 def is_refusal(request: HttpRequest, response: HttpResponse) -> bool:
-    """A refusing status, or a redirect to a log-in page (the site's, or the admin's for a
-    user who is not staff)."""
+    """A refusing status, a redirect to a log-in page (the site's, or the admin's for a user who
+    is not staff), or the admin's redirect to its index from an object it will not show."""
     if response.status_code in REFUSAL_STATUSES:
         return True
     if response.status_code == 302:
         location = response.get("Location", "")
-        return location.startswith((resolve_url(settings.LOGIN_URL), reverse("admin:login")))
+        if location.startswith((resolve_url(settings.LOGIN_URL), reverse("admin:login"))):
+            return True
+        match = getattr(request, "resolver_match", None)
+        return (
+            location == reverse("admin:index")
+            and match is not None
+            and match.namespace == "admin"
+            and (match.url_name or "").endswith(ADMIN_OBJECT_PAGES)
+        )
     return False
 
 

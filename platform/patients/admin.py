@@ -174,7 +174,7 @@ class ConsentAdmin(AuditedReadsAdmin, admin.ModelAdmin):
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(admin.ModelAdmin):
+class ErasureRequestAdmin(AuditedReadsAdmin, admin.ModelAdmin):
     """Read-only: erasures are asked for and confirmed on their own pages (care.erasure)."""
 
     list_display = ("pseudonym", "status", "requested_by", "requested_at", "confirmed_by", "confirmed_at")

@@ -1,24 +1,35 @@
-"""The objects and addresses of the access matrix: one concrete URL for every URL pattern of the
-site (pages, admin, API, Dash, media), and the roles that walk them."""
+"""The objects and addresses of the access matrix: the world every URL pattern is filled from (two
+care teams, patients, a session with its video, tracks, events, consents, a study and its
+enrolment, uploads, tokens, erasure requests), the roles that walk it, and the site's URL
+patterns as Django's resolver lists them."""
 
-from dataclasses import dataclass
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
-from accounts.permissions import PATIENT_PATHS
 from accounts.roles import Role
 from accounts.tokens import api_token_create
+from analysis.tracks import Tracks
+from audit.models import AccessEvent
+from audit.services import access_record
+from patients.models import ErasureRequest, IdentityCorrection, StudyEnrolment
 from patients.study_view import study_session_key
-from recordings.models import ChunkedUpload
-from results.models import TaskSegment
-from tests.api.conftest import make_analysed_session
-from tests.factories import make_user
+from recordings.models import ChunkedUpload, EthogramLabel, ProtocolTask
+from results.models import AnalysisJob, CodedEvent, EventReview, GestureReference, ModelVersion, TaskSegment
+from tests import factories
 
-# uploader, clinician, colleague (same team), outsider (other team), statistician in the study,
-# statistician outside it, admin, anonymous.
+# uploader and clinician of the memory clinic, a colleague (clinician of the same team), an
+# outsider (clinician of another team), a statistician in the study and one outside it, the
+# administrator (a superuser, as on the demo site) and an anonymous visitor.
 ROLES = ("uploader", "clinician", "colleague", "outsider", "statistician", "stat_out", "admin", "anonymous")
+VIDEO_BYTES = bytes(range(256)) * 40  # what the session's stored "video" holds (10 240 bytes)
 
 
 @dataclass
@@ -26,51 +37,156 @@ class Objects:
     world: Any
     users: dict
     values: dict
+    api_keys: dict = field(default_factory=dict)
+
+
+def _tracks() -> Tracks:
+    tracks = Tracks.empty(3)
+    tracks.time_s[:] = [0.0, 0.1, 0.2]
+    tracks.frame[:] = [0, 1, 2]
+    tracks.person_id[:] = 0
+    tracks.is_patient[:] = True
+    tracks.pose_xy[0] = 50.0
+    tracks.pose_visibility[0] = 0.9
+    return tracks
+
+
+def _analysed_session(world) -> AnalysisJob:
+    with tempfile.TemporaryDirectory() as scratch:
+        video = Path(scratch) / "visit.mp4"
+        video.write_bytes(VIDEO_BYTES)
+        return factories.make_analysed_session(
+            world.patient,
+            by=world.clinician,
+            windows={"apathy.neutral_share": [0.5, 0.6, 0.7]},
+            session_values={"stereotypy.episodes_per_min": 1.5},
+            events=[("body_rocking", 3.0, 11.0)],
+            tracks=_tracks(),
+            video=video,
+        )
 
 
 def make_objects(world) -> Objects:
-    analysed = make_analysed_session(world.patient, by=world.clinician)
+    """Every object a URL pattern names, one of each, for the memory-clinic patient."""
+    job = _analysed_session(world)
+    session, recording, event = job.recording.session, job.recording, job.events.get()
     world.admin.is_superuser = True
     world.admin.save()
-    stat_out = make_user("stat_out", Role.STATISTICIAN)
+    stat_out = factories.make_user("stat_out", Role.STATISTICIAN)
     upload = ChunkedUpload.objects.create(
-        session=analysed.session,
+        session=session,
         uploaded_by=world.uploader,
         original_filename="video.mp4",
         total_size_bytes=1000,
         expected_sha256="a" * 64,
     )
     token, _ = api_token_create(user=world.clinician, name="matrix")
+    enrolment = StudyEnrolment.objects.get(study=world.study, patient=world.patient)
+    label = EthogramLabel.objects.create(protocol=session.protocol, code="rock", name="Body rocking", key="r")
+    coded = CodedEvent.objects.create(
+        session=session, job=job, label=label.code, start_s=1.0, end_s=2.0, coded_by=world.clinician
+    )
+    task = ProtocolTask.objects.create(
+        protocol=session.protocol,
+        position=1,
+        code="pill_box",
+        name="prepare a pill box",
+        expected_max_duration_s=60,
+    )
+    ProtocolTask.objects.create(
+        protocol=session.protocol,
+        position=2,
+        code="phone_call",
+        name="make a call",
+        expected_max_duration_s=60,
+    )
     segment = TaskSegment.objects.create(
-        session=analysed.session,
-        task_code="pill_box",
-        start_s=1.0,
-        end_s=2.0,
-        source="marked",
-        marked_by=world.clinician,
+        session=session,
+        task_code=task.code,
+        start_s=0.0,
+        end_s=0.1,
+        source="automatic",
+        confidence=0.9,
+        job=job,
+    )
+    review = EventReview.objects.create(event=event, reviewer=world.clinician, decision="confirm")
+    reference = GestureReference.objects.create(
+        protocol=session.protocol,
+        gesture="wave",
+        source_job=job,
+        trajectory=[[0.1, 0.2]],
+        created_by=world.clinician,
+    )
+    correction = IdentityCorrection.objects.create(
+        identity=world.patient.identity,
+        changes={"full_name": ["Jeane Martin", "Jeanne Martin"]},
+        reason="misspelled",
+        corrected_by=world.clinician,
+    )
+    erasure = ErasureRequest.objects.create(
+        patient=world.other_patient, pseudonym=world.other_patient.code, requested_by=world.outsider
+    )
+    model_version = ModelVersion.objects.order_by("pk").first() or ModelVersion.objects.create(
+        name="mediapipe-pose-full", version="0.10.14", kind=ModelVersion.Kind.POSE
+    )
+    attempt = {
+        "user_agent": "browser",
+        "ip_address": "127.0.0.1",
+        "username": "clinician",
+        "http_accept": "*/*",
+    }
+    attempt |= {"path_info": "/login/", "attempt_time": timezone.now()}
+    logs = {
+        "attempt": AccessAttempt.objects.create(
+            **attempt, get_data="", post_data="", failures_since_start=1
+        ).pk,
+        "access_log": AccessLog.objects.create(**attempt).pk,
+        "failure_log": AccessFailureLog.objects.create(**attempt).pk,
+    }
+    access_record(
+        user=world.clinician, action=AccessEvent.Action.VIEW, object_type="patient", patient=world.patient
     )
     users = {role: getattr(world, role, None) for role in ROLES}
-    users["stat_out"] = stat_out
-    users["anonymous"] = None
+    users["stat_out"], users["anonymous"] = stat_out, None
     values = {
         "code": world.patient.code,
-        "session": analysed.session.pk,
-        "recording": analysed.recording.pk,
-        "job": analysed.job.pk,
-        "event": analysed.event.pk,
+        "patient_pk": world.patient.pk,
+        "session": session.pk,
+        "recording": recording.pk,
+        "job": job.pk,
+        "event": event.pk,
+        "review": review.pk,
+        "coded": coded.pk,
+        "reference": reference.pk,
+        "label": label.pk,
+        "task": task.pk,
+        "segment": segment.pk,
+        "protocol": session.protocol.pk,
         "study": world.study.pk,
+        "team": world.memory_clinic.pk,
         "upload": upload.pk,
         "token": token.pk,
-        "segment": segment.pk,
-        "consent": world.patient.consents.first().pk,
+        "consent": world.patient.consents.order_by("pk").first().pk,
         "identity": world.patient.identity.pk,
-        "enrolment": world.patient.enrolments.first().pk,
+        "correction": correction.pk,
+        "enrolment": enrolment.pk,
+        "erasure": erasure.pk,
+        "model_version": model_version.pk,
+        "sample": job.metric_samples.order_by("pk").first().pk,
         "user": world.clinician.pk,
-        "session_key": study_session_key(
-            enrolment=world.patient.enrolments.get(study=world.study), session_id=analysed.session.pk
-        ),
+        "group": world.clinician.groups.first().pk,
+        "session_type": ContentType.objects.get(app_label="recordings", model="clinicalsession").pk,
+        "session_key": study_session_key(enrolment=enrolment, session_id=session.pk),
+        "today": timezone.localdate().isoformat(),
+        "access_event": AccessEvent.objects.order_by("-pk").values_list("pk", flat=True).first(),
+        **logs,
     }
-    return Objects(world=world, users=users, values=values)
+    api_keys = {
+        role: api_token_create(user=user, name="matrix walk")[1]
+        for role, user in users.items()
+        if user is not None
+    }
+    return Objects(world=world, users=users, values=values, api_keys=api_keys)
 
 
 def url_patterns() -> list[str]:
@@ -88,67 +204,5 @@ def url_patterns() -> list[str]:
     return sorted(set(walk(get_resolver().url_patterns)))
 
 
-def admin_object_pk(model, values: dict) -> Any:
-    """A row of the model for its change, history and delete pages."""
-    key = {
-        "patients.consent": "consent",
-        "patients.patient": None,
-        "patients.patientidentity": "identity",
-        "patients.studyenrolment": "enrolment",
-        "recordings.clinicalsession": "session",
-        "recordings.recording": "recording",
-        "recordings.chunkedupload": "upload",
-        "results.analysisjob": "job",
-        "results.behaviourevent": "event",
-        "accounts.apitoken": "token",
-        "auth.user": "user",
-    }.get(model._meta.label_lower, "first")
-    if key is None:
-        return model.objects.get(code=values["code"]).pk
-    if key == "first":
-        row = model.objects.order_by("pk").first()
-        return row.pk if row is not None else 0
-    return values[key]
-
-
 def admin_models() -> list:
     return list(admin.site._registry)
-
-
-def admin_routes(values: dict) -> list[tuple[str, str, str, bool]]:
-    """(route, method, path, carries patient data) of the admin: the site's own pages, then the
-    change list, add, change, history and delete pages of every registered model."""
-    routes = [
-        ("admin/", "get", "/admin/", False),
-        ("admin/login/", "get", "/admin/login/", False),
-        ("admin/logout/", "get", "/admin/logout/", False),
-        ("admin/password_change/", "get", "/admin/password_change/", False),
-        ("admin/password_change/done/", "get", "/admin/password_change/done/", False),
-        ("admin/autocomplete/", "get", "/admin/autocomplete/", False),
-        ("admin/jsi18n/", "get", "/admin/jsi18n/", False),
-        ("admin/r/<path:content_type_id>/<path:object_id>/", "get", "/admin/r/1/1/", False),
-        (
-            "admin/^(?P<app_label>auth|accounts|patients|recordings|results|audit)/$",
-            "get",
-            "/admin/patients/",
-            False,
-        ),
-        ("admin/(?P<url>.*)$", "get", "/admin/no-such-page/", False),
-        ("admin/audit/accessevent/export.csv", "get", "/admin/audit/accessevent/export.csv", True),
-        ("admin/auth/user/<id>/password/", "get", f"/admin/auth/user/{values['user']}/password/", False),
-    ]
-    for model in admin_models():
-        label = model._meta.label_lower
-        base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
-        data = label in PATIENT_PATHS
-        pk = admin_object_pk(model, values)
-        for page, suffix, carries in (
-            ("changelist", "", data),
-            ("add", "add/", False),
-            ("change", f"{pk}/change/", data),
-            ("history", f"{pk}/history/", data),
-            ("delete", f"{pk}/delete/", False),  # the confirmation names the row only
-            ("object", f"{pk}/", False),
-        ):
-            routes.append((f"{base}<{page}>", "get", base + suffix, carries))
-    return routes
