@@ -46,6 +46,7 @@ def post(path: str, statuses: str, data: bool, **extra: str) -> Probe:
 API = "/api/v1/"
 STUDY = "/api/v1/studies/{study}/"
 SESSION = "/sessions/{session}/"
+TASKS = "/sessions/{task_session}/"  # a session of a semi-guided protocol
 PATIENT = "/patients/{code}/"
 DASH = "/dashboards/patient/{code}/"
 VIDEO_ANSWERS = "404 {ok} {ok} 404 404 404 404 302"  # clinicians of the team only
@@ -194,14 +195,12 @@ TABLE: dict[str, list[Probe]] = {
     ],
     "patient_choose": [post(SESSION + "patient-choice", "404 302 302 404 404 404 404 302", DATA)],
     "gaze_calibration_mark": [post(SESSION + "gaze-calibration", "404 302 302 404 404 404 404 302", DATA)],
-    "task_mark": [post(SESSION + "tasks", "404 302 302 404 404 404 404 302", DATA, body="task_mark")],
-    "task_accept": [post(SESSION + "tasks/{segment}/accept", "404 302 302 404 404 404 404 302", DATA)],
+    "task_mark": [post(TASKS + "tasks", "404 302 302 404 404 404 404 302", DATA, body="task_mark")],
+    "task_accept": [post(TASKS + "tasks/{segment}/accept", "404 302 302 404 404 404 404 302", DATA)],
     "task_correct": [
-        post(
-            SESSION + "tasks/{segment}/correct", "404 302 302 404 404 404 404 302", DATA, body="task_correct"
-        )
+        post(TASKS + "tasks/{segment}/correct", "404 302 302 404 404 404 404 302", DATA, body="task_correct")
     ],
-    "task_delete": [post(SESSION + "tasks/{segment}/delete", "404 302 302 404 404 404 404 302", DATA)],
+    "task_delete": [post(TASKS + "tasks/{segment}/delete", "404 302 302 404 404 404 404 302", DATA)],
     "upload:chunk": [post("/upload/api/{upload}/chunk/", "400 404 404 404 404 404 404 401", DATA)],
     "upload:complete": [post("/upload/api/{upload}/complete/", "409 404 404 404 404 404 404 401", DATA)],
     "upload:abandon": [post("/upload/api/{upload}/abandon/", "200 404 404 404 404 404 404 401", NO_DATA)],

@@ -21,7 +21,7 @@ from audit.models import AccessEvent
 from audit.services import access_record
 from patients.models import ErasureRequest, IdentityCorrection, StudyEnrolment
 from patients.study_view import study_session_key
-from recordings.models import ChunkedUpload, EthogramLabel, ProtocolTask
+from recordings.models import ChunkedUpload, EthogramLabel, Protocol, ProtocolTask
 from results.models import AnalysisJob, CodedEvent, EventReview, GestureReference, ModelVersion, TaskSegment
 from tests import factories
 
@@ -86,28 +86,29 @@ def make_objects(world) -> Objects:
     coded = CodedEvent.objects.create(
         session=session, job=job, label=label.code, start_s=1.0, end_s=2.0, coded_by=world.clinician
     )
-    task = ProtocolTask.objects.create(
-        protocol=session.protocol,
-        position=1,
-        code="pill_box",
-        name="prepare a pill box",
-        expected_max_duration_s=60,
+    # A session of a semi-guided protocol beside it, for the task pages.
+    guided = factories.make_protocol("daily-tasks", Protocol.Kind.SEMI_GUIDED_TASKS)
+    task_session = factories.make_session(world.patient, by=world.clinician, protocol=guided)
+    factories.make_recording(
+        task_session, by=world.clinician, duration_s=60.0, file_name="recordings/tasks.mp4"
     )
-    ProtocolTask.objects.create(
-        protocol=session.protocol,
-        position=2,
-        code="phone_call",
-        name="make a call",
-        expected_max_duration_s=60,
-    )
+    tasks = [
+        ProtocolTask.objects.create(
+            protocol=guided,
+            position=position,
+            code=code,
+            name=code.replace("_", " "),
+            expected_max_duration_s=60,
+        )
+        for position, code in enumerate(("pill_box", "phone_call"), start=1)
+    ]
     segment = TaskSegment.objects.create(
-        session=session,
-        task_code=task.code,
-        start_s=0.0,
-        end_s=0.1,
+        session=task_session,
+        task_code=tasks[0].code,
+        start_s=1.0,
+        end_s=5.0,
         source="automatic",
         confidence=0.9,
-        job=job,
     )
     review = EventReview.objects.create(event=event, reviewer=world.clinician, decision="confirm")
     reference = GestureReference.objects.create(
@@ -159,8 +160,9 @@ def make_objects(world) -> Objects:
         "coded": coded.pk,
         "reference": reference.pk,
         "label": label.pk,
-        "task": task.pk,
+        "task": tasks[0].pk,
         "segment": segment.pk,
+        "task_session": task_session.pk,
         "protocol": session.protocol.pk,
         "study": world.study.pk,
         "team": world.memory_clinic.pk,

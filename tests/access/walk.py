@@ -21,8 +21,8 @@ INVALID = frozenset({400, 409})
 BODIES = {
     "review": {"decision": "confirm"},
     "coded_event": {"label": "rock", "start_s": "0.1", "end_s": "0.2"},
-    "task_mark": {"task_code": "phone_call", "start_s": "0.15", "end_s": "0.25"},
-    "task_correct": {"start_s": "0.0", "end_s": "0.12"},
+    "task_mark": {"task_code": "phone_call", "start_s": "10", "end_s": "20"},
+    "task_correct": {"start_s": "1", "end_s": "6"},
 }
 
 
