@@ -161,6 +161,10 @@ def test_rocking_gives_one_body_rocking_episode(rocking_video: Path) -> None:
     episode = rocking[0]
     assert _temporal_iou((episode.start_s, episode.end_s), (ROCK_START_S, ROCK_END_S)) >= 0.8, episode
     assert episode.frequency_hz == pytest.approx(ROCK_HZ, abs=0.2)
+    # The whole picture of the person moves and nothing moves relative to the body: no hand
+    # flapping, head movement or gesture (those are measured relative to the torso).
+    relative = [e for e in result.report.events if e.kind in ("hand_flapping", "head_movement", "gesture")]
+    assert relative == [], relative
 
 
 def test_the_same_photo_held_still_gives_no_episode(person_result: AnalysisResult) -> None:

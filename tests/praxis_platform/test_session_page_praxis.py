@@ -3,19 +3,22 @@ as the protocol's reference from there."""
 
 from __future__ import annotations
 
+import pytest
+
 from analysis.metrics.praxis import compute_praxis
+from recordings.models import Protocol
 from results.gesture_references import references_for
-from tests.factories import make_analysed_session
+from tests.factories import make_analysed_session, make_protocol
 from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
 
 
-def _analysed_gestures(world):
+def _analysed_gestures(world, protocol=None):
     tracks, _truth = gesture_session(["wave", "circle"], seed=5)
     job = make_analysed_session(
         world.patient,
         by=world.clinician,
         tracks=tracks,
-        protocol=praxis_protocol(),
+        protocol=protocol or praxis_protocol(),
         pipeline_version=PIPELINE_VERSION,
     )
     report = compute_praxis(tracks)
@@ -30,6 +33,15 @@ def test_the_session_page_lists_the_gestures_performed(world, login):
     html = page.content.decode()
     assert "Praxis: gestures performed" in html
     assert html.count("Use as reference") == len(events) == 2
+
+
+@pytest.mark.parametrize("kind", [Protocol.Kind.FREE_PLAY, Protocol.Kind.ADOS_MODULE])
+def test_sessions_of_other_protocols_show_no_praxis_table(world, login, kind):
+    job, events = _analysed_gestures(world, protocol=make_protocol(f"other-{kind}", kind=kind))
+    html = login(world.clinician).get(f"/sessions/{job.recording.session.pk}/").content.decode()
+    assert len(events) == 2  # the same gestures as on a praxis test, in a session of another protocol
+    assert "Praxis: gestures performed" not in html and "not identified" not in html
+    assert "Use as reference" not in html
 
 
 def test_a_clinician_marks_a_gesture_as_the_reference(world, login):
