@@ -9,7 +9,10 @@ processes (analysis/docs/pipeline.md explains why and what each costs):
 2. patient (analysis/patient_pass.py): body pose, hands, face mesh (head pose, gaze) and facial
    expression on a crop around the patient's face track in which the other people are blanked,
    run where the patient's picture changed (motion-adaptive sampling, analysis/sampling.py),
-   mapped back to full-frame px; face mesh and head pose of the other people's faces.
+   mapped back to full-frame px; face mesh and head pose of the other people's faces;
+3. native rate (analysis/native_pass.py): where the sampled rows show fast hand movement
+   (metrics/native_rate.py, candidate_windows), every frame of the video decoded again and the
+   body-pose model run, so that hand flapping is measured at the video's own frame rate.
 
 Then the metrics (analysis.metrics) are computed on the patient's rows. This process imports
 neither MediaPipe nor torch: the worker processes do (analysis/runner.py).
@@ -29,8 +32,9 @@ import numpy as np
 
 from analysis import PIPELINE_VERSION
 from analysis.audio import SpeechAnalysis, analyse_speech
-from analysis.metrics import ProtocolSegment, compute_all
+from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
+from analysis.native_jobs import native_pass
 from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
 from analysis.runner import ProgressCallback, Runner, WorkerPool, report_progress
@@ -81,7 +85,7 @@ class AnalysisResult:
     message : str
         A sentence for a person when status is not "ok", else "".
     stage_s : dict
-        Wall time (s) of each stage (start, people, tracking, patient, metrics), and the CPU
+        Wall time (s) of each stage (start, people, tracking, patient, native, metrics), and the CPU
         time (s) of the worker jobs' parts, summed over processes ("cpu <stage>: <part>").
     speech : SpeechAnalysis
         Speech segments of the audio track, or the status saying why there are none.
@@ -197,22 +201,28 @@ def analyse_video(
             clock.lap("tracking")
             parts = runner.run("patient", PATIENT_JOB, jobs)
             clock.lap("patient")
+            tracks = _assemble(
+                frames=frames,
+                times_s=times_s,
+                detector_ran=np.concatenate([p["ran"] for p in people]),
+                patient=patient,
+                others=others,
+                parts=parts,
+                bounds=np.cumsum([0] + [len(p["times_s"]) for p in people]),
+            )
+            native, native_parts = native_pass(
+                runner, path, info, tracks.patient(), jobs, pose_model=pose_model
+            )
+            clock.lap("native")
     finally:
         if own_pool is not None:
             own_pool.close()
     models = [_detector_info(), *(ModelInfo(*m) for m in parts[0]["models"])]
-    tracks = _assemble(
-        frames=frames,
-        times_s=times_s,
-        detector_ran=np.concatenate([p["ran"] for p in people]),
-        patient=patient,
-        others=others,
-        parts=parts,
-        bounds=np.cumsum([0] + [len(p["times_s"]) for p in people]),
-    )
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id, full_rate)
     report_progress(progress, "metrics", 0.0)
-    report = _session_report(tracks.patient(), praxis_references, expected_gestures, protocol_segments)
+    report = _session_report(
+        tracks.patient(), praxis_references, expected_gestures, protocol_segments, native
+    )
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
     speech = analyse_speech(path)
@@ -223,7 +233,12 @@ def analyse_video(
         models=models,
         status=STATUS_OK,
         report=report,
-        stage_s={**clock.laps, **_cpu_sums("people", people), **_cpu_sums("patient", parts)},
+        stage_s={
+            **clock.laps,
+            **_cpu_sums("people", people),
+            **_cpu_sums("patient", parts),
+            **_cpu_sums("native", native_parts),
+        },
         speech=speech,
     )
 
@@ -292,11 +307,12 @@ def _session_report(
     references: dict[str, np.ndarray] | None,
     expected_gestures: list[str] | None,
     protocol_segments: list[ProtocolSegment] | None = None,
+    native: list[NativeWindow] | None = None,
 ) -> MetricsReport:
     """Every metric family on one person's rows (time-ordered): apathy, stereotypy, attention
-    (analysis.metrics.compute_all) and praxis (gestures found and timed, and scored when the
-    protocol gives reference gestures)."""
-    report = compute_all(rows, segments=protocol_segments)
+    (analysis.metrics.compute_all, hand flapping in the native-rate windows) and praxis (gestures
+    found and timed, and scored when the protocol gives reference gestures)."""
+    report = compute_all(rows, segments=protocol_segments, native=native)
     report.merge(
         compute_praxis(
             rows, references=references, expected_gestures=expected_gestures, segments=protocol_segments

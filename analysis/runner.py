@@ -24,7 +24,7 @@ from analysis.errors import AnalysisCancelled
 
 ProgressCallback = Callable[[str, float], None]
 # Share of the progress bar given to each stage.
-STAGE_SPANS = {"people": (0.0, 0.2), "patient": (0.2, 0.95), "metrics": (0.95, 1.0)}
+STAGE_SPANS = {"people": (0.0, 0.2), "patient": (0.2, 0.9), "native": (0.9, 0.95), "metrics": (0.95, 1.0)}
 # What a warm-up job loads in each worker process before the first video.
 WARM_UP_JOB = "analysis.patient_pass:warm_up"
 

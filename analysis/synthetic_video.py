@@ -147,6 +147,71 @@ def make_person_video(
     return write_video(Path(path), frame, round(duration_s * fps), fps, rotation_deg=rotation_deg)
 
 
+# The flapping person: the astronaut photo with two arms drawn from her shoulders (sleeve-coloured
+# upper arm and forearm, a skin-coloured hand with five fingers), forearms raised outwards; one
+# forearm swings about its elbow. Lengths are shares of the photo's side.
+_SLEEVE_RGB, _SKIN_RGB = (230, 110, 40), (224, 172, 140)
+_SHOULDERS_512 = {"right": ((113, 240), -1), "left": ((306, 257), 1)}  # photo px, outward x sign
+FLAPPING_SIDE = "left"  # her left: the image's right, over the photo's plain backdrop
+
+
+def _draw_arm(
+    canvas: np.ndarray, shoulder: np.ndarray, outward: int, swing_deg: float, photo_px: int
+) -> None:
+    elbow = shoulder + np.array([outward * 0.1375 * photo_px, 0.21 * photo_px])
+    angle = math.radians(-60.0 + swing_deg)
+    wrist = elbow + 0.28 * photo_px * np.array([outward * math.cos(angle), math.sin(angle)])
+    cv2.line(canvas, tuple(shoulder.astype(int)), tuple(elbow.astype(int)), _SLEEVE_RGB, int(0.09 * photo_px))
+    cv2.line(canvas, tuple(elbow.astype(int)), tuple(wrist.astype(int)), _SLEEVE_RGB, int(0.07 * photo_px))
+    along = (wrist - elbow) / np.linalg.norm(wrist - elbow)
+    across = np.array([-along[1], along[0]])
+    palm = wrist + along * 0.05 * photo_px
+    cv2.circle(canvas, tuple(palm.astype(int)), int(0.045 * photo_px), _SKIN_RGB, -1)
+    for k in range(-2, 3):
+        base = palm + across * k * 0.018 * photo_px
+        tip = base + along * 0.09 * photo_px
+        cv2.line(
+            canvas, tuple(base.astype(int)), tuple(tip.astype(int)), _SKIN_RGB, int(0.014 * photo_px) + 1
+        )
+
+
+def make_flapping_video(
+    path: str | Path,
+    *,
+    duration_s: float = 16.0,
+    fps: float = 30,
+    flap_hz: float = 4.0,
+    swing_deg: float = 25.0,
+    flap_start_s: float = 5.0,
+    flap_end_s: float = 11.0,
+    size: tuple[int, int] = (640, 480),
+) -> Path:
+    """The astronaut with both forearms raised, her left one (the image's right) flapping: its
+    angle at the elbow is swing_deg sin(2 pi flap_hz (t - flap_start_s)) between flap_start_s and
+    flap_end_s, still elsewhere; the trunk does not move. A frequency above the analysis rate's
+    Nyquist limit, or near it, is what only the native rate resolves."""
+    width, height = size
+    photo_px = round(0.7 * height)
+    photo = _astronaut(photo_px)
+    x0, y0 = (width - photo_px) // 2, round(0.04 * height)
+    scale = photo_px / 512
+
+    def frame(i: int) -> np.ndarray:
+        canvas = np.empty((height, width, 3), dtype=np.uint8)
+        canvas[:] = BACKGROUND_RGB
+        _paste(canvas, photo, x0, y0)
+        for side, ((sx, sy), outward) in _SHOULDERS_512.items():
+            swing = (
+                _offset_px(i / fps, flap_hz, swing_deg, flap_start_s, flap_end_s)
+                if side == FLAPPING_SIDE
+                else 0.0
+            )
+            _draw_arm(canvas, np.array([x0 + sx * scale, y0 + sy * scale]), outward, swing, photo_px)
+        return canvas
+
+    return write_video(Path(path), frame, round(duration_s * fps), fps)
+
+
 def make_two_person_video(
     path: str | Path,
     *,

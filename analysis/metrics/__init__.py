@@ -12,9 +12,10 @@ from analysis.metrics.apathy import apathy_report
 from analysis.metrics.attention import GazeTarget, attention_report
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.definitions import METRIC_DEFINITIONS, MetricDefinition
+from analysis.metrics.native_rate import NativeWindow, native_hand_events
 from analysis.metrics.segments import ProtocolSegment
 from analysis.metrics.stereotypy import stereotypy_report
-from analysis.results import MetricsReport
+from analysis.results import MetricsReport, MetricValue
 from analysis.tracks import Tracks
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "GazeTarget",
     "MetricDefinition",
     "MetricsConfig",
+    "NativeWindow",
     "ProtocolSegment",
     "compute_all",
 ]
@@ -34,6 +36,7 @@ def compute_all(
     gaze_target: GazeTarget | None = None,
     config: MetricsConfig | None = None,
     segments: list[ProtocolSegment] | None = None,
+    native: list[NativeWindow] | None = None,
 ) -> MetricsReport:
     """Compute the apathy, stereotypy and attention families for one session.
 
@@ -52,6 +55,11 @@ def compute_all(
         The protocol's marked segments: a baseline for agitation, a calibration for everything
         that compares the gaze with its target (NaN "needs calibration" without one), the
         positive and negative stories for apathy.
+    native : list of NativeWindow, optional
+        The candidate windows of hand movement decoded again at the video's native frame rate
+        (analysis/native_pass.py): hand flapping is measured there (metrics/native_rate.py).
+        None when only the tracks are at hand (stereotypy.hand_flapping.native_rate_s is then
+        NaN with the reason).
 
     Returns
     -------
@@ -70,7 +78,15 @@ def compute_all(
     report = MetricsReport()
     with np.errstate(invalid="ignore", divide="ignore"):
         report.merge(apathy_report(tracks, window_s=window_s, config=config, segments=segments))
-        report.merge(stereotypy_report(tracks, window_s=window_s, config=config))
+        hands, native_s = None, MetricValue.unknown("s", "the video was not decoded again at its native rate")
+        if native is not None:
+            native_events, seconds = native_hand_events(native, tracks, config)
+            hands, native_s = (
+                (native_events, [(w.start_s, w.end_s) for w in native]),
+                MetricValue(seconds, "s"),
+            )
+        report.merge(stereotypy_report(tracks, window_s=window_s, config=config, native=hands))
+        report.metrics["stereotypy"]["stereotypy.hand_flapping.native_rate_s"] = native_s
         report.merge(activity_report(tracks, window_s=window_s, config=config, segments=segments))
         report.merge(
             attention_report(tracks, window_s=window_s, target=gaze_target, config=config, segments=segments)

@@ -70,6 +70,16 @@ class MetricsConfig:
     # A flapping bout is the hand moving, not the trunk moving past a resting hand: the hand's
     # oscillation in the room must reach this share of its oscillation relative to the trunk.
     flapping_min_room_ratio: float = 0.5
+    # Native-rate hand analysis (metrics/native_rate.py). A window is a candidate when a wrist
+    # moves above 1 Hz (faster than reaching or resting, slower than the 1.5 Hz band's foot) by
+    # at least its flapping floor, in a window whose wrist is seen on half its frames (a fast
+    # hand is seen less well at the sampled rate: this only decides what to look at again); 1 s of padding on each side lets a bout's edges be refined;
+    # at most 120 s per session are decoded again (about 3600 frames at 30 fps, a few minutes of
+    # one core for the body-pose model), the windows with the largest movement first.
+    native_candidate_min_hz: float = 1.0
+    native_candidate_min_coverage: float = 0.5
+    native_pad_s: float = 1.0
+    native_max_s: float = 120.0
 
     # Agitation / activity. The fixed reference: one hand moving as fast as a gesture onset
     # (0.8 SW/s, 4 of the 13 upper-body points) or the whole upper body at 0.25 SW/s. With a

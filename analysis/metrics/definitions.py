@@ -176,6 +176,11 @@ def _definitions() -> dict[str, MetricDefinition]:
         "SW",
         "Measured frame-to-frame jitter (SD) of the shoulders, elbows and wrists: the body's noise floor.",
     )
+    add(
+        "stereotypy.hand_flapping.native_rate_s",
+        "s",
+        "Time decoded again at the video's native frame rate to measure hand flapping (candidate windows).",
+    )
     for kind, label in [("", "any periodic stereotypy"), *_PERIODIC_KINDS.items()]:
         prefix = f"stereotypy.{kind}" if kind else "stereotypy"
         add(

@@ -272,14 +272,22 @@ def bilateral_once(events: list[Event]) -> list[Event]:
     return others + merged
 
 
-def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig) -> MetricsReport:
+def stereotypy_report(
+    tracks: Tracks,
+    *,
+    window_s: float,
+    config: MetricsConfig,
+    native: tuple[list[Event], list[tuple[float, float]]] | None = None,
+) -> MetricsReport:
     """The periodic-movement part of the "stereotypy" family, and its episodes as events.
 
     Rates and shares are per minute of the analysable time of that kind's signals (frames inside
     a 4 s window measured on >= 80 % of its frames), which each value carries; NaN with the
     reason when there was none. Frequency and amplitude are NaN when there is no episode (or no
     episode whose frequency the frame rate can tell). Window samples: stereotypy.share, the share
-    of each window inside any episode.
+    of each window inside any episode. native: hand-flapping episodes measured at the video's
+    native rate and the windows they were measured in (native_rate.py); they replace the sampled
+    rate's hand-flapping episodes that lie mostly inside those windows.
     """
     t = np.asarray(tracks.time_s, dtype=np.float64)
     pose, width = body_points_sw(tracks, config)
@@ -296,6 +304,8 @@ def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig)
     events, analysable = (
         ([], [np.zeros(t.size, dtype=bool)] * len(signals)) if reason else _episodes(signals, t, config)
     )
+    if native is not None and not reason:
+        events = _replaced_inside(events, *native)
     any_analysable = np.zeros(t.size, dtype=bool)
     for kind in PERIODIC_KINDS:
         measured = np.zeros(t.size, dtype=bool)
@@ -319,6 +329,19 @@ def stereotypy_report(tracks: Tracks, *, window_s: float, config: MetricsConfig)
 
     samples = window_samples("stereotypy.share", "share", t, tiling_windows(t, window_s), window_share)
     return MetricsReport(metrics={FAMILY: values}, samples=samples, events=events)
+
+
+def _replaced_inside(
+    events: list[Event], native: list[Event], windows: list[tuple[float, float]]
+) -> list[Event]:
+    """events with the hand-flapping ones more than half inside the windows replaced by native."""
+
+    def inside(e: Event) -> bool:
+        covered = sum(max(0.0, min(e.end_s, b) - max(e.start_s, a)) for a, b in windows)
+        return covered > 0.5 * (e.end_s - e.start_s)
+
+    kept = [e for e in events if e.kind != "hand_flapping" or not inside(e)]
+    return sorted(kept + native, key=lambda e: (e.start_s, e.kind, e.body_part))
 
 
 def pose_jitter(pose: np.ndarray, width_px: float, time_s: np.ndarray) -> MetricValue:

@@ -133,6 +133,7 @@ def test_progress_is_reported_and_cancellation_stops(
     assert len(fractions) > 6  # per batch of frames, in both passes
     assert fractions == sorted(fractions)
     assert fractions[-1] == pytest.approx(1.0)
+    # The still person moves no hand: no window is decoded again at the native rate.
     assert {s for s, _ in PROGRESS} == {"people", "patient", "metrics"}
     calls = []
     with pytest.raises(AnalysisCancelled):
