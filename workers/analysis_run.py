@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
+from accounts.errors import ApplicationError
 from analysis.errors import AnalysisCancelled, AnalysisError
 from analysis.metrics import ProtocolSegment
 from analysis.metrics.segments import CALIBRATION
@@ -48,6 +49,7 @@ from results.jobs import (
     analysis_job_progress,
 )
 from results.services import AnalysisOutcome
+from results.task_models import task_model_proposals
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +211,18 @@ def _session_inputs(job, recording: Recording) -> dict[str, Any]:
     return inputs
 
 
+def _task_proposals(recording: Recording, result: AnalysisResult) -> tuple[list, str]:
+    """The active task model's proposal for a semi-guided session ([], "" otherwise). A task
+    model that cannot run leaves the analysis whole: the clinician marks the tasks by hand."""
+    try:
+        return task_model_proposals(
+            protocol=recording.session.protocol, tracks=result.tracks, duration_s=result.video.duration_s
+        )
+    except (ApplicationError, OSError, ValueError) as error:
+        logger.warning("the task model could not run on recording %s: %s", recording.pk, error)
+        return [], ""
+
+
 def _person_message(error: Exception, video: Path, recording: Recording) -> str:
     """The analysis error as its owner reads it: our temporary file's name becomes theirs."""
     return (
@@ -284,6 +298,7 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
         if not watcher.ours:
             return OUTCOME_CANCELLED
         tracks_name = store_tracks(job_id, result, Path(tmp))
+    task_segments, task_model = _task_proposals(recording, result)
     outcome = AnalysisOutcome(
         report=result.report,
         duration_s=result.video.duration_s,
@@ -291,6 +306,8 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
         result_status=result.status,
         message=result.message,
         tracks_name=tracks_name,
+        task_segments=task_segments,
+        task_model=task_model,
     )
     if analysis_results_replace(job_id=job_id, task_id=task_id, outcome=outcome) is None:
         default_storage.delete(tracks_name)

@@ -123,7 +123,7 @@ def analysis_results_replace(*, job_id: int, task_id: str, outcome: AnalysisOutc
         tracks_name=outcome.tracks_name,
     )
     if finished is not None:
-        session_tasks_after_analysis(job=finished)
+        session_tasks_after_analysis(job=finished, outcome=outcome)
     transaction.on_commit(lambda: _delete_files(superseded))
     logger.info(
         "job %s stored %d metric samples and %d events in %.3f s",

@@ -23,6 +23,8 @@ class AnalysisOutcome:
     result_status : "ok" or "no_person_found"
     message : a sentence when result_status is not "ok"
     tracks_name : the storage name of the tracks Parquet, "" if none was stored
+    task_segments : the task model's proposed segments of a semi-guided session (analysis.tasks)
+    task_model : "<name> <version>" of the task model that proposed them, "" when none ran
     """
 
     report: Any
@@ -31,6 +33,8 @@ class AnalysisOutcome:
     result_status: str = "ok"
     message: str = ""
     tracks_name: str = ""
+    task_segments: list[Any] = field(default_factory=list)
+    task_model: str = ""
 
 
 def _finite_or_none(value: float | None) -> float | None:

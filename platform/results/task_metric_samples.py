@@ -20,6 +20,7 @@ from recordings.models import ClinicalSession, Protocol
 from recordings.selectors import protocol_tasks
 from results.dashboard_selectors import session_latest_job
 from results.models import MetricSample
+from results.task_models import job_activity
 from results.task_selectors import segments_in_use, session_task_segments
 
 METRIC_PREFIX = f"{FAMILY}."
@@ -51,7 +52,7 @@ def session_task_metrics_refresh(*, session: ClinicalSession) -> list[MetricSamp
     ]
     if not segments:  # nothing marked or proposed yet: no metric, not "every task omitted"
         return []
-    values = task_metrics(segments, tasks, activity=None)
+    values = task_metrics(segments, tasks, activity=job_activity(job))
     rows = [
         MetricSample(
             job=job,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
@@ -36,14 +35,8 @@ _END_TOLERANCE_S = 0.5
 _SHORTEST_S = 0.04  # about one video frame
 
 
-@dataclass(frozen=True)
-class ProposedSegment:
-    """One segment the task model proposes: a task code and times in seconds from the start."""
-
-    task_code: str
-    start_s: float
-    end_s: float
-    confidence: float | None = None
+# One segment the task model proposes (the analysis library's segment: code, times, confidence).
+ProposedSegment = Segment
 
 
 def session_video_duration_s(session: ClinicalSession) -> float | None:

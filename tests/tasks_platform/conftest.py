@@ -39,3 +39,19 @@ class Visit:
 def visit(world) -> Visit:
     job = make_analysed_session(world.patient, by=world.clinician, protocol=make_task_protocol())
     return Visit(session=job.recording.session, job=job)
+
+
+@pytest.fixture
+def private_media(settings, tmp_path):
+    """Django storage writes under a temporary folder for this test (tracks, model files)."""
+    location = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    settings.MEDIA_ROOT = location
+    settings.GESTURE_MODEL_DIR = str(tmp_path / "models")
+    return location
