@@ -196,8 +196,9 @@ def reviewed_metric_values(*, jobs: Iterable[AnalysisJob]) -> dict[tuple[int, st
     ):
         model_counts[(job_id, kind)] += 1
     values: dict[tuple[int, str], float | None] = {}
+    reviewed = reviewed_events_for_jobs(jobs=jobs)  # one read for all the jobs, not one per job
     for job in jobs:
-        events = [e for e in reviewed_events(job=job) if e.counted and e.label in STEREOTYPY_KINDS]
+        events = [e for e in reviewed[job.pk] if e.counted and e.label in STEREOTYPY_KINDS]
         duration_s = job.recording.duration_s
         for kind in STEREOTYPY_KINDS:
             prefix = f"stereotypy.{kind}"

@@ -1,5 +1,5 @@
 """Benchmark: a 1,000,000-row study export in every format (long CSV, Parquet, SPSS, Stata;
-wide CSV; events), printing rows per second and peak memory, against a baseline that only
+wide CSV; events as CSV and Parquet; one session in ten reviewed by a clinician), printing rows per second and peak memory, against a baseline that only
 reads the same rows from PostgreSQL, and each format's time as a ratio of the CSV's.
 
     python tests/bench/export_stream.py [--rows 1000000] [--reuse]
@@ -83,7 +83,7 @@ def load_rows(n_rows: int):
     metrics = [
         "apathy.neutral_share",
         "apathy.emotion_entropy",
-        "stereotypy.agitation_index",
+        "stereotypy.body_rocking.episodes_per_min",  # made of events: reviewed values apply
         "attention.gaze_on_target_share",
     ]
     per_session = n_rows // len(sessions)
@@ -141,7 +141,42 @@ def load_rows(n_rows: int):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE results_metricsample")
         cursor.execute("ANALYZE results_behaviourevent")
+    review_sessions(sessions[::10], world.clinician)
     return world.study, statistician, written
+
+
+def review_sessions(sessions, clinician) -> None:
+    """A clinician reviewed one session in ten: the first event rejected, the second re-timed,
+    one event added (the exports then read these sessions' events through results.reviewed)."""
+    from results.models import BehaviourEvent, CodedEvent, EventReview
+
+    reviews, coded = [], []
+    for _, session_id, _, job_id in sessions:
+        events = list(BehaviourEvent.objects.filter(job_id=job_id).order_by("start_s")[:2])
+        reviews.append(EventReview(event=events[0], reviewer=clinician, decision="reject"))
+        if len(events) > 1:
+            start = events[1].start_s
+            reviews.append(
+                EventReview(
+                    event=events[1],
+                    reviewer=clinician,
+                    decision="correct",
+                    corrected_start_s=start + 0.2,
+                    corrected_end_s=start + 1.0,
+                )
+            )
+        coded.append(
+            CodedEvent(
+                session_id=session_id,
+                job_id=job_id,
+                label="body_rocking",
+                start_s=1.0,
+                end_s=2.0,
+                coded_by=clinician,
+            )
+        )
+    EventReview.objects.bulk_create(reviews)
+    CodedEvent.objects.bulk_create(coded)
 
 
 FORMATS = {
@@ -151,6 +186,7 @@ FORMATS = {
     "dta": ("export", {"format": "dta"}),
     "wide-csv": ("export", {"format": "csv", "shape": "wide"}),
     "events-csv": ("events", {"format": "csv"}),
+    "events-parquet": ("events", {"format": "parquet"}),
 }
 
 
