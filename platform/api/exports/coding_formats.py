@@ -11,6 +11,8 @@ The scheme every coder file follows (features that add events add them through i
   for reviewed events), modifier is the body part (with the lane), so that BORIS, which pairs
   START and STOP by counting occurrences of subject, code and modifier, pairs them right.
 - Times are clamped to [0, media duration]: an event never ends after the video.
+- The tasks of a semi-guided visit are one more track: tier (and code) "task", the task's name
+  as the annotation.
 """
 
 import csv
@@ -21,8 +23,10 @@ from xml.etree import ElementTree as ET
 
 from openpyxl import Workbook
 
+from recordings.selectors import protocol_task_names
 from results.dashboard_selectors import session_latest_job
 from results.reviewed import reviewed_events
+from results.task_selectors import segments_in_use, session_task_segments
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
 REVIEWED_SUFFIX = " (reviewed)"
@@ -219,7 +223,23 @@ def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
                 comment=f"{REVIEW_WORDS[event.status]}{by}",
             )
         )
-    return coded
+    return coded + session_task_intervals(session, reviewer_names=reviewer_names)
+
+
+def session_task_intervals(session, *, reviewer_names: bool) -> list[CodedEvent]:
+    """The tasks of a semi-guided visit, on one tier "task" (ELAN) or code "task" (BORIS): the
+    segments in use (marked by clinicians, else proposed by the task model), the task's name as
+    the annotation."""
+    names = protocol_task_names(protocol=session.protocol)
+    intervals = []
+    for segment in segments_in_use(session_task_segments(session=session)):
+        if segment.source == "marked":
+            who = f", marked by {segment.marked_by.get_username()}" if reviewer_names else ", marked"
+        else:
+            who = ", proposed by the task model"
+        name = names.get(segment.task_code, segment.task_code)
+        intervals.append(CodedEvent("task", "", segment.start_s, segment.end_s, comment=f"{name}{who}"))
+    return intervals
 
 
 CODER_FORMATS = ("eaf", "boris", "boris-csv")
