@@ -14,7 +14,8 @@ HOW_TO_DECLARE = (
     " filled from tests/access/matrix.py make_objects' values, the expected status for each role in"
     f" the order {', '.join(ROLES)}, and DATA when its allowed answer shows or changes patient data"
     " (it must then leave an audit row with outcome allowed) or NO_DATA (it joins the declared list"
-    " of requests without patient data)."
+    " of requests without patient data). The key is the name shown here; an object the path needs is"
+    " made in make_objects, and a write takes a body that succeeds (BODIES in tests/access/walk.py)."
 )
 HOW_TO_DECLARE_MODEL = (
     "Declare it in ADMIN_MODELS of tests/access/admin_table.py: the values key of the row its pages"
