@@ -50,6 +50,7 @@ from results.jobs import (
 )
 from results.services import AnalysisOutcome
 from results.task_models import task_model_proposals
+from results.task_selectors import praxis_cues
 
 logger = logging.getLogger(__name__)
 
@@ -198,16 +199,20 @@ def _praxis_inputs(recording: Recording) -> dict[str, Any]:
 
 def _session_inputs(job, recording: Recording) -> dict[str, Any]:
     """The clinicians' choices this analysis follows: the point on the patient (when one was
-    clicked; else the automatic choice) and the marked gaze calibration segment."""
+    clicked; else the automatic choice), the marked gaze calibration segment and, in a praxis
+    session, the items' cues marked on the session page."""
     inputs: dict[str, Any] = {}
     point = job.patient_point or {}
     if point:
         inputs["patient_point"] = (point["x_px"], point["y_px"], point["time_s"])
     session = recording.session
+    segments = praxis_cues(session=session)
     if session.gaze_calibration_start_s is not None and session.gaze_calibration_end_s is not None:
-        inputs["protocol_segments"] = [
+        segments.append(
             ProtocolSegment(CALIBRATION, session.gaze_calibration_start_s, session.gaze_calibration_end_s)
-        ]
+        )
+    if segments:
+        inputs["protocol_segments"] = segments
     return inputs
 
 

@@ -47,6 +47,11 @@ def session_video_duration_s(session: ClinicalSession) -> float | None:
     return recording.duration_s if recording else None
 
 
+# Protocols whose task list can be marked: semi-guided tasks, and praxis tests whose tasks are the
+# items the examiner asks for (each marked segment is then an item's cue, results.task_selectors).
+MARKABLE_KINDS = (Protocol.Kind.SEMI_GUIDED_TASKS, Protocol.Kind.PRAXIS_TEST)
+
+
 def _refuse(message: str, field: str) -> NoReturn:
     raise ApplicationError(message, extra={"field": field, "code": "invalid"})
 
@@ -55,10 +60,11 @@ def _check_session(session: ClinicalSession) -> dict[str, str]:
     """The protocol's task names by code, or a refusal for a session without a task list."""
     protocol = session.protocol
     names = protocol_task_names(protocol=protocol)
-    if protocol.kind != Protocol.Kind.SEMI_GUIDED_TASKS or not names:
+    if protocol.kind not in MARKABLE_KINDS or not names:
         _refuse(
             f"This session follows the protocol {protocol.name!r}, which has no task list: tasks are "
-            "marked only in sessions of a semi-guided tasks protocol.",
+            "marked only in sessions of a semi-guided tasks protocol, and praxis items only in "
+            "sessions of a praxis protocol that lists them.",
             "task_code",
         )
     return names

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
+from analysis.metrics.segments import CUE, ProtocolSegment
 from patients.models import ConsentScope, Patient
 from recordings.models import ClinicalSession, Protocol, ProtocolTask
 from recordings.selectors import protocol_tasks
@@ -33,6 +34,20 @@ def segments_in_use(segments: list[TaskSegment]) -> list[TaskSegment]:
     marked any, else the task model's proposal."""
     marked = [segment for segment in segments if segment.source == TaskSegment.Source.MARKED]
     return marked or [segment for segment in segments if segment.source == TaskSegment.Source.AUTOMATIC]
+
+
+def praxis_cues(*, session: ClinicalSession) -> list[ProtocolSegment]:
+    """The examiner's cues of a praxis session: each segment a clinician marked, with the item
+    asked (its task code) as the label, in time order; [] for other protocols or when nothing was
+    marked. The praxis analysis ties each gesture to the last cue before it and measures the
+    hesitation from the cue's start (analysis.metrics.praxis)."""
+    if session.protocol.kind != Protocol.Kind.PRAXIS_TEST:
+        return []
+    marked = TaskSegment.objects.filter(session=session, source=TaskSegment.Source.MARKED)
+    return [
+        ProtocolSegment(CUE, row.start_s, row.end_s, row.task_code)
+        for row in marked.order_by("start_s", "pk")
+    ]
 
 
 def task_segments_for_training(*, protocol: Protocol | None = None) -> QuerySet[TaskSegment]:

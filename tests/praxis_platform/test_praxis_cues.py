@@ -1,0 +1,95 @@
+"""The items' cues of a praxis session, marked on the session page as the protocol's tasks (the
+items), are what the praxis analysis ties each gesture to: the item asked, the hesitation from
+the cue, a wrong item recognised as such."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.metrics.praxis import compute_praxis
+from analysis.metrics.segments import CUE
+from recordings.models import ProtocolTask
+from results.gesture_references import gesture_reference_create, praxis_inputs_for
+from results.task_segments import task_segment_mark
+from results.task_selectors import praxis_cues
+from tests.factories import make_analysed_session
+from tests.praxis_platform.conftest import PIPELINE_VERSION, gesture_session, praxis_protocol
+from tests.tasks_platform.conftest import make_task_protocol
+from workers.analysis_run import _session_inputs
+
+ITEMS = ("wave", "circle", "point")
+
+
+def items_protocol():
+    """The praxis protocol with its items as its task list (what the session page marks)."""
+    protocol = praxis_protocol(ITEMS)
+    for position, item in enumerate(ITEMS, start=1):
+        ProtocolTask.objects.create(
+            protocol=protocol, position=position, code=item, name=item.title(), expected_max_duration_s=10
+        )
+    return protocol
+
+
+@pytest.fixture
+def praxis_visit(world):
+    """An expert's references for the three items on one analysed session, and a patient's session
+    in which the examiner asks wave, circle, point but the patient does wave, point, point."""
+    expert_tracks, expert_truth = gesture_session(list(ITEMS), seed=11)
+    protocol = items_protocol()
+    expert = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=expert_tracks,
+        protocol=protocol,
+        pipeline_version=PIPELINE_VERSION,
+    )
+    for t in expert_truth:
+        gesture_reference_create(
+            protocol=protocol,
+            gesture=t.gesture,
+            job=expert,
+            start_s=t.start_s,
+            end_s=t.end_s,
+            by=world.clinician,
+        )
+    tracks, truth = gesture_session(["wave", "point", "point"], seed=12)
+    job = make_analysed_session(
+        world.patient, by=world.clinician, tracks=tracks, protocol=protocol, pipeline_version=PIPELINE_VERSION
+    )
+    return job, tracks, truth
+
+
+def test_the_marked_items_are_the_praxis_cues_and_the_analysis_follows_them(world, praxis_visit):
+    job, tracks, truth = praxis_visit
+    session = job.recording.session
+    # The examiner asks each item 0.8 s before the patient starts it (the cue's mark).
+    for asked, performed in zip(ITEMS, truth, strict=True):
+        task_segment_mark(
+            session=session,
+            task_code=asked,
+            start_s=performed.start_s - 0.8,
+            end_s=performed.end_s + 0.5,
+            by=world.clinician,
+        )
+    cues = praxis_cues(session=session)
+    assert [(c.kind, c.label) for c in cues] == [(CUE, item) for item in ITEMS]
+    assert _session_inputs(job, job.recording)["protocol_segments"] == cues
+    report = compute_praxis(tracks, **praxis_inputs_for(job.recording), segments=cues)
+    attempts = [e.attributes for e in report.events]
+    assert [a["asked"] for a in attempts] == list(ITEMS)
+    # Hesitation from the cue: 0.8 s marked, within 0.3 s (the gesture's onset is found on the
+    # hand's speed, a few frames after the synthetic start at 15 fps).
+    assert all(a["hesitation_s"] == pytest.approx(0.8, abs=0.3) for a in attempts)
+    # Asked circle, did point: the wrong item, recognised as point, not a poor circle.
+    assert attempts[1]["verdict"] == "wrong_item" and attempts[1]["recognised"] == "point"
+    assert attempts[0]["verdict"] != "wrong_item" and attempts[2]["verdict"] != "wrong_item"
+    assert all(a["reference_count"] == 1 for a in attempts)
+
+
+def test_other_protocols_have_no_praxis_cues(world):
+    visit = make_analysed_session(world.patient, by=world.clinician, protocol=make_task_protocol())
+    session = visit.recording.session
+    task_segment_mark(session=session, task_code="pill_box", start_s=1.0, end_s=4.0, by=world.clinician)
+    assert praxis_cues(session=session) == []
+    segments = _session_inputs(visit, visit.recording).get("protocol_segments", [])
+    assert [s for s in segments if s.kind == CUE] == []
