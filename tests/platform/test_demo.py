@@ -10,7 +10,7 @@ from accounts.permissions import user_roles
 from accounts.roles import Role
 from audit.models import AccessEvent
 from patients.models import Consent, Patient, StudyEnrolment
-from recordings.models import ClinicalSession, Protocol, Recording
+from recordings.models import ClinicalSession, Protocol, ProtocolTask, Recording
 
 
 def counts():
@@ -43,6 +43,8 @@ def test_the_demo_builds_a_site_for_every_role_and_a_second_run_changes_nothing(
         assert recording.duration_s > 0 and recording.file.name.startswith("recordings/")
     assert AccessEvent.objects.filter(action="create", object_type="recording").count() == 4
     assert Consent.objects.filter(withdrawn_at__isnull=False).count() == 1
+    tasks = ProtocolTask.objects.filter(protocol__code="semi-guided-tasks").order_by("position")
+    assert [task.position for task in tasks] == [1, 2, 3, 4, 5]
 
     call_command("demo", "--no-analysis", stdout=StringIO())
     assert counts() == first

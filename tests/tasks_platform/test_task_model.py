@@ -2,11 +2,13 @@
 of a semi-guided visit, the clinician accepts or corrects them; without an active model nothing
 is proposed. Hand activity and walking during each task come from the visit's stored tracks."""
 
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from django.core.management import call_command
 
 from analysis.tasks.features import N_FEATURES
 from analysis.tasks.model import SegmenterConfig, TaskSegmenter, save_model
@@ -118,3 +120,17 @@ def test_hand_activity_and_walking_during_a_task_come_from_the_tracks(world, tra
 def test_an_active_task_model_is_listed_in_the_registry(tmp_path, db, private_media):
     task_model_register(model_path=always_pill_box_model(tmp_path / "task.pt"), version="1")
     assert ModelVersion.objects.get(name="task-segmenter").is_active is False
+
+
+def test_the_registration_command_records_and_activates(tmp_path, db, private_media):
+    out = StringIO()
+    call_command(
+        "task_model_register",
+        str(always_pill_box_model(tmp_path / "task.pt")),
+        "--model-version",
+        "2",
+        "--activate",
+        stdout=out,
+    )
+    assert "Task model task-segmenter 2: active" in out.getvalue()
+    assert ModelVersion.objects.get(name="task-segmenter", version="2").is_active
