@@ -47,10 +47,12 @@ def _hover(point: SessionPoint, unit: Unit) -> str:
         return f"{value * unit.factor:.3g} {unit.words}"
 
     if point.q1 is None or point.q3 is None:
-        what = f"whole-session value {shown(point.value)} (no bar)"
+        what = f"{shown(point.value)}, whole-session value (no bar)"
+    elif point.n_windows < 2:
+        what = f"{shown(point.value)}, the session's one time window (no bar)"
     else:
         what = (
-            f"median over {point.n_windows} windows {shown(point.value)}<br>"
+            f"{shown(point.value)}, median of {point.n_windows} time windows<br>"
             f"bar: middle half of the windows, {shown(point.q1)} to {shown(point.q3)}"
         )
     if point.model_value is not None:

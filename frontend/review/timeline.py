@@ -10,6 +10,7 @@ from frontend.dashboards.labels import default_metrics, metric_label, metric_uni
 from results.reviewed import ReviewedEvent
 
 MAX_CURVES = 4
+MARGIN_PX = {"l": 130, "r": 16, "t": 36, "b": 40}
 EVENT_COLOURS = {
     "body_rocking": "#1f5f99",
     "hand_flapping": "#a3212b",
@@ -32,8 +33,10 @@ def timeline_figure(
     curves (value over [window_start_s, window_end_s))."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     rows = 1 + len(shown)
+    height_px = 120 + 115 * rows
     figure = make_subplots(
-        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+        # About 40 px between panels, whatever their number: room for the next panel's title.
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (height_px - MARGIN_PX["t"] - MARGIN_PX["b"]),
         row_heights=[1.2] + [1.0] * len(shown),
         subplot_titles=["Behaviour events (click one to play it)"] + [metric_label(m) for m in shown],
     )  # fmt: skip
@@ -80,8 +83,8 @@ def timeline_figure(
             figure.update_yaxes(range=[unit.low, unit.high], row=row, col=1)
         figure.update_yaxes(title={"text": unit.words[:22], "font": {"size": 10}}, row=row, col=1)
     figure.update_layout(
-        height=120 + 115 * rows,
-        margin={"l": 130, "r": 16, "t": 36, "b": 40},
+        height=height_px,
+        margin=MARGIN_PX,
         autosize=True,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",

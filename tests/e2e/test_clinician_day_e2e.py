@@ -154,6 +154,8 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     page.wait_for_selector("h3:has-text('Body rocking: episodes per minute')")
     assert _summary_value(page, "Body rocking: episodes per minute") == "10 per minute"
     assert "model alone measured 20 per minute" in page.inner_text(".summary-cards")
+    page.keyboard.press("Escape")  # close the picker's list, which covers the cards
+    page.click("h1")
     screenshot(page, SHOTS + "dashboard-after-review")
 
     page.goto(f"{live_server.url}/sessions/{session_id}/")
@@ -192,6 +194,7 @@ def test_is_this_the_patient_is_asked_until_someone_confirms(page, live_server, 
     page.goto(f"{live_server.url}/sessions/{job.recording.session_id}/")
     prompt = page.wait_for_selector("#patient-prompt:not([hidden])")
     assert "Is this the patient?" in prompt.inner_text()
+    assert page.locator("#choose-patient").is_hidden()  # the prompt's own "No, choose" stands for it
     wait_until(page, "document.getElementById('session-video').readyState >= 2")
     screenshot(page, SHOTS + "patient-prompt")
     with page.expect_navigation():

@@ -93,14 +93,14 @@
   }
   function drawPeople(ctx, scale) {
     ctx.font = "13px system-ui, sans-serif";
-    peopleAt(video.currentTime).forEach((person, index) => {
+    peopleAt(video.currentTime).forEach((person) => {
       const [x, y, w, h] = person.box.map((v) => v * scale);
       const patient = person.id === overlay.patient_id;
       ctx.setLineDash(patient ? [] : [6, 4]);
       ctx.lineWidth = 3;
       ctx.strokeStyle = patient ? "#f0a800" : "#e9edf1";
       ctx.strokeRect(x, y, w, h);
-      const label = patient ? "analysed as the patient" : "person " + (index + 1);
+      const label = patient ? "analysed as the patient" : "another person";
       ctx.fillStyle = "rgba(0, 0, 0, 0.65)";
       ctx.fillRect(x, Math.max(0, y - 18), ctx.measureText(label).width + 8, 18);
       ctx.fillStyle = "#fff";
@@ -130,7 +130,11 @@
         const choice = document.getElementById("patient-choice");
         if (choice && peopleCount() > 1) {
           showPeople = true;
-          if (choice.dataset.confirmed !== "1") document.getElementById("patient-prompt").hidden = false;
+          // The prompt's own "No, choose the patient" replaces the plain button while it asks.
+          if (choice.dataset.confirmed !== "1") {
+            document.getElementById("patient-prompt").hidden = false;
+            document.getElementById("choose-patient").hidden = true;
+          }
         }
         draw();
       })
