@@ -57,6 +57,8 @@ def _hover(point: SessionPoint, unit: Unit) -> str:
         )
     if point.model_value is not None:
         what += f"<br>after clinicians' review (model alone: {shown(point.model_value)})"
+    if point.analysable_s is not None:
+        what += f"<br>measured over {point.analysable_s:.0f} s of analysable time"
     return (
         f"{point.session_date:%d %b %Y} · {point.protocol_name}<br>{what}"
         f"<br>pipeline {point.pipeline_version}<br>click to open the session<extra></extra>"

@@ -55,6 +55,8 @@ class SessionPoint:
     session_value: float | None
     # What the model alone measured, when clinicians' reviews changed the value (else None).
     model_value: float | None = None
+    # The time (s) the whole-session value rests on, for rates and shares (else None).
+    analysable_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def metric_session_points(
             "unit",
             "pipeline_version",
             "session_date",
+            "analysable_s",
         )
     )
     latest_job: dict[int, int] = {}
@@ -144,13 +147,25 @@ def metric_session_points(
     windows: dict[tuple[int, str], list[float | None]] = defaultdict(list)
     whole: dict[tuple[int, str], float | None] = {}
     info: dict[tuple[int, str], tuple[str, str, date]] = {}
-    for session_id, job_id, metric, value, is_session_level, unit, pipeline_version, session_date in records:
+    analysable: dict[tuple[int, str], float | None] = {}
+    for (
+        session_id,
+        job_id,
+        metric,
+        value,
+        is_session_level,
+        unit,
+        pipeline_version,
+        session_date,
+        seconds,
+    ) in records:
         if job_id != latest_job[session_id]:
             continue
         key = (session_id, metric)
         info[key] = (unit, pipeline_version, session_date)
         if is_session_level:
             whole[key] = value
+            analysable[key] = seconds
         else:
             windows[key].append(value)
 
@@ -196,6 +211,7 @@ def metric_session_points(
                 n_windows=sum(1 for v in window_values if v is not None and math.isfinite(v)),
                 session_value=session_value,
                 model_value=model_value,
+                analysable_s=analysable.get((session_id, metric)),
             )
         )
     points.sort(key=lambda p: (p.metric, p.session_date, p.session_id))

@@ -7,6 +7,7 @@ import pytest
 from frontend.dashboards.figures import date_range, metric_figure, protocol_colours, protocol_symbols
 from frontend.dashboards.labels import metric_unit
 from results.dashboard_selectors import metric_session_points, metric_summaries
+from results.models import MetricSample
 from tests.factories import make_analysed_session, make_protocol
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,21 @@ def test_one_point_per_session_with_the_median_and_iqr_of_its_windows(three_sess
     # November has only a whole-session value: the point is that value, with no spread.
     assert (november.value, november.q1, november.q3, november.n_windows) == (0.2, None, None, 0)
     assert november.pipeline_version == "2.0.0"
+
+
+def test_a_point_carries_the_time_its_value_rests_on_and_shows_it(three_sessions):
+    # A rate or share is only as good as its analysable time: "0 per minute over 3 s" must not
+    # pass for "0 per minute", so the point and its hover text carry it.
+    MetricSample.objects.filter(
+        patient=three_sessions.patient, metric=METRIC, is_session_level=True, session_date=date(2026, 9, 1)
+    ).update(analysable_s=42.0)
+    points = metric_session_points(patient=three_sessions.patient, metrics=[METRIC])
+    assert [p.analysable_s for p in points] == [42.0, None, None]
+    figure = metric_figure(
+        points[:1], title="t", unit=metric_unit(METRIC), symbols=protocol_symbols(points),
+        colours=protocol_colours(points), x_range=date_range(points),
+    )  # fmt: skip
+    assert "measured over 42 s of analysable time" in figure["data"][0]["hovertemplate"][0]
 
 
 def test_points_are_filtered_by_metric_and_dates(three_sessions):
