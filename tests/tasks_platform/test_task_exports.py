@@ -2,6 +2,10 @@
 pympi-ling, for the care team (with who marked) and for the study (pseudonymised session key,
 no names)."""
 
+import csv
+import io
+from datetime import timedelta
+
 import pympi
 
 from patients.study_view import study_session_key
@@ -53,3 +57,34 @@ def test_the_studys_file_names_no_one_and_keeps_proposals_apart(world, visit, ap
         world.patient.code not in response.content.decode() and "clinician" not in response.content.decode()
     )
     assert key in response["Content-Disposition"]
+
+
+def test_the_study_metrics_export_carries_the_task_metrics_under_pseudonyms(world, visit, api):
+    task_segment_mark(session=visit.session, task_code="pill_box", start_s=2.0, end_s=6.5, by=world.clinician)
+    response = api(world.statistician).get(f"/api/v1/studies/{world.study.pk}/export/", {"format": "csv"})
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+    rows = [line for line in body.splitlines() if "tasks.pill_box.duration_s" in line]
+    assert len(rows) == 1 and ",4.5," in rows[0]
+    assert world.patient.code not in body and str(visit.session.session_date) not in body
+
+
+def test_the_study_tasks_table_lists_each_task_under_the_study_keys(world, visit, api):
+    task_segment_mark(
+        session=visit.session, task_code="phone_call", start_s=2.0, end_s=6.5, by=world.clinician
+    )
+    task_segment_mark(
+        session=visit.session, task_code="pill_box", start_s=7.0, end_s=12.0, by=world.clinician
+    )
+    response = api(world.statistician).get(f"/api/v1/studies/{world.study.pk}/tasks/", {"format": "csv"})
+    assert response.status_code == 200 and response["X-Export-Rows"] == "2"
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    enrolment = world.patient.enrolments.get(study=world.study)
+    assert [(r["task"], r["asked_position"], r["start_s"], r["duration_s"], r["source"]) for r in rows] == [
+        ("phone_call", "2", "2.0", "4.5", "marked"),
+        ("pill_box", "1", "7.0", "5.0", "marked"),
+    ]
+    assert {r["pseudonym"] for r in rows} == {enrolment.pseudonym}
+    assert {r["session_date"] for r in rows} == {str(visit.session.session_date + timedelta(days=-17))}
+    assert world.patient.code not in str(rows) and "marked_by" not in rows[0]
+    assert api(world.clinician).get(f"/api/v1/studies/{world.study.pk}/tasks/").status_code == 404
