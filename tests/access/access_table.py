@@ -64,7 +64,10 @@ TABLE: dict[str, list[Probe]] = {
     "patient-list": [get(API + "patients/", "200 200 200 200 200 200 200 401", DATA)],
     "patient-detail": [get(API + "patients/{code}/", "200 200 200 404 404 404 200 401", DATA)],
     "patient-identity": [get(API + "patients/{code}/identity/", "200 200 200 404 404 404 404 401", DATA)],
-    "session-list": [get(API + "sessions/", "200 200 200 200 200 200 200 401", DATA)],
+    "session-list": [
+        get(API + "sessions/", "200 200 200 200 200 200 200 401", DATA),
+        post(API + "sessions/", "201 201 201 404 404 404 404 401", DATA, body="api_session"),
+    ],
     "session-detail": [get(API + "sessions/{session}/", "200 200 200 404 404 404 200 401", DATA)],
     "session-events-export": [
         get(API + "sessions/{session}/events-export/?format=eaf", "404 200 200 404 404 404 404 401", DATA),
@@ -78,12 +81,21 @@ TABLE: dict[str, list[Probe]] = {
     "upload-complete": [get(API + "uploads/{upload}/complete/", "405 405 405 405 405 405 405 401", NO_DATA)],
     "job-list": [get(API + "jobs/", "200 200 200 200 200 200 200 401", DATA)],
     "job-detail": [get(API + "jobs/{job}/", "200 200 200 404 404 404 200 401", DATA)],
-    "job-cancel": [get(API + "jobs/{job}/cancel/", "405 405 405 405 405 405 405 401", NO_DATA)],
-    "job-retry": [get(API + "jobs/{job}/retry/", "405 405 405 405 405 405 405 401", NO_DATA)],
+    "job-cancel": [
+        get(API + "jobs/{job}/cancel/", "405 405 405 405 405 405 405 401", NO_DATA),
+        post(API + "jobs/{queued_job}/cancel/", "200 200 200 404 404 404 200 401", DATA),
+    ],
+    "job-retry": [
+        get(API + "jobs/{job}/retry/", "405 405 405 405 405 405 405 401", NO_DATA),
+        post(API + "jobs/{job}/retry/", "400 400 400 404 404 404 400 401", DATA),
+    ],
     "metric-sample-list": [get(API + "metric-samples/", "200 200 200 200 200 200 200 401", DATA)],
     "event-list": [get(API + "events/", "200 200 200 200 200 200 200 401", DATA)],
     "event-detail": [get(API + "events/{event}/", "404 200 200 404 404 404 404 401", DATA)],
-    "event-reviews": [get(API + "events/{event}/reviews/", "405 405 405 405 405 405 405 401", NO_DATA)],
+    "event-reviews": [
+        get(API + "events/{event}/reviews/", "405 405 405 405 405 405 405 401", NO_DATA),
+        post(API + "events/{event}/reviews/", "404 201 201 404 404 404 404 401", DATA, body="api_review"),
+    ],
     "study-list": [get(API + "studies/", "200 200 200 200 200 200 200 401", NO_DATA)],
     "study-detail": [get(STUDY, "404 404 404 404 200 404 200 401", NO_DATA)],
     "study-codebook": [get(STUDY + "codebook/", "404 404 404 404 200 404 200 401", NO_DATA)],

@@ -70,6 +70,7 @@ def make_objects(world) -> Objects:
     """Every object a URL pattern names, one of each, for the memory-clinic patient."""
     job = _analysed_session(world)
     session, recording, event = job.recording.session, job.recording, job.events.get()
+    queued_job = AnalysisJob.objects.create(recording=recording, pipeline_version="1.0.1", stage="waiting")
     world.admin.is_superuser = True
     world.admin.save()
     stat_out = factories.make_user("stat_out", Role.STATISTICIAN)
@@ -155,6 +156,7 @@ def make_objects(world) -> Objects:
         "session": session.pk,
         "recording": recording.pk,
         "job": job.pk,
+        "queued_job": queued_job.pk,
         "event": event.pk,
         "review": review.pk,
         "coded": coded.pk,

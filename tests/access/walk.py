@@ -17,6 +17,11 @@ from tests.frontend.builders import callback_body
 REFUSALS = frozenset({401, 403, 404, 405, 429})
 # Answers to a form or upload step that failed validation: nothing was shown or changed.
 INVALID = frozenset({400, 409})
+# API bodies (JSON, filled from make_objects' values) of the writes that must succeed.
+JSON_BODIES = {
+    "api_session": {"patient": "{code}", "protocol": "apathy-interview", "session_date": "{today}"},
+    "api_review": {"decision": "confirm"},
+}
 # Form bodies of the writes that must succeed (and be audited) for whoever may make them.
 BODIES = {
     "review": {"decision": "confirm"},
@@ -82,6 +87,9 @@ def _empty_list(response) -> bool:
 def _body(probe: Probe, objects: Objects) -> dict:
     if probe.body == "dash_callback":
         return {"data": json.dumps(callback_body(objects.values["code"])), "content_type": "application/json"}
+    if probe.body in JSON_BODIES:
+        body = {key: value.format(**objects.values) for key, value in JSON_BODIES[probe.body].items()}
+        return {"data": json.dumps(body), "content_type": "application/json"}
     return {"data": BODIES.get(probe.body, {})}
 
 
