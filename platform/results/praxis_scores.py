@@ -19,8 +19,11 @@ def praxis_scores_for_session(session: ClinicalSession) -> list[dict[str, Any]]:
     """One row per performed gesture of the session's latest finished analysis, in time order.
 
     Each row: gesture (str or None), score_0_100 (float or None), verdict (correct / partial /
-    fail or None), duration_s, hesitation_s, start_s, end_s (s from the start of the video),
-    event_id, review (latest clinician decision: confirm / reject / correct, or None).
+    fail / wrong_item or None), duration_s, hesitation_s, start_s, end_s (s from the start of the video),
+    event_id, review (latest clinician decision: confirm / reject / correct, or None), and what ties
+    the verdict to the item asked: asked (the cue's item or None), recognised, side ("as shown" or
+    "mirrored"), speed_ratio (attempt / reference duration) and reference_count (the clinician
+    references behind the verdict's threshold), each None when the analysis did not give it.
     Empty when the session has no analysed gestures.
     """
     job = (
@@ -53,6 +56,11 @@ def praxis_scores_for_session(session: ClinicalSession) -> list[dict[str, Any]]:
                 "end_s": event.end_s,
                 "event_id": event.pk,
                 "review": event.latest_decision,
+                "asked": attributes.get("asked"),
+                "recognised": attributes.get("recognised"),
+                "side": attributes.get("side"),
+                "speed_ratio": attributes.get("speed_ratio"),
+                "reference_count": attributes.get("reference_count"),
             }
         )
     return rows

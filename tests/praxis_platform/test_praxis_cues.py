@@ -13,7 +13,7 @@ from results.gesture_references import gesture_reference_create, praxis_inputs_f
 from results.task_segments import task_segment_mark
 from results.task_selectors import praxis_cues
 from tests.factories import make_analysed_session
-from tests.praxis_platform.conftest import PIPELINE_VERSION, gesture_session, praxis_protocol
+from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
 from tests.tasks_platform.conftest import make_task_protocol
 from workers.analysis_run import _session_inputs
 
@@ -59,7 +59,8 @@ def praxis_visit(world):
     return job, tracks, truth
 
 
-def test_the_marked_items_are_the_praxis_cues_and_the_analysis_follows_them(world, praxis_visit):
+def marked_and_analysed(world, praxis_visit):
+    """The examiner's cues marked on the session page, and the praxis analysis that follows them."""
     job, tracks, truth = praxis_visit
     session = job.recording.session
     # The examiner asks each item 0.8 s before the patient starts it (the cue's mark).
@@ -72,9 +73,13 @@ def test_the_marked_items_are_the_praxis_cues_and_the_analysis_follows_them(worl
             by=world.clinician,
         )
     cues = praxis_cues(session=session)
+    return job, cues, compute_praxis(tracks, **praxis_inputs_for(job.recording), segments=cues)
+
+
+def test_the_marked_items_are_the_praxis_cues_and_the_analysis_follows_them(world, praxis_visit):
+    job, cues, report = marked_and_analysed(world, praxis_visit)
     assert [(c.kind, c.label) for c in cues] == [(CUE, item) for item in ITEMS]
     assert _session_inputs(job, job.recording)["protocol_segments"] == cues
-    report = compute_praxis(tracks, **praxis_inputs_for(job.recording), segments=cues)
     attempts = [e.attributes for e in report.events]
     assert [a["asked"] for a in attempts] == list(ITEMS)
     # Hesitation from the cue: 0.8 s marked, within 0.3 s (the gesture's onset is found on the
@@ -84,6 +89,19 @@ def test_the_marked_items_are_the_praxis_cues_and_the_analysis_follows_them(worl
     assert attempts[1]["verdict"] == "wrong_item" and attempts[1]["recognised"] == "point"
     assert attempts[0]["verdict"] != "wrong_item" and attempts[2]["verdict"] != "wrong_item"
     assert all(a["reference_count"] == 1 for a in attempts)
+
+
+def test_the_session_page_shows_each_verdict_with_its_item_side_speed_and_references(
+    world, login, praxis_visit
+):
+    job, _, report = marked_and_analysed(world, praxis_visit)
+    for event in report.events:
+        add_event(job, start_s=event.start_s, end_s=event.end_s, **event.attributes)
+    html = login(world.clinician).get(f"/sessions/{job.recording.session.pk}/").content.decode()
+    assert "Hesitation from the cue (s)" in html and "Duration relative to the references" in html
+    assert "(asked circle, looked like point)" in html
+    assert html.count("(1 reference)") == 3  # beside each of the three verdicts
+    assert "wrong_item" in html
 
 
 def test_other_protocols_have_no_praxis_cues(world):
