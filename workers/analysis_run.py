@@ -50,7 +50,7 @@ from results.jobs import (
 )
 from results.services import AnalysisOutcome
 from results.task_models import task_model_proposals
-from results.task_selectors import praxis_cues
+from results.task_selectors import marked_protocol_segments
 
 logger = logging.getLogger(__name__)
 
@@ -199,14 +199,14 @@ def _praxis_inputs(recording: Recording) -> dict[str, Any]:
 
 def _session_inputs(job, recording: Recording) -> dict[str, Any]:
     """The clinicians' choices this analysis follows: the point on the patient (when one was
-    clicked; else the automatic choice), the marked gaze calibration segment and, in a praxis
-    session, the items' cues marked on the session page."""
+    clicked; else the automatic choice), the marked gaze calibration segment and the parts marked
+    on the session page (a praxis session's cues, an interview's baseline and stories)."""
     inputs: dict[str, Any] = {}
     point = job.patient_point or {}
     if point:
         inputs["patient_point"] = (point["x_px"], point["y_px"], point["time_s"])
     session = recording.session
-    segments = praxis_cues(session=session)
+    segments = marked_protocol_segments(session=session)
     if session.gaze_calibration_start_s is not None and session.gaze_calibration_end_s is not None:
         segments.append(
             ProtocolSegment(CALIBRATION, session.gaze_calibration_start_s, session.gaze_calibration_end_s)

@@ -47,9 +47,11 @@ def session_video_duration_s(session: ClinicalSession) -> float | None:
     return recording.duration_s if recording else None
 
 
-# Protocols whose task list can be marked: semi-guided tasks, and praxis tests whose tasks are the
-# items the examiner asks for (each marked segment is then an item's cue, results.task_selectors).
-MARKABLE_KINDS = (Protocol.Kind.SEMI_GUIDED_TASKS, Protocol.Kind.PRAXIS_TEST)
+# Protocols whose task list can be marked: semi-guided tasks; praxis tests, whose tasks are the
+# items the examiner asks for (each marked segment is an item's cue); apathy interviews, whose
+# tasks are their parts (baseline, positive_story, negative_story, neutral). The analysis reads
+# the marks through results.task_selectors.marked_protocol_segments.
+MARKABLE_KINDS = (Protocol.Kind.SEMI_GUIDED_TASKS, Protocol.Kind.PRAXIS_TEST, Protocol.Kind.APATHY_INTERVIEW)
 
 
 def _refuse(message: str, field: str) -> NoReturn:
@@ -63,8 +65,8 @@ def _check_session(session: ClinicalSession) -> dict[str, str]:
     if protocol.kind not in MARKABLE_KINDS or not names:
         _refuse(
             f"This session follows the protocol {protocol.name!r}, which has no task list: tasks are "
-            "marked only in sessions of a semi-guided tasks protocol, and praxis items only in "
-            "sessions of a praxis protocol that lists them.",
+            "marked only in sessions of a protocol that lists them (semi-guided tasks, praxis items, "
+            "the parts of an apathy interview).",
             "task_code",
         )
     return names

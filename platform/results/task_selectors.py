@@ -9,11 +9,14 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from analysis.metrics.segments import CUE, ProtocolSegment
+from analysis.metrics.segments import BASELINE, CUE, NEGATIVE_STORY, NEUTRAL, POSITIVE_STORY, ProtocolSegment
 from patients.models import ConsentScope, Patient
 from recordings.models import ClinicalSession, Protocol, ProtocolTask
 from recordings.selectors import protocol_tasks
 from results.models import MetricSample, ModelVersion, TaskSegment
+
+# Task codes that name a protocol segment the metrics use, when a protocol lists them as its tasks.
+MARKED_KINDS = (BASELINE, POSITIVE_STORY, NEGATIVE_STORY, NEUTRAL)
 
 
 def active_task_model() -> ModelVersion | None:
@@ -36,17 +39,22 @@ def segments_in_use(segments: list[TaskSegment]) -> list[TaskSegment]:
     return marked or [segment for segment in segments if segment.source == TaskSegment.Source.AUTOMATIC]
 
 
-def praxis_cues(*, session: ClinicalSession) -> list[ProtocolSegment]:
-    """The examiner's cues of a praxis session: each segment a clinician marked, with the item
-    asked (its task code) as the label, in time order; [] for other protocols or when nothing was
-    marked. The praxis analysis ties each gesture to the last cue before it and measures the
-    hesitation from the cue's start (analysis.metrics.praxis)."""
-    if session.protocol.kind != Protocol.Kind.PRAXIS_TEST:
-        return []
-    marked = TaskSegment.objects.filter(session=session, source=TaskSegment.Source.MARKED)
+def marked_protocol_segments(*, session: ClinicalSession) -> list[ProtocolSegment]:
+    """The parts of a session a clinician marked on the session page, as the analysis reads them
+    (analysis.metrics.segments), in time order: in a praxis session each marked item is that
+    item's cue (label = the item; gestures are tied to the last cue before them and hesitation is
+    measured from it); in other sessions a segment marked baseline, positive_story,
+    negative_story or neutral is that protocol segment (agitation against the baseline, apathy per
+    story). Proposals of the task model are never used; [] when nothing was marked."""
+    marked = TaskSegment.objects.filter(session=session, source=TaskSegment.Source.MARKED).order_by(
+        "start_s", "pk"
+    )
+    if session.protocol.kind == Protocol.Kind.PRAXIS_TEST:
+        return [ProtocolSegment(CUE, row.start_s, row.end_s, row.task_code) for row in marked]
     return [
-        ProtocolSegment(CUE, row.start_s, row.end_s, row.task_code)
-        for row in marked.order_by("start_s", "pk")
+        ProtocolSegment(row.task_code, row.start_s, row.end_s)
+        for row in marked
+        if row.task_code in MARKED_KINDS
     ]
 
 

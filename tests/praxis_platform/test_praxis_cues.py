@@ -11,8 +11,8 @@ from analysis.metrics.segments import CUE
 from recordings.models import ProtocolTask
 from results.gesture_references import gesture_reference_create, praxis_inputs_for
 from results.task_segments import task_segment_mark
-from results.task_selectors import praxis_cues
-from tests.factories import make_analysed_session
+from results.task_selectors import marked_protocol_segments
+from tests.factories import make_analysed_session, make_protocol
 from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
 from tests.tasks_platform.conftest import make_task_protocol
 from workers.analysis_run import _session_inputs
@@ -72,7 +72,7 @@ def marked_and_analysed(world, praxis_visit):
             end_s=performed.end_s + 0.5,
             by=world.clinician,
         )
-    cues = praxis_cues(session=session)
+    cues = marked_protocol_segments(session=session)
     return job, cues, compute_praxis(tracks, **praxis_inputs_for(job.recording), segments=cues)
 
 
@@ -104,10 +104,32 @@ def test_the_session_page_shows_each_verdict_with_its_item_side_speed_and_refere
     assert "wrong_item" in html
 
 
+def test_an_interviews_marked_stories_and_baseline_are_its_protocol_segments(world):
+    protocol = make_protocol("apathy-stories", kind="apathy_interview")
+    for position, code in enumerate(("baseline", "positive_story", "negative_story"), start=1):
+        ProtocolTask.objects.create(
+            protocol=protocol, position=position, code=code, name=code, expected_max_duration_s=300
+        )
+    job = make_analysed_session(world.patient, by=world.clinician, protocol=protocol)
+    session = job.recording.session
+    for code, start, end in (
+        ("baseline", 0.0, 1.0),
+        ("positive_story", 1.0, 2.0),
+        ("negative_story", 2.0, 3.0),
+    ):
+        task_segment_mark(session=session, task_code=code, start_s=start, end_s=end, by=world.clinician)
+    segments = _session_inputs(job, job.recording)["protocol_segments"]
+    assert [(s.kind, s.start_s, s.end_s) for s in segments] == [
+        ("baseline", 0.0, 1.0),
+        ("positive_story", 1.0, 2.0),
+        ("negative_story", 2.0, 3.0),
+    ]
+
+
 def test_other_protocols_have_no_praxis_cues(world):
     visit = make_analysed_session(world.patient, by=world.clinician, protocol=make_task_protocol())
     session = visit.recording.session
     task_segment_mark(session=session, task_code="pill_box", start_s=1.0, end_s=4.0, by=world.clinician)
-    assert praxis_cues(session=session) == []
+    assert marked_protocol_segments(session=session) == []
     segments = _session_inputs(visit, visit.recording).get("protocol_segments", [])
     assert [s for s in segments if s.kind == CUE] == []
