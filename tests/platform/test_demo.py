@@ -33,7 +33,7 @@ def test_the_demo_builds_a_site_for_every_role_and_a_second_run_changes_nothing(
     out = StringIO()
     call_command("demo", "--no-analysis", stdout=out)
     first = counts()
-    assert first["Patient"] == 3 and first["Protocol"] == 5 and first["Recording"] == 4
+    assert first["Patient"] == 3 and first["Protocol"] == 5 and first["Recording"] == 5
     assert {role for user in get_user_model().objects.all() for role in user_roles(user)} == set(Role)
     for username in ("demo-admin", "demo-clinician", "demo-uploader", "demo-statistician"):
         assert username in out.getvalue()
@@ -41,7 +41,7 @@ def test_the_demo_builds_a_site_for_every_role_and_a_second_run_changes_nothing(
     # Videos went through recording_create_from_file: probed, stored under server keys, audited.
     for recording in Recording.objects.all():
         assert recording.duration_s > 0 and recording.file.name.startswith("recordings/")
-    assert AccessEvent.objects.filter(action="create", object_type="recording").count() == 4
+    assert AccessEvent.objects.filter(action="create", object_type="recording").count() == 5
     assert Consent.objects.filter(withdrawn_at__isnull=False).count() == 1
     tasks = ProtocolTask.objects.filter(protocol__code="semi-guided-tasks").order_by("position")
     assert [task.position for task in tasks] == [1, 2, 3, 4, 5]

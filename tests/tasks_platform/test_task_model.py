@@ -18,6 +18,7 @@ from results.models import MetricSample, ModelVersion, TaskSegment
 from results.services import AnalysisOutcome
 from results.task_models import task_model_proposals, task_model_register
 from results.task_segments import task_segment_accept, task_segment_mark
+from results.task_training import SYNTHETIC_NOTE, task_model_train_synthetic
 from tests.analysis.tasks.test_features import body
 from tests.factories import make_analysed_session
 from tests.tasks_platform.conftest import make_task_protocol
@@ -134,3 +135,18 @@ def test_the_registration_command_records_and_activates(tmp_path, db, private_me
     )
     assert "Task model task-segmenter 2: active" in out.getvalue()
     assert ModelVersion.objects.get(name="task-segmenter", version="2").is_active
+
+
+@pytest.mark.slow
+def test_the_synthetic_task_model_is_trained_registered_and_labelled(db, private_media):
+    version = task_model_train_synthetic(version="synthetic-test", epochs=4)
+    assert version.is_active and version.kind == "task"
+    assert version.metrics["trained_on"] == SYNTHETIC_NOTE
+    assert version.metrics["task_codes"] == [
+        "pill_box",
+        "phone_call",
+        "water_plant",
+        "read_article",
+        "hot_drink",
+    ]
+    assert len(version.training_data_sha256) == 64

@@ -32,7 +32,9 @@ from patients.services import consent_record, patient_create, study_enrol
 from recordings.models import ClinicalSession, Protocol, ProtocolTask, Recording
 from recordings.services import recording_create_from_file, session_create
 from results.jobs import analysis_job_create
-from results.models import AnalysisJob
+from results.models import AnalysisJob, ModelVersion
+from results.task_models import TASK_MODEL_NAME
+from results.task_training import task_model_train_synthetic
 from workers.dispatch import local_analyses_wait
 
 # A documented password for the local demo only; set DEMO_PASSWORD to choose another.
@@ -161,7 +163,7 @@ PATIENTS = (
         scopes=(ConsentScope.STORE_VIDEO, ConsentScope.ANALYSE, ConsentScope.MODEL_TRAINING),
         withdrawn=(ConsentScope.MODEL_TRAINING,),
         sessions=(
-            (60, "semi-guided-tasks", "Tea preparation task.", None),
+            (60, "semi-guided-tasks", "Five daily-living tasks.", {"motion": "nod", "motion_hz": 0.5}),
             (7, "praxis-test", "Short praxis screening.", {"motion": "still", "duration_s": 6.0}),
         ),
     ),
@@ -213,6 +215,9 @@ class Command(BaseCommand):
                 "Analysis skipped (--no-analysis); the demo videos are stored but not analysed."
             )
         else:
+            if not ModelVersion.objects.filter(name=TASK_MODEL_NAME).exists():
+                # Labelled by its version and metrics as trained on synthetic data, not patients.
+                task_model_train_synthetic(version="synthetic-demo")
             self._analyse(recordings, clinician)
         self._print_logins(password)
 
