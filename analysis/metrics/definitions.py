@@ -14,7 +14,7 @@ from analysis.tracks import EMOTION_CLASSES
 _FACE_REGIONS = ("brows", "lids", "mouth")
 _PERIODIC_KINDS = {
     "body_rocking": "body rocking (shoulder midpoint, 0.5-2 Hz)",
-    "hand_flapping": "hand flapping (wrist in the torso frame, 1.5-6 Hz, a bilateral bout once)",
+    "hand_flapping": "hand flapping (wrist in the torso frame, 1.5-6 Hz at the video's native rate in candidate windows, a bilateral bout once)",
     "head_movement": "periodic head movement (nose in the torso frame, 0.5-3 Hz)",
 }
 _ACTION_UNITS = {
