@@ -10,18 +10,21 @@ import pytest
 import torch
 from django.core.management import call_command
 
+from analysis import PIPELINE_VERSION
 from analysis.tasks.features import N_FEATURES
 from analysis.tasks.model import SegmenterConfig, TaskSegmenter, save_model
 from analysis.tracks import Tracks
 from care.tasks import session_tasks_after_analysis
-from results.models import MetricSample, ModelVersion, TaskSegment
+from results.models import AnalysisJob, MetricSample, ModelVersion, TaskSegment
 from results.services import AnalysisOutcome
 from results.task_models import task_model_proposals, task_model_register
 from results.task_segments import task_segment_accept, task_segment_mark
 from results.task_training import SYNTHETIC_NOTE, task_model_train_synthetic
 from tests.analysis.tasks.test_features import body
-from tests.factories import make_analysed_session
+from tests.factories import make_analysed_session, make_recording, make_session
+from tests.media import make_person_video
 from tests.tasks_platform.conftest import make_task_protocol
+from workers.analysis_run import run_analysis_job
 
 SECONDS = 30.0
 
@@ -150,3 +153,25 @@ def test_the_synthetic_task_model_is_trained_registered_and_labelled(db, private
         "hot_drink",
     ]
     assert len(version.training_data_sha256) == 64
+
+
+@pytest.mark.slow
+def test_the_analysis_of_a_semi_guided_visit_proposes_the_active_models_tasks(
+    world, private_media, tmp_path, settings
+):
+    settings.ANALYSIS_PROCESSES = 1
+    task_model_register(model_path=always_pill_box_model(tmp_path / "task.pt"), version="1", activate=True)
+    video = make_person_video(tmp_path / "visit.mp4", duration_s=6.0, fps=10, size=(320, 240), motion="nod")
+    session = make_session(world.patient, by=world.clinician, protocol=make_task_protocol())
+    recording = make_recording(session, by=world.clinician, video=video, duration_s=6.0)
+    job = AnalysisJob.objects.create(recording=recording, pipeline_version=PIPELINE_VERSION)
+    assert run_analysis_job(job_id=job.pk, task_id="tasks-check") == "succeeded"
+    [proposed] = TaskSegment.objects.filter(session=session)
+    assert (proposed.task_code, proposed.source, proposed.model_version) == (
+        "pill_box",
+        "automatic",
+        "task-segmenter 1",
+    )
+    assert 0.0 <= proposed.start_s < proposed.end_s <= 6.0 and proposed.job_id == job.pk
+    hands = MetricSample.objects.get(session=session, metric="tasks.pill_box.hand_activity_share")
+    assert hands.job_id == job.pk and (hands.value is not None or hands.reason)
