@@ -91,6 +91,7 @@ def timeline_figure(
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#1d2733", "size": 12},
         barmode="overlay",
         hovermode="closest",
+        dragmode=False,  # a drag on the events row marks a missed event (js/timeline_drag.js)
         shapes=[
             {"type": "line", "xref": "x", "yref": "paper", "x0": 0, "x1": 0, "y0": 0, "y1": 1,
              "line": {"color": "#f0a800", "width": 2}, "name": "now"},

@@ -230,6 +230,55 @@ def test_a_point_on_the_dashboard_opens_its_session(page, live_server, clinic):
     assert blocked == [] and page.errors == []
 
 
+def _timeline_point(page, time_s: float) -> tuple[float, float]:
+    """Where a time of the video is on the timeline's events row, on the screen."""
+    return tuple(
+        page.evaluate(
+            """(t) => {
+                const g = document.getElementById("timeline"), r = g.getBoundingClientRect();
+                const x = g._fullLayout.xaxis, y = g._fullLayout.yaxis;
+                return [r.left + x._offset + x.d2p(t), r.top + y._offset + y._length / 2];
+            }""",
+            time_s,
+        )
+    )
+
+
+def test_a_drag_on_the_timeline_marks_a_missed_event_and_a_bar_plays(page, live_server, clinic):
+    world, job = clinic
+    session_id = job.recording.session_id
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/sessions/{session_id}/")
+    page.wait_for_selector("#timeline .main-svg")
+    wait_until(page, "document.getElementById('session-video').readyState >= 1")
+    page.locator("#timeline").scroll_into_view_if_needed()
+    page.mouse.move(*_timeline_point(page, 1.5))  # on the first rocking bar (1 s to 2 s)
+    page.wait_for_selector("#timeline .hoverlayer .hovertext")
+    page.mouse.click(*_timeline_point(page, 1.5))
+    wait_until(page, "!document.getElementById('session-video').paused")
+    assert page.evaluate("document.getElementById('session-video').currentTime") >= 1.0  # played from 1 s
+    page.evaluate("document.getElementById('session-video').pause()")
+    page.mouse.move(*_timeline_point(page, 2.6))
+    page.mouse.down()
+    page.mouse.move(*_timeline_point(page, 3.2), steps=5)
+    page.mouse.move(*_timeline_point(page, 3.4), steps=5)
+    page.mouse.up()
+    assert page.evaluate("document.getElementById('timeline')._fullLayout.xaxis.range") == [0, 6]  # no zoom
+    assert page.locator("details.add-event").get_attribute("open") is not None
+    assert float(page.input_value("#add-event-form input[name=start_s]")) == pytest.approx(2.6, abs=0.05)
+    assert float(page.input_value("#add-event-form input[name=end_s]")) == pytest.approx(3.4, abs=0.05)
+    assert "choose its label in" in page.inner_text("#timeline-drag-status")
+    page.select_option("#add-event-form select[name=label]", "hand_flapping")
+    screenshot(page, SHOTS + "timeline-drag")
+    with page.expect_navigation():
+        page.click("#add-event-form [type=submit]")
+    coded = CodedEvent.objects.get(session_id=session_id)
+    assert coded.label == "hand_flapping" and coded.start_s == pytest.approx(2.6, abs=0.05)
+    assert "Added by" in page.inner_text(f"#coded-{coded.pk}")
+    assert page.errors == []
+
+
 def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
     world, job = clinic
     page.set_default_timeout(60_000)

@@ -155,7 +155,7 @@
     if (!source || !timelineDiv || !window.Plotly) return;
     const figure = JSON.parse(source.textContent);
     window.Plotly.newPlot(timelineDiv, figure.data, figure.layout, {
-      displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"],
+      displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"], doubleClick: false,
     }).then(() => {
       timelineDiv.on("plotly_click", (event) => {
         const point = event.points && event.points[0];
