@@ -232,6 +232,7 @@ def measure(name: str) -> None:
     warm_s = warm_up(client, study)
     endpoint, params = FORMATS[name]
     rss_before = _rss_mib()
+    maxrss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     samples: list[tuple[int, float]] = []  # (bytes sent so far, RSS)
     started = time.perf_counter()
     response = client.get(f"/api/v1/studies/{study.pk}/{endpoint}/", params)
@@ -257,8 +258,9 @@ def measure(name: str) -> None:
     print(
         f"{name:>10}: {rows:>9,} rows {size / 2**20:7.1f} MiB {elapsed:6.1f} s {rows / elapsed:>9,.0f} rows/s"
         f"  first byte {first_byte_s or 0:5.2f} s  RSS {rss_before:4.0f} MiB before, {tenth:4.0f} at 10%,"
-        f" {samples[-1][1] if samples else 0:4.0f} at the end, peak {maxrss:5.0f} MiB"
-        f" (Arrow pool peak {pa.default_memory_pool().max_memory() / 2**20:4.0f} MiB)"
+        f" {samples[-1][1] if samples else 0:4.0f} at the end, peak {max(rss for _, rss in samples):5.0f} MiB"
+        f" (process max RSS {maxrss_before:4.0f} MiB before the export, {maxrss:5.0f} after)"
+        f" Arrow pool peak {pa.default_memory_pool().max_memory() / 2**20:4.0f} MiB"
         f"  [warm-up {warm_s:.1f} s]  [{elapsed:.3f}]",
         flush=True,
     )
