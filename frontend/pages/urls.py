@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from frontend.pages import erasure, registration, views
+from frontend.pages import enrolments, erasure, registration, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +22,11 @@ urlpatterns = [
         name="session_edit",
     ),
     path("patients/<str:code>/erasure/", erasure.erasure_request_page, name="erasure_request"),
+    path(
+        "patients/<str:code>/studies/<int:enrolment_id>/",
+        enrolments.enrolment_covariates_page,
+        name="enrolment_covariates",
+    ),
     path("erasures/", erasure.erasure_list_page, name="erasure_list"),
     path("erasures/<int:erasure_id>/confirm/", erasure.erasure_confirm_page, name="erasure_confirm"),
     path("studies/", views.study_list, name="study_list"),

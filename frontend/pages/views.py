@@ -125,6 +125,7 @@ def _patient_page(request: HttpRequest, patient: Patient) -> HttpResponse:
         "can_upload": Action.UPLOAD in allowed and ConsentScope.STORE_VIDEO in active,
         "can_view_metrics": Action.VIEW_METRICS in allowed,
         "can_request_erasure": Action.REQUEST_ERASURE in allowed,
+        "enrolments": patient.enrolments.select_related("study").order_by("study__code"),
         "record_form": ConsentRecordForm(initial={"given_on": timezone.localdate()}),
         "withdraw_form": ConsentWithdrawForm(active_scopes=active),
     }

@@ -144,6 +144,7 @@ TABLE: dict[str, list[Probe]] = {
         get(PATIENT + "erasure/", "404 200 200 404 404 404 404 302", DATA),
         post(PATIENT + "erasure/", "404 302 302 404 404 404 404 302", DATA),
     ],
+    "enrolment_covariates": [post(PATIENT + "studies/{enrolment}/", "302 302 302 404 404 404 404 302", DATA)],
     "erasure_list": [get("/erasures/", "403 403 403 403 403 403 200 302", DATA)],
     "study_list": [get("/studies/", "403 403 403 403 200 200 200 302", NO_DATA)],
     "upload:page": [get("/upload/", "200 200 200 200 403 403 403 302", DATA)],
