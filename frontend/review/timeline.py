@@ -27,10 +27,12 @@ def timeline_figure(
     names: dict[str, str],
     curves: dict[str, list[tuple[float, float, float | None]]],
     duration_s: float,
+    analysable_s: dict[str, float] | None = None,
 ) -> go.Figure:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
     left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
-    curves (value over [window_start_s, window_end_s))."""
+    curves (value over [window_start_s, window_end_s)); a curve whose whole-session value rests
+    on a known time (analysable_s, by metric) says so when hovered."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     rows = 1 + len(shown)
     height_px = 120 + 115 * rows
@@ -73,9 +75,13 @@ def timeline_figure(
         # A step curve: each window's value holds from its start to the next window's start.
         xs = [start_s for start_s, _, _ in windows] + [windows[-1][1]]
         ys = [value for _, _, value in windows] + [windows[-1][2]]
+        seconds = (analysable_s or {}).get(metric)
+        over = (
+            "" if seconds is None else f"<br>whole session: measured over {seconds:.0f} s of analysable time"
+        )
         figure.add_trace(
             go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#1f5f99", "width": 2, "shape": "hv"},
-                       name=metric_label(metric), hovertemplate="%{y:.3g} " + unit.words + "<extra></extra>",
+                       name=metric_label(metric), hovertemplate="%{y:.3g} " + unit.words + over + "<extra></extra>",
                        showlegend=False),
             row=row, col=1,
         )  # fmt: skip

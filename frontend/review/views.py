@@ -36,6 +36,7 @@ from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
 from recordings.services import recording_patient_confirm, session_gaze_calibration_set
 from results.dashboard_selectors import (
+    session_analysable_times,
     session_latest_job,
     session_metric_windows,
     session_recording,
@@ -73,6 +74,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     names = label_names(protocol=session.protocol)
     ethogram = ethogram_for(protocol=session.protocol)
     curves = session_metric_windows(job=job) if job else {}
+    analysable_s = session_analysable_times(job=job) if job else {}
     duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
     is_praxis = session.protocol.kind == Protocol.Kind.PRAXIS_TEST
     access_read(
@@ -101,14 +103,20 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
             ],
             "fps": recording.fps if recording else 25.0,
             "timeline": json.loads(
-                timeline_figure(events=events, names=names, curves=curves, duration_s=duration_s).to_json()
+                timeline_figure(
+                    events=events,
+                    names=names,
+                    curves=curves,
+                    duration_s=duration_s,
+                    analysable_s=analysable_s,
+                ).to_json()
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),
             "can_review": can(request.user, Action.REVIEW_EVENTS, patient),
             "has_video": bool(recording and recording.file),
             "video_deleted": bool(recording and recording.status == Recording.Status.DELETED),
             "results_deleted": bool(job) and not MetricSample.objects.filter(job=job).exists() and not events,
-            "gaze_on_target": _gaze_on_target(session, job),
+            "gaze_on_target": _gaze_on_target(session, job, analysable_s),
             "can_choose_patient": can(request.user, Action.CHOOSE_ANALYSED_PERSON, patient)
             and bool(recording and recording.file),
             "patient_confirmed": bool(recording and recording.patient_confirmed_at),
@@ -129,9 +137,10 @@ def _pending_job(recording: Recording | None):
     return recording.jobs.filter(status__in=("queued", "running")).order_by("-pk").first()
 
 
-def _gaze_on_target(session: ClinicalSession, job) -> dict:
+def _gaze_on_target(session: ClinicalSession, job, analysable_s: dict[str, float]) -> dict:
     """The session's gaze-on-target share as the page shows it: a value only once a
-    calibration segment is marked; else the state "needs calibration"."""
+    calibration segment is marked; else the state "needs calibration". A value comes with the
+    time it rests on (None when the analysis did not give it)."""
     if job is None:
         return {"state": "no analysis"}
     value = (
@@ -143,7 +152,11 @@ def _gaze_on_target(session: ClinicalSession, job) -> dict:
         return {"state": "needs calibration"}
     if value is None:
         return {"state": "not measured"}
-    return {"state": "measured", "percent": round(100 * value)}
+    return {
+        "state": "measured",
+        "percent": round(100 * value),
+        "analysable_s": analysable_s.get("attention.gaze_on_target_share"),
+    }
 
 
 @require_POST

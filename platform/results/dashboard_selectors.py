@@ -276,3 +276,10 @@ def session_metric_windows(*, job: AnalysisJob) -> dict[str, list[tuple[float, f
     for metric, start_s, end_s, value in rows:
         curves[metric].append((start_s, end_s, value))
     return dict(curves)
+
+
+def session_analysable_times(*, job: AnalysisJob) -> dict[str, float]:
+    """The time (s) each whole-session rate or share of the job rests on, by metric (metrics
+    without one, such as counts and durations, are absent): a rate is shown with it."""
+    rows = MetricSample.objects.filter(job=job, is_session_level=True, analysable_s__isnull=False)
+    return dict(rows.values_list("metric", "analysable_s"))
