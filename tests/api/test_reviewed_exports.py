@@ -242,3 +242,24 @@ def test_the_data_package_with_reviewed_values_passes_frictionless(rocking, api,
     package = json.loads((tmp_path / "datapackage.json").read_text())
     fields = {f["name"]: f for f in package["resources"][2]["schema"]["fields"]}
     assert fields["source"]["constraints"]["enum"] == ["model", "clinician"]
+
+
+def test_a_replaced_analysis_leaves_the_events_table(rocking, api):
+    """A new analysis of the same recording and version replaces the earlier one's events; the
+    earlier reviewed event kept (superseded) for the record is not a row."""
+    world, job = rocking
+    rejected = BehaviourEvent.objects.get(job=job, start_s=20.0)
+    event_review_create(event=rejected, reviewer=world.clinician, decision="reject")
+    BehaviourEvent.objects.filter(pk=rejected.pk).update(attributes={"superseded": True})
+    BehaviourEvent.objects.filter(job=job).exclude(pk=rejected.pk).delete()
+    make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        session=job.recording.session,
+        events=[("hand_flapping", 5.0, 9.0)],
+        event_fields={"body_part": "left_hand", "confidence": 0.8},
+    )
+    events = pd.read_csv(io.BytesIO(_get(api, world, "events")), keep_default_na=False, na_values=[""])
+    assert [(row.kind, row.start_s, row.counted) for row in events.itertuples()] == [
+        ("hand_flapping", 5.0, 1)
+    ]

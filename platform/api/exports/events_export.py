@@ -8,7 +8,7 @@ Same keys and covariates as the metrics export, same CSV and Parquet writers.
 from collections import defaultdict
 from collections.abc import Iterator
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from api.exports.export_columns import event_columns
 from api.exports.export_sql import model_versions_text
@@ -20,13 +20,27 @@ from results.reviewed import ReviewedEvent, reviewed_events_for_jobs
 SESSIONS_PER_BATCH = 100
 
 
+def current_jobs(request: ExportRequest) -> QuerySet[AnalysisJob]:
+    """Finished analyses not replaced by a later analysis of the same recording and pipeline
+    version (care.reanalysis keeps a replaced analysis's reviewed events, marked superseded,
+    only so that the reviews stay on record)."""
+    later = AnalysisJob.objects.filter(
+        recording=OuterRef("recording"),
+        pipeline_version=OuterRef("pipeline_version"),
+        status=AnalysisJob.Status.SUCCEEDED,
+        pk__gt=OuterRef("pk"),
+    )
+    jobs = AnalysisJob.objects.filter(status=AnalysisJob.Status.SUCCEEDED).exclude(Exists(later))
+    if request.pipeline_version:
+        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    return jobs
+
+
 def _sessions(request: ExportRequest, kind: str) -> dict[int, int]:
     """Rows per session of consenting patients: model events of finished analyses (of the
     pipeline version asked for) and clinicians' events of sessions with such an analysis."""
     patients = consenting_patients(request.study).values("pk")
-    jobs = AnalysisJob.objects.filter(status=AnalysisJob.Status.SUCCEEDED)
-    if request.pipeline_version:
-        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    jobs = current_jobs(request)
     events = BehaviourEvent.objects.filter(patient__in=patients, job__in=jobs)
     coded = CodedEvent.objects.filter(
         session__patient__in=patients,
@@ -82,11 +96,8 @@ def _wanted(event: ReviewedEvent, kind: str) -> bool:
 
 def _batch_rows(request: ExportRequest, keys: list[SessionKey], kind: str, first: int) -> Iterator[tuple]:
     """The rows of a few sessions, each session's events in time order."""
-    jobs = AnalysisJob.objects.filter(
-        recording__session_id__in=[key.session_pk for key in keys], status=AnalysisJob.Status.SUCCEEDED
-    ).select_related("recording")
-    if request.pipeline_version:
-        jobs = jobs.filter(pipeline_version=request.pipeline_version)
+    jobs = current_jobs(request).filter(recording__session_id__in=[key.session_pk for key in keys])
+    jobs = jobs.select_related("recording")
     jobs_by_session: dict[int, list[AnalysisJob]] = defaultdict(list)
     for job in jobs.order_by("pk"):
         jobs_by_session[job.recording.session_id].append(job)
