@@ -5,8 +5,8 @@ The checkable convention: a metric is documented by a row of a README table whos
 `| key | unit | range | formula |`. The key cell holds one or more key patterns in backticks,
 each a full key: `{a,b,c}` stands for one of a, b, c and `{name}` or `<name>` for one name part
 (a region, an emotion class, a praxis item, a task). The row's unit cell names the definition's
-unit, its range cell gives the definition's range (`0–1`, `≥ 0`, `−1…1`; a row for several keys
-may list several, comma-separated) and its formula cell is not empty.
+unit, its range cell gives the definition's range (0 to 1, at least 0, -1 to 1, written with the
+README's dashes and signs; a row for several keys may list several, comma-separated) and its formula cell is not empty.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ TASK_DEFINITIONS = {
     )]).items()
     if ".other_" not in key
 }  # fmt: skip
+MINUS, EN_DASH, ELLIPSIS, AT_LEAST = "\u2212", "\u2013", "\u2026", "\u2265"
 # Bounds are stated to two decimals (log2 7 = 2.807 as 2.81).
 TOLERANCE = 0.005
 
@@ -53,15 +54,16 @@ def _pattern(key: str) -> re.Pattern[str]:
 
 
 def _ranges(cell: str) -> list[tuple[float, float]]:
-    """The ranges a range cell states: `0–1`, `−1…1`, `≥ 0` (an upper bound of ∞)."""
-    number = r"[−-]?\d+(?:\.\d+)?"
+    """The ranges a range cell states: 0 to 1, -1 to 1, at least 0 (an upper bound of inf)."""
+    cell = cell.replace(MINUS, "-").replace(ELLIPSIS, EN_DASH)
+    cell = cell.replace("k(k-1)/2", f"{K * (K - 1) / 2:g}").replace(EN_DASH + "k", f"{EN_DASH}{K}")
+    number = r"-?\d+(?:\.\d+)?"
     found = []
-    cell = cell.replace("k(k−1)/2", f"{K * (K - 1) / 2:g}").replace("–k", f"–{K}")
-    for text in re.findall(rf"{number}\s*[–…]\s*{number}|≥\s*{number}", cell.replace("−", "-")):
-        if text.startswith("≥"):
+    for text in re.findall(rf"{number}\s*{EN_DASH}\s*{number}|{AT_LEAST}\s*{number}", cell):
+        if text.startswith(AT_LEAST):
             found.append((float(text[1:]), math.inf))
         else:
-            low, high = re.split(r"\s*[–…]\s*", text.replace("−", "-"), maxsplit=1)
+            low, high = re.split(rf"\s*{EN_DASH}\s*", text, maxsplit=1)
             found.append((float(low), float(high)))
     return found
 
