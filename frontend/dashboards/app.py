@@ -41,7 +41,7 @@ from frontend.dashboards.components import (
 )
 from frontend.dashboards.figures import date_range, protocol_colours, protocol_symbols
 from frontend.dashboards.labels import NEEDS_CALIBRATION, default_metrics
-from frontend.dashboards.tasks_view import tasks_section
+from frontend.dashboards.tasks_view import TASK_HEADLINES, tasks_section
 from patients.models import Patient
 from recordings.selectors import calibrated_sessions
 from results.dashboard_selectors import (
@@ -109,8 +109,11 @@ def _layout() -> html.Div:
     keys = metric_keys_for_patient(patient=patient)
     first, last = metric_date_bounds(patient=patient)
     options = metric_options(keys)
-    # The semi-guided tasks have their own section below; they are never the default graphs.
-    chosen = default_metrics([key for key in keys if not key.startswith("tasks.")])
+    # The semi-guided tasks have their own section below: their headline figures are the default
+    # graphs only for a patient with nothing else.
+    chosen = default_metrics([key for key in keys if not key.startswith("tasks.")]) or [
+        key for key in TASK_HEADLINES if key in keys
+    ]
     # The first view's data comes with the layout (one request fewer before the graphs show);
     # the callback serves filter changes.
     content = _content(chosen, metric_session_points(patient=patient, metrics=chosen))

@@ -91,6 +91,12 @@ _NAMES = {
     "praxis.score_mean": "Gesture score (mean)",
     "praxis.correct_count": "Correct gestures",
     "praxis.omitted_count": "Omitted gestures",
+    "tasks.total_time_s": "Semi-guided tasks: total time",
+    "tasks.idle_time_s": "Semi-guided tasks: idle time between tasks",
+    "tasks.order_errors": "Semi-guided tasks: order errors",
+    "tasks.omitted_count": "Semi-guided tasks: tasks omitted",
+    "tasks.repeated_count": "Semi-guided tasks: tasks repeated",
+    "tasks.over_expected_max_count": "Semi-guided tasks: longer than expected",
 }
 
 

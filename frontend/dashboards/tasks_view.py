@@ -13,6 +13,7 @@ from results.task_selectors import TaskVisit, patient_task_metrics, patient_task
 
 # Okabe-Ito colours, one per task position (distinguishable with colour-blindness).
 TASK_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
+TASK_HEADLINES = ("tasks.total_time_s", "tasks.omitted_count", "tasks.order_errors")
 VISITS_SHOWN = 6  # the most recent visits in the Gantt
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
