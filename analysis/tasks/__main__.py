@@ -3,6 +3,10 @@
     python -m analysis.tasks synth --out DIR [--train-subjects N] [--test-subjects N] [--seed S]
     python -m analysis.tasks train --data DIR --out MODEL [--epochs N] [--seed S] [--threads T]
     python -m analysis.tasks evaluate --model MODEL --data DIR [--split test]
+    python -m analysis.tasks demo --model MODEL --out VIDEO.mp4
+
+demo renders the demo session (a drawn person doing the five tasks), analyses it with the pipeline
+and prints the true and the found segments and the same figures on that one session.
 
 train writes MODEL and MODEL's manifest (<name>.manifest.json) and prints the manifest's metrics as
 JSON; evaluate prints frame accuracy, edit score and F1@10/25/50 on the split's sessions (the
@@ -37,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", required=True)
     evaluate.add_argument("--data", required=True)
     evaluate.add_argument("--split", default="test", help="which sessions (default: the held-out 'test')")
+    demo = commands.add_parser("demo", help="render, analyse and segment the demo session")
+    demo.add_argument("--model", required=True)
+    demo.add_argument("--out", required=True, help="video file to write (.mp4)")
     return parser
 
 
@@ -57,6 +64,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "synth":
             sha = write_synthetic_dataset(args.out, args.train_subjects, args.test_subjects, args.seed)
             print(json.dumps({"data_dir": args.out, "sha256": sha}))
+            return 0
+        if args.command == "demo":
+            from analysis.tasks.demo_video import analyse_demo  # noqa: PLC0415 (the pipeline loads here)
+
+            truth, found, figures = analyse_demo(args.out, args.model)
+            for name, segments in (("true", truth), ("found", found)):
+                print(
+                    f"{name}: "
+                    + ", ".join(f"{s.task_code} {s.start_s:.1f}-{s.end_s:.1f} s" for s in segments)
+                )
+            print(_format(figures))
+            print(json.dumps(figures))
             return 0
         # torch loads only to train or evaluate
         from analysis.tasks.model import load_model, save_model  # noqa: PLC0415

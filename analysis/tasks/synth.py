@@ -5,12 +5,15 @@ Why: a task segmenter must be trained and its evaluation checked before any clin
 a session; the synthetic set says that the model and its measures work, not how well it does in
 a clinic (that is the cross-validation over marked sessions).
 
-Each subject has a body size (shoulder width 45-100 px), limb proportions, a furnished room (a
+Each subject has a body size (shoulder width 45-80 px at 1280 x 720), limb proportions, a head
+pose bias (SD yaw 10, pitch 15, roll 5 degrees: a camera high in a corner sees everyone looking
+down; estimation bias), a furnished room (a
 random position and camera distance for each task's station) and a walking speed. A session is:
 a lead-in, then the five tasks in a random order (one may be left out, one done again), separated
 by idle gaps in which the person walks to the next station. Every performance draws its own
 speed, amplitude and way of holding things (hand positions moved by 0.08 SW), and half of
-them a pause of 2-5 s with the hands at rest. The tasks are distinct movement patterns of the wrists relative to the
+them a pause of 2-5 s with the hands at rest; in 30 % the head stays level (not everyone looks at
+their hands). Tasks last 12-50 s. The tasks are distinct movement patterns of the wrists relative to the
 shoulders, the head and the hips (SW = shoulder width; x to the image's right, y down):
 
 - pill_box: seated, both hands low in front (y about 1.1 SW), small quick alternating movements
@@ -21,13 +24,18 @@ shoulders, the head and the hips (SW = shoulder width; x to the image's right, y
   0.2-0.4 Hz tilt), head down 15-25 degrees;
 - read_article: seated, both hands at the chest holding the paper, still but for a page turn every
   6-14 s, slow reading head turns (0.1-0.25 Hz), head down 20-30 degrees;
-- hot_drink: standing, one hand stirring in circles (1-2 Hz, 0.06-0.12 SW), the other holding the
-  cup, a reach to the side every 5-10 s;
+- hot_drink: standing at a counter (hands at y 0.7-0.75 SW, above a table's), one hand stirring
+  in circles (1-2 Hz, 0.06-0.12 SW), the other holding the cup, a reach to the side every 5-10 s;
 - idle (background): standing with the arms hanging and a slight sway, or walking to the next
   station with swinging arms.
 
-Keypoints get Gaussian noise (0.025 SW), pose drop-outs (1.5 % of frames and short bursts) and
-missing hands (10-40 % of frames); the wrist paths are smoothed over 0.4 s so that changes of
+What the models report is then simulated from what a pose model does on room-scale video: each
+subject's keypoints carry a bias (0.08 SW SD per point, 0.1 SW SD vertically for all: body shape,
+clothes, the estimator) and Gaussian jitter (0.015-0.06 SW SD per subject); for half the subjects
+seated legs read as standing (foreshortened or hidden thighs: knees placed as standing); pose
+drop-outs (1.5 % of frames and short bursts) and
+missing hands (10-40 % of frames, and for a quarter of the subjects never found, as often in
+room-scale video); the wrist paths are smoothed over 0.4 s so that changes of
 posture take time, as a body's do.
 """
 
@@ -74,7 +82,9 @@ class _Body:
     stride: np.ndarray  # px per SW at scale 1 (walking speeds are in SW/s)
 
 
-def _plan(rng: np.random.Generator, task_codes: tuple[str, ...]) -> list[tuple[str, float]]:
+def _plan(
+    rng: np.random.Generator, task_codes: tuple[str, ...], task_s: tuple[float, float] = (12, 50)
+) -> list[tuple[str, float]]:
     """(code or BACKGROUND, duration_s) in order: lead-in, tasks with idle gaps, lead-out."""
     order = list(rng.permutation(task_codes))
     if rng.random() < 0.15:
@@ -83,7 +93,7 @@ def _plan(rng: np.random.Generator, task_codes: tuple[str, ...]) -> list[tuple[s
         order.append(order[int(rng.integers(len(order) - 1))])
     plan: list[tuple[str, float]] = [(BACKGROUND, float(rng.uniform(3, 8)))]
     for code in order:
-        plan.append((code, float(rng.uniform(20, 55))))
+        plan.append((code, float(rng.uniform(*task_s))))
         plan.append((BACKGROUND, float(rng.uniform(4, 12))))
     return plan
 
@@ -130,14 +140,16 @@ def _task_motion(code: str, t: np.ndarray, rng: np.random.Generator, body: _Body
     elif code == "hot_drink":
         hz = rng.uniform(1.0, 2.0) * speed
         r = rng.uniform(0.06, 0.12) * amp
-        hands[side][:] = (sign * 0.15, 0.85)
+        hands[side][:] = (sign * 0.15, 0.7)
         hands[side][:, 0] += _osc(t, hz, r, ph[0])
         hands[side][:, 1] += _osc(t, hz, r, ph[0] + np.pi / 2)
-        hands[other][:] = (-sign * 0.25, 0.9)
+        hands[other][:] = (-sign * 0.25, 0.75)
         period = rng.uniform(5, 10) / speed
         reach = np.clip(1 - np.abs(((t + ph[1]) % period) - 1.0) / 1.0, 0, 1)
         hands[other][:, 0] += -sign * 0.9 * reach
         head[:, 1] = -rng.uniform(18, 30)
+    if rng.random() < 0.3:  # not everyone looks at what their hands do
+        head[:] = 0.0
     for s in ("left", "right"):  # each performance holds things a little differently
         hands[s] += rng.normal(0, 0.08, 2)
     if rng.random() < 0.5:  # a pause: the hands rest and the head rises, still inside the task
@@ -174,8 +186,9 @@ def _smooth(values: np.ndarray, frames: int) -> np.ndarray:
     return out[frames:-frames]
 
 
-def _keypoints(body: _Body, rng: np.random.Generator, sw_px: float) -> tuple[np.ndarray, ...]:
-    """Pose (n, 33, 2), visibility (n, 33), hands (n, 2, 21, 2) px from the kinematic targets."""
+def _skeleton(body: _Body, rng: np.random.Generator, sw_px: float) -> np.ndarray:
+    """Noiseless pose keypoints (n, 33, 2) px from the kinematic targets: nose, shoulders, elbows
+    (between shoulder and wrist, bent outwards), wrists, hips, knees and ankles; the rest NaN."""
     n = len(body.scale)
     sw = sw_px * body.scale[:, None]
     torso, thigh = rng.uniform(1.3, 1.6), rng.uniform(1.0, 1.2)
@@ -183,26 +196,42 @@ def _keypoints(body: _Body, rng: np.random.Generator, sw_px: float) -> tuple[np.
     hip_c = body.hip_px - np.stack([np.zeros(n), seated * 0.5 * thigh * sw[:, 0]], 1)
     mid = hip_c - np.stack([np.zeros(n), torso * sw[:, 0]], 1)
     pose = np.full((n, N_POSE_KEYPOINTS, 2), np.nan)
-    step = np.sin(
-        np.cumsum(np.linalg.norm(np.diff(body.hip_px, axis=0, prepend=body.hip_px[:1]), axis=1)) / 12
-    )
+    travelled = np.cumsum(np.linalg.norm(np.diff(body.hip_px, axis=0, prepend=body.hip_px[:1]), axis=1))
+    step = np.sin(travelled / (0.6 * sw_px))
 
     def put(index: int, offset_sw: np.ndarray) -> None:
         pose[:, index] = mid + offset_sw * sw
 
     put(0, np.stack([body.head[:, 0] / 90, -0.6 - body.head[:, 1] / 300], 1))
-    for name, sh_i, el_i, wr_i, hip_i, kn_i, s in (
-        ("left", 11, 13, 15, 23, 25, 1.0),
-        ("right", 12, 14, 16, 24, 26, -1.0),
+    for name, (sh_i, el_i, wr_i, hip_i, kn_i, an_i), s in (
+        ("left", (11, 13, 15, 23, 25, 27), 1.0),
+        ("right", (12, 14, 16, 24, 26, 28), -1.0),
     ):
         wrist = getattr(body, name)
         put(sh_i, np.broadcast_to(_SHOULDER[name], (n, 2)))
         put(wr_i, wrist)
         put(el_i, 0.5 * (_SHOULDER[name] + wrist) + np.array([s * 0.15, 0.05]))
         put(hip_i, np.stack([np.full(n, s * 0.35), np.full(n, torso)], 1))
-        knee_y = torso + thigh * (1 - 0.7 * seated) + 0.08 * s * step
-        put(kn_i, np.stack([np.full(n, s * 0.38) + 0.05 * s * seated, knee_y], 1))
-    pose += rng.normal(0, 0.025, pose.shape) * sw[:, :, None]
+        knee = np.stack([s * (0.38 + 0.05 * seated), torso + thigh * (1 - 0.7 * seated) + 0.08 * s * step], 1)
+        put(kn_i, knee)
+        put(an_i, knee + np.stack([np.zeros(n), np.full(n, 1.05 * thigh)], 1))
+    return pose
+
+
+def _observe(
+    pose: np.ndarray, rng: np.random.Generator, sw: np.ndarray, seated: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """What a pose and hand model would report (see the module): per-subject keypoint bias and
+    noise, legs read as standing, drop-outs, and hands (n, 2, 21, 2) around the wrists."""
+    n = len(pose)
+    pose = pose.copy()
+    if rng.random() < 0.5:  # foreshortened or hidden thighs: knees and ankles placed as standing
+        for hip, knee, ankle in ((23, 25, 27), (24, 26, 28)):
+            for point in (knee, ankle):
+                standing = np.nanmedian((pose[~seated, point] - pose[~seated, hip]) / sw[~seated], axis=0)
+                pose[seated, point] = pose[seated, hip] + standing * sw[seated]
+    bias = rng.normal(0, 0.08, (N_POSE_KEYPOINTS, 2)) + np.array([0.0, rng.normal(0, 0.1)])
+    pose += (bias[None] + rng.normal(0, rng.uniform(0.015, 0.06), pose.shape)) * sw[:, :, None]
     visibility = np.where(np.isfinite(pose[..., 0]), 0.95, np.nan)
     dropped = rng.random(n) < 0.015
     for _ in range(rng.integers(0, 4)):
@@ -211,25 +240,44 @@ def _keypoints(body: _Body, rng: np.random.Generator, sw_px: float) -> tuple[np.
     pose[dropped], visibility[dropped] = np.nan, np.nan
     shape = rng.normal(0, 0.12, (N_HAND_KEYPOINTS, 2))
     hands = np.full((n, 2, N_HAND_KEYPOINTS, 2), np.nan)
+    never = rng.random() < 0.25
     for h, wr_i in ((0, 15), (1, 16)):
         reach = pose[:, wr_i] + np.array([0.0, 0.12]) * sw
-        hands[:, h] = (
-            reach[:, None, :] + (shape[None] + rng.normal(0, 0.02, (n, N_HAND_KEYPOINTS, 2))) * sw[:, None]
-        )
-        hands[rng.random(n) < rng.uniform(0.1, 0.4), h] = np.nan
+        noise = rng.normal(0, 0.02, (n, N_HAND_KEYPOINTS, 2))
+        hands[:, h] = reach[:, None, :] + (shape[None] + noise) * sw[:, None]
+        hands[(rng.random(n) < rng.uniform(0.1, 0.4)) | never, h] = np.nan
     return pose, visibility, hands
 
 
-def synthetic_session(
-    seed: int, task_codes: tuple[str, ...] = TASK_CODES, rate_hz: float = 5.0, subject: str | None = None
-) -> SyntheticSession:
-    """One synthetic subject's session (everything random follows seed)."""
-    rng = np.random.default_rng(seed)
-    plan = _plan(rng, task_codes)
+@dataclass(frozen=True)
+class Kinematics:
+    """A session's plan, its frame classes (index into (BACKGROUND, *task_codes)) and the
+    noiseless skeleton (n, 33, 2) px and head pose (n, 3) deg at SOURCE_FPS."""
+
+    plan: list[tuple[str, float]]
+    frame_class: np.ndarray
+    pose_px: np.ndarray
+    head_deg: np.ndarray
+    sw_px: np.ndarray
+    seated: np.ndarray
+
+
+def session_kinematics(
+    rng: np.random.Generator,
+    task_codes: tuple[str, ...] = TASK_CODES,
+    *,
+    room_px: tuple[int, int] = (1280, 720),
+    sw_px: float | None = None,
+    task_s: tuple[float, float] = (12, 50),
+) -> Kinematics:
+    """The movements of one subject's session in a room_px picture (width, height); the body's
+    shoulder width is sw_px (default: random, 45-80 px at 1280 x 720, so the feet stay in view)."""
+    width, height = room_px
+    plan = _plan(rng, task_codes, task_s)
     bounds = np.round(np.cumsum([0.0] + [d for _, d in plan]) * SOURCE_FPS).astype(int)
     n = int(bounds[-1])
-    sw_px = rng.uniform(45, 100)
-    stations = {c: (rng.uniform(0.2, 0.8) * 1280, rng.uniform(0.55, 0.8) * 720) for c in task_codes}
+    sw_px = rng.uniform(45, 80) * height / 720 if sw_px is None else sw_px
+    stations = {c: (rng.uniform(0.2, 0.8) * width, rng.uniform(0.5, 0.6) * height) for c in task_codes}
     depth = {c: rng.uniform(0.8, 1.2) for c in task_codes}
     body = _Body(
         left=np.zeros((n, 2)),
@@ -240,18 +288,19 @@ def synthetic_session(
         seated=np.zeros(n, bool),
         stride=np.full(n, sw_px * rng.uniform(0.9, 1.1)),
     )
-    body.hip_px[:] = (640, 600)
+    body.hip_px[:] = (width / 2, 0.55 * height)
     for k, (code, _) in enumerate(plan):
         at = slice(int(bounds[k]), int(bounds[k + 1]))
         t = np.arange(at.stop - at.start) / SOURCE_FPS
+        before = max(at.start - 1, 0)
         if code == BACKGROUND:
             upcoming = next((c for c, _ in plan[k + 1 :] if c != BACKGROUND), None)
-            target = np.array(stations[upcoming]) if upcoming else body.hip_px[max(at.start - 1, 0)]
-            body.hip_px[at.start] = body.hip_px[max(at.start - 1, 0)]
+            target = np.array(stations[upcoming]) if upcoming else body.hip_px[before]
+            body.hip_px[at.start] = body.hip_px[before]
             body.scale[at] = (
-                body.scale[max(at.start - 1, 0)]
+                body.scale[before]
                 if upcoming is None
-                else np.linspace(body.scale[max(at.start - 1, 0)], depth[upcoming], len(t))
+                else np.linspace(body.scale[before], depth[upcoming], len(t))
             )
             _idle_motion(t, rng, body, at, target)
         else:
@@ -259,17 +308,29 @@ def synthetic_session(
             body.scale[at] = depth[code]
             _task_motion(code, t, rng, body, at)
     body.left, body.right = _smooth(body.left, 4), _smooth(body.right, 4)
-    body.head = body.head + rng.normal(0, 2.0, body.head.shape)
-    pose, visibility, hands = _keypoints(body, rng, sw_px)
-    time_s = np.arange(n) / SOURCE_FPS
-    features = features_from_keypoints(time_s, pose, visibility, hands, body.head, rate_hz)
     classes = (BACKGROUND, *task_codes)
     frame_class = np.zeros(n, dtype=np.int64)
     for k, (code, _) in enumerate(plan):
         frame_class[bounds[k] : bounds[k + 1]] = classes.index(code)
+    pose = _skeleton(body, rng, sw_px)
+    return Kinematics(plan, frame_class, pose, body.head, sw_px * body.scale, body.seated.copy())
+
+
+def synthetic_session(
+    seed: int, task_codes: tuple[str, ...] = TASK_CODES, rate_hz: float = 5.0, subject: str | None = None
+) -> SyntheticSession:
+    """One synthetic subject's session (everything random follows seed)."""
+    rng = np.random.default_rng(seed)
+    kinematics = session_kinematics(rng, task_codes)
+    n = len(kinematics.frame_class)
+    bias = rng.normal(0, (10.0, 15.0, 5.0))  # yaw, pitch, roll: the camera's height and angle
+    head = kinematics.head_deg + bias + rng.normal(0, 2.0, (n, 3))
+    pose, visibility, hands = _observe(kinematics.pose_px, rng, kinematics.sw_px[:, None], kinematics.seated)
+    time_s = np.arange(n) / SOURCE_FPS
+    features = features_from_keypoints(time_s, pose, visibility, hands, head, rate_hz)
     source = np.clip(np.round(features.time_s * SOURCE_FPS).astype(int), 0, n - 1)
-    order = tuple(c for c, _ in plan if c != BACKGROUND)
-    return SyntheticSession(subject or f"synthetic-{seed}", features, frame_class[source], order)
+    order = tuple(c for c, _ in kinematics.plan if c != BACKGROUND)
+    return SyntheticSession(subject or f"synthetic-{seed}", features, kinematics.frame_class[source], order)
 
 
 def synthetic_set(n_subjects: int, seed: int, rate_hz: float = 5.0, first: int = 0) -> list[SyntheticSession]:
