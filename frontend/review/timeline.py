@@ -40,7 +40,8 @@ def timeline_figure(
         # About 40 px between panels, whatever their number: room for the next panel's title.
         rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (height_px - MARGIN_PX["t"] - MARGIN_PX["b"]),
         row_heights=[1.2] + [1.0] * len(shown),
-        subplot_titles=["Behaviour events (click one to play it)"] + [metric_label(m) for m in shown],
+        subplot_titles=["Behaviour events (click one to play it)"]
+        + [f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown],
     )  # fmt: skip
     counted = [e for e in events if e.counted]
     codes = list(
@@ -87,7 +88,6 @@ def timeline_figure(
         )  # fmt: skip
         if unit.low is not None and unit.high is not None:
             figure.update_yaxes(range=[unit.low, unit.high], row=row, col=1)
-        figure.update_yaxes(title={"text": unit.words[:22], "font": {"size": 10}}, row=row, col=1)
     figure.update_layout(
         height=height_px,
         margin=MARGIN_PX,

@@ -9,13 +9,14 @@ seek), with two rocking episodes the model found 1 s to 2 s and 4 s to 5 s, and 
 two people: a small patient at the left, analysed, and a larger examiner at the right.
 """
 
+import time
 from datetime import date
 
 import pytest
 
 from analysis import PIPELINE_VERSION
 from patients.models import IdentityCorrection, PatientIdentity
-from results.models import AnalysisJob, BehaviourEvent, CodedEvent
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview
 from tests.e2e.conftest import login_in_browser, screenshot, wait_until
 from tests.factories import make_analysed_session, make_people_tracks, make_world
 from tests.media import make_person_video
@@ -177,9 +178,49 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     assert page.errors == []
 
 
+@pytest.mark.usefixtures("eager_tasks")
+def test_choosing_the_patient_re_runs_the_analysis_with_that_person(page, live_server, clinic, settings):
+    world, job = clinic
+    settings.ANALYSIS_DISPATCHER = "workers.dispatch.enqueue_analysis"  # the real models, in-process
+    first = BehaviourEvent.objects.filter(job=job).order_by("start_s").first()
+    EventReview.objects.create(event=first, reviewer=world.clinician, decision="confirm")
+    page.set_default_timeout(60_000)
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/sessions/{job.recording.session_id}/")
+    page.wait_for_selector("#patient-prompt:not([hidden])")
+    page.click("#patient-prompt [data-choose]")
+    page.mouse.click(*_on_screen(page, 160, 100))  # on the face of the person the video shows
+    wait_until(page, "document.getElementById('choose-status').textContent.includes('analysed again')", 60)
+    page.wait_for_load_state()
+    deadline = time.monotonic() + 300
+    while (
+        not AnalysisJob.objects.filter(recording=job.recording, status__in=("succeeded", "failed"))
+        .exclude(pk=job.pk)
+        .exists()
+    ):
+        assert time.monotonic() < deadline, "the re-analysis did not finish in 5 minutes"
+        time.sleep(2)
+    rerun = AnalysisJob.objects.exclude(pk=job.pk).get(recording=job.recording)
+    assert rerun.status == "succeeded", rerun.error
+    assert rerun.patient_point == {"x_px": pytest.approx(160, abs=3), "y_px": pytest.approx(100, abs=3),
+                                   "time_s": pytest.approx(0.0, abs=0.2)}  # fmt: skip
+    page.reload()
+    wait_until(page, "document.getElementById('overlay-status').textContent === ''")
+    assert f"pipeline {rerun.pipeline_version}" in page.inner_text(".hint")
+    assert "new analysis of this video" not in page.inner_text(".session-player")
+    assert page.locator("#patient-prompt").is_hidden()  # one person in this video: nothing to ask
+    # The confirmed event was the other person's: no review carries over to the new analysis.
+    assert not EventReview.objects.filter(event__job=rerun).exists()
+    assert "Confirmed by" not in page.inner_text(".session-events")
+    screenshot(page, SHOTS + "patient-re-analysed")
+    assert page.errors == []
+
+
 def _on_screen(page, x_px: float, y_px: float) -> tuple[float, float]:
     """Where a point of the 320 x 240 video is on the screen (the picture keeps its aspect ratio
     inside the player)."""
+    page.locator("#overlay-canvas").scroll_into_view_if_needed()
     box = page.locator("#overlay-canvas").bounding_box()
     scale = min(box["width"] / 320, box["height"] / 240)
     left = box["x"] + (box["width"] - 320 * scale) / 2
