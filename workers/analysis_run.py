@@ -29,8 +29,6 @@ from django.core.files.storage import default_storage
 
 from accounts.errors import ApplicationError
 from analysis.errors import AnalysisCancelled, AnalysisError
-from analysis.metrics import ProtocolSegment
-from analysis.metrics.segments import CALIBRATION
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
@@ -50,7 +48,7 @@ from results.jobs import (
 )
 from results.services import AnalysisOutcome
 from results.task_models import task_model_proposals
-from results.task_selectors import marked_protocol_segments
+from results.task_selectors import analysis_protocol_segments
 
 logger = logging.getLogger(__name__)
 
@@ -205,12 +203,7 @@ def _session_inputs(job, recording: Recording) -> dict[str, Any]:
     point = job.patient_point or {}
     if point:
         inputs["patient_point"] = (point["x_px"], point["y_px"], point["time_s"])
-    session = recording.session
-    segments = marked_protocol_segments(session=session)
-    if session.gaze_calibration_start_s is not None and session.gaze_calibration_end_s is not None:
-        segments.append(
-            ProtocolSegment(CALIBRATION, session.gaze_calibration_start_s, session.gaze_calibration_end_s)
-        )
+    segments = analysis_protocol_segments(session=recording.session)
     if segments:
         inputs["protocol_segments"] = segments
     return inputs

@@ -18,7 +18,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from results.jobs import analysis_job_fail_unqueued
 from results.models import AnalysisJob
 from workers.celery import app
-from workers.tasks import analyse_job
+from workers.tasks import analyse_job, recompute_segment_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,13 @@ def _run_locally(job_id: int) -> None:
         connections.close_all()  # this thread's connections only
 
 
+def _recompute_locally(session_id: int) -> None:
+    try:
+        recompute_segment_metrics.apply(args=[session_id])
+    finally:
+        connections.close_all()
+
+
 class _LocalAnalyses:
     """The process's analysis threads, made on first use, and the analyses they have not finished."""
 
@@ -41,13 +48,13 @@ class _LocalAnalyses:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: set[Future] = set()
 
-    def submit(self, job_id: int) -> None:
+    def submit(self, job_id: int, run=_run_locally) -> None:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(
                     max_workers=settings.ANALYSIS_LOCAL_THREADS, thread_name_prefix="analysis"
                 )
-            future = self._pool.submit(_run_locally, job_id)
+            future = self._pool.submit(run, job_id)
             self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
@@ -85,3 +92,18 @@ def enqueue_analysis(job_id: int) -> None:
             message="The analysis could not be queued because the task broker did not answer. "
             "Retry it in a few minutes; if it fails again, ask an administrator to check Redis.",
         )
+
+
+def enqueue_segment_metrics(session_id: int) -> None:
+    """Recompute a session's segment metrics on a worker, or on this process's analysis threads
+    when tasks are eager (local_analyses_wait waits for them too). A broker that does not answer
+    leaves the page saying the metrics are being recomputed; the next mark asks again."""
+    if app.conf.task_always_eager:
+        _local_analyses.submit(session_id, _recompute_locally)
+        return
+    try:
+        recompute_segment_metrics.apply_async(
+            args=[session_id], queue="cpu", retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except BrokerError:
+        logger.exception("the segment metrics of session %s could not be queued", session_id)

@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError, connections
 from kombu.exceptions import OperationalError as BrokerError
 
 from results.jobs import analysis_job_fail, analysis_jobs_sweep
+from results.segment_metrics import session_segment_metrics_recompute
 from workers.analysis_run import run_analysis_job
 from workers.celery import app
 
@@ -88,3 +89,10 @@ def sweep_jobs() -> dict[str, list[int]]:
     celery beat; `manage.py sweep_analysis_jobs` does the same from cron)."""
     report = analysis_jobs_sweep()
     return {"requeued": report.requeued, "failed": report.failed}
+
+
+@app.task(name="workers.tasks.recompute_segment_metrics", acks_late=True)
+def recompute_segment_metrics(session_id: int) -> str:
+    """Recompute the praxis or apathy metrics of a session's latest analysis from its tracks after
+    a segment was marked (seconds: no video is decoded)."""
+    return session_segment_metrics_recompute(session_id=session_id)

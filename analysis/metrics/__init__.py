@@ -93,3 +93,41 @@ def compute_all(
         )
     report.events.sort(key=lambda e: (e.start_s, e.kind, e.body_part))
     return report
+
+
+# The protocol segments each recomputable part reads: the interview's baseline and stories
+# (apathy per story, agitation against the baseline) and the praxis items' cues.
+INTERVIEW_PARTS = "interview"
+PRAXIS_PART = "praxis"
+
+
+def compute_segment_metrics(
+    tracks: Tracks,
+    *,
+    part: str,
+    segments: list[ProtocolSegment] | None = None,
+    references: dict[str, np.ndarray | list[np.ndarray]] | None = None,
+    expected_gestures: list[str] | None = None,
+    window_s: float = 10.0,
+    config: MetricsConfig | None = None,
+) -> MetricsReport:
+    """The metrics that depend on the marked protocol segments, computed again from stored tracks
+    by the same functions as compute_all and the pipeline (no video is decoded): part
+    INTERVIEW_PARTS gives the "apathy" family and the agitation keys (activity_report), part
+    PRAXIS_PART the "praxis" family and its gesture events (compute_praxis). tracks are the
+    patient's rows in time order (Tracks.patient())."""
+    # Imported here: praxis imports this package's modules.
+    from analysis.metrics.praxis import compute_praxis  # noqa: PLC0415
+
+    config = config or MetricsConfig()
+    if part == PRAXIS_PART:
+        return compute_praxis(
+            tracks, references=references, expected_gestures=expected_gestures, segments=segments
+        )
+    if part != INTERVIEW_PARTS:
+        raise ValueError(f"unknown part {part!r}: use {INTERVIEW_PARTS!r} or {PRAXIS_PART!r}")
+    report = MetricsReport()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        report.merge(apathy_report(tracks, window_s=window_s, config=config, segments=segments))
+        report.merge(activity_report(tracks, window_s=window_s, config=config, segments=segments))
+    return report

@@ -46,6 +46,7 @@ from results.models import BehaviourEvent, CodedEvent, MetricSample
 from results.praxis_scores import praxis_scores_for_session
 from results.reviewed import reviewed_events
 from results.reviews import coded_event_create, coded_event_remove, event_review_create
+from results.segment_metrics import NEEDS_REANALYSIS
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -77,6 +78,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     analysable_s = session_analysable_times(job=job) if job else {}
     duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
     is_praxis = session.protocol.kind == Protocol.Kind.PRAXIS_TEST
+    segment_state = job.segment_metrics_state if job else ""
     access_read(
         request=request,
         object_type="clinical_session",
@@ -122,7 +124,13 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
             "patient_confirmed": bool(recording and recording.patient_confirmed_at),
             "pending_job": _pending_job(recording),
             "has_overlay": bool(job and job.tracks_file),
-            "praxis_scores": praxis_scores_for_session(session) if job and is_praxis else [],
+            "praxis_scores": praxis_scores_for_session(session)
+            if job and is_praxis and segment_state != NEEDS_REANALYSIS
+            else [],
+            "segment_metrics": {
+                "state": segment_state,
+                "words": "praxis scores" if is_praxis else "apathy and agitation metrics",
+            },
             "expected_gestures": session.protocol.expected_gestures,
             "is_praxis_protocol": is_praxis,
             **task_panel(request.user, session, has_video=bool(recording and recording.file)),

@@ -276,6 +276,8 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 ANALYSIS_DISPATCHER = os.environ.get("ANALYSIS_DISPATCHER", "workers.dispatch.enqueue_analysis")
+# Recomputes the praxis or apathy metrics from the stored tracks after a segment is marked.
+SEGMENT_METRICS_DISPATCHER = "workers.dispatch.enqueue_segment_metrics"
 # Without a broker, analyses run in the web process on this many background threads (never on
 # the thread of the request that queued them).
 ANALYSIS_LOCAL_THREADS = int(os.environ.get("ANALYSIS_LOCAL_THREADS", "1"))

@@ -74,6 +74,10 @@ class AnalysisJob(models.Model):
         blank=True,
         help_text="The recording's chosen patient point this job analysed (empty: automatic).",
     )
+    # The metrics that follow the marked segments (praxis cues, an interview's stories), after a
+    # mark changed: "recomputing" until results.segment_metrics has recomputed them from the
+    # tracks, "needs re-analysis" when the tracks are not stored; empty when up to date.
+    segment_metrics_state = models.CharField(max_length=30, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

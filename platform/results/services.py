@@ -130,3 +130,29 @@ def analysis_results_store(
     MetricSample.objects.bulk_create(samples, batch_size=2000)
     BehaviourEvent.objects.bulk_create(events, batch_size=2000)
     return samples, events
+
+
+def segment_results_replace(*, job: AnalysisJob, report: Any) -> list[MetricSample]:
+    """Replace the job's samples of the metrics `report` holds (the metrics recomputed from its
+    tracks after a segment was marked) and give its events the report's attributes. The tracks
+    are the same, so each event is found again at the same times: its reviews stay with it; an
+    event the report finds that the job lacked is added."""
+    samples, events = _result_rows(job, AnalysisOutcome(report=report, duration_s=job.recording.duration_s))
+    for is_session_level in (True, False):
+        keys = {s.metric for s in samples if s.is_session_level == is_session_level}
+        MetricSample.objects.filter(job=job, is_session_level=is_session_level, metric__in=keys).delete()
+    MetricSample.objects.bulk_create(samples, batch_size=2000)
+    stored = {
+        (e.kind, e.body_part, round(e.start_s, 3), round(e.end_s, 3)): e
+        for e in BehaviourEvent.objects.filter(job=job, kind__in={e.kind for e in events})
+    }
+    added = []
+    for event in events:
+        same = stored.get((event.kind, event.body_part, round(event.start_s, 3), round(event.end_s, 3)))
+        if same is None:
+            added.append(event)
+        elif same.attributes != event.attributes:
+            same.attributes = event.attributes
+            same.save(update_fields=["attributes"])
+    BehaviourEvent.objects.bulk_create(added)
+    return samples

@@ -28,6 +28,7 @@ from recordings.models import ClinicalSession, Protocol
 from recordings.selectors import protocol_task_names
 from results.dashboard_selectors import session_latest_job, session_recording
 from results.models import AnalysisJob, TaskSegment
+from results.segment_metrics import segment_metrics_request
 from results.task_metric_samples import session_task_metrics_refresh
 
 # A mark may end a little after the recording's last frame (rounding of the player's time).
@@ -137,6 +138,13 @@ def _audit_refusal(by: Any, session: ClinicalSession, request: Any, error: Appli
     )
 
 
+def _metrics_refresh(session: ClinicalSession) -> None:
+    """The metrics that follow the marks: the per-task metrics at once, the praxis or apathy
+    metrics recomputed off the request (results.segment_metrics)."""
+    session_task_metrics_refresh(session=session)
+    segment_metrics_request(session=session)
+
+
 def _save(segment: TaskSegment) -> TaskSegment:
     try:
         segment.full_clean()
@@ -197,7 +205,7 @@ def task_segment_mark(
                 )
             )
             _audit(by, segment, request, marked=True, start_s=start_s, end_s=end_s)
-            session_task_metrics_refresh(session=session)
+            _metrics_refresh(session)
     except ApplicationError as error:
         _audit_refusal(by, session, request, error)
         raise
@@ -226,7 +234,7 @@ def task_segment_correct(
             segment.source, segment.marked_by = TaskSegment.Source.MARKED, by
             _save(segment)
             _audit(by, segment, request, corrected=True, before=before, was=was, start_s=start_s, end_s=end_s)
-            session_task_metrics_refresh(session=session)
+            _metrics_refresh(session)
     except ApplicationError as error:
         _audit_refusal(by, session, request, error)
         raise
@@ -260,7 +268,7 @@ def task_segment_delete(*, segment: TaskSegment, by: Any, request: Any = None) -
     )
     session = segment.session
     segment.delete()
-    session_task_metrics_refresh(session=session)
+    _metrics_refresh(session)
 
 
 @transaction.atomic
@@ -305,5 +313,5 @@ def task_segments_propose(
         patient=session.patient,
         details={"session_id": session.pk, "model_version": model_version, "n_segments": len(kept)},
     )
-    session_task_metrics_refresh(session=session)
+    _metrics_refresh(session)
     return kept

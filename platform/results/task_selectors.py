@@ -9,7 +9,15 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from analysis.metrics.segments import BASELINE, CUE, NEGATIVE_STORY, NEUTRAL, POSITIVE_STORY, ProtocolSegment
+from analysis.metrics.segments import (
+    BASELINE,
+    CALIBRATION,
+    CUE,
+    NEGATIVE_STORY,
+    NEUTRAL,
+    POSITIVE_STORY,
+    ProtocolSegment,
+)
 from patients.models import ConsentScope, Patient
 from recordings.models import ClinicalSession, Protocol, ProtocolTask
 from recordings.selectors import protocol_tasks
@@ -113,3 +121,14 @@ def patient_task_metrics(*, patient: Patient) -> dict[int, dict[str, MetricSampl
     for row in rows:
         out.setdefault(row.session_id, {})[row.metric] = row
     return out
+
+
+def analysis_protocol_segments(*, session: ClinicalSession) -> list[ProtocolSegment]:
+    """Every segment the analysis follows: the parts marked on the session page (a praxis
+    session's cues, an interview's baseline and stories) and the marked gaze calibration."""
+    segments = marked_protocol_segments(session=session)
+    if session.gaze_calibration_start_s is not None and session.gaze_calibration_end_s is not None:
+        segments.append(
+            ProtocolSegment(CALIBRATION, session.gaze_calibration_start_s, session.gaze_calibration_end_s)
+        )
+    return segments

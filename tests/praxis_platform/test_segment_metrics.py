@@ -1,0 +1,141 @@
+"""A praxis cue or an interview's story marked after the analysis recomputes the metrics that
+follow it from the stored tracks, off the request and without analysing the video again; without
+stored tracks the page says that a re-analysis is needed instead of showing the earlier figures."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from analysis.metrics import PRAXIS_PART, compute_segment_metrics
+from results.gesture_references import gesture_reference_create, praxis_inputs_for
+from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.segment_metrics import NEEDS_REANALYSIS
+from results.services import segment_results_replace
+from results.task_segments import task_segment_delete, task_segment_mark
+from tests.factories import make_analysed_session
+from tests.praxis_platform.conftest import PIPELINE_VERSION, gesture_session
+from tests.praxis_platform.test_praxis_cues import ITEMS, items_protocol
+from workers.celery import app
+from workers.dispatch import local_analyses_wait
+
+pytestmark = pytest.mark.django_db(transaction=True)
+HESITATION = "praxis.hesitation_mean_s"
+CUE_BEFORE_S = 0.8
+
+
+@pytest.fixture(autouse=True)
+def embedded():
+    """The embedded default (no broker): the recomputation runs on this process's analysis
+    thread, off the thread of the mark's request."""
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def analysed_praxis(world):
+    """A praxis session analysed before any cue was marked: its praxis metrics and gesture events
+    stored as the analysis stores them (hesitation unknown without cues)."""
+    expert_tracks, expert_truth = gesture_session(list(ITEMS), seed=11)
+    protocol = items_protocol()
+    expert = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=expert_tracks,
+        protocol=protocol,
+        pipeline_version=PIPELINE_VERSION,
+    )
+    for t in expert_truth:
+        gesture_reference_create(
+            protocol=protocol,
+            gesture=t.gesture,
+            job=expert,
+            start_s=t.start_s,
+            end_s=t.end_s,
+            by=world.clinician,
+        )
+    tracks, truth = gesture_session(list(ITEMS), seed=12)
+    job = make_analysed_session(
+        world.patient, by=world.clinician, tracks=tracks, protocol=protocol, pipeline_version=PIPELINE_VERSION
+    )
+    inputs = praxis_inputs_for(job.recording)
+    report = compute_segment_metrics(
+        tracks,
+        part=PRAXIS_PART,
+        references=inputs["references"],
+        expected_gestures=inputs["expected_gestures"],
+    )
+    BehaviourEvent.objects.filter(job=job).delete()
+    segment_results_replace(job=job, report=report)
+    return job, truth
+
+
+def hesitation(job: AnalysisJob) -> MetricSample:
+    return MetricSample.objects.get(job=job, metric=HESITATION, is_session_level=True)
+
+
+def mark_cues(world, job, truth) -> None:
+    for item, performed in zip(ITEMS, truth, strict=True):
+        task_segment_mark(
+            session=job.recording.session,
+            task_code=item,
+            start_s=performed.start_s - CUE_BEFORE_S,
+            end_s=performed.end_s + 0.5,
+            by=world.clinician,
+        )
+
+
+def test_marking_cues_after_the_analysis_recomputes_the_praxis_hesitation(world, login, analysed_praxis):
+    job, truth = analysed_praxis
+    before = hesitation(job)
+    assert before.value is None and "cue" in before.reason
+    events_before = set(BehaviourEvent.objects.filter(job=job, kind="gesture").values_list("pk", flat=True))
+
+    mark_cues(world, job, truth)
+    assert local_analyses_wait(timeout_s=120)
+
+    job.refresh_from_db()
+    assert job.segment_metrics_state == ""
+    # Hesitation from the marked cue, 0.8 s, within 0.3 s (onsets found on the hand's speed).
+    assert hesitation(job).value == pytest.approx(CUE_BEFORE_S, abs=0.3)
+    gestures = BehaviourEvent.objects.filter(job=job, kind="gesture").order_by("start_s")
+    # The same events (their reviews stay with them), now tied to the item asked.
+    assert set(gestures.values_list("pk", flat=True)) == events_before
+    assert [g.attributes["asked"] for g in gestures] == list(ITEMS)
+    html = login(world.clinician).get(f"/sessions/{job.recording.session_id}/").content.decode()
+    assert "being recomputed" not in html and "Hesitation from the cue (s)" in html
+
+    # Deleting a cue recomputes again: the item is no longer tied to an asked item.
+    first = job.recording.session.task_segments.order_by("start_s").first()
+    task_segment_delete(segment=first, by=world.clinician)
+    assert local_analyses_wait(timeout_s=120)
+    first_gesture = BehaviourEvent.objects.filter(job=job, kind="gesture").order_by("start_s").first()
+    assert first_gesture.attributes["asked"] != ITEMS[0]
+
+
+def test_without_stored_tracks_the_page_asks_for_a_re_analysis(world, login, analysed_praxis):
+    job, truth = analysed_praxis
+    default_storage.delete(job.tracks_file.name)
+    mark_cues(world, job, truth)
+    assert local_analyses_wait(timeout_s=120)
+    job.refresh_from_db()
+    assert job.segment_metrics_state == NEEDS_REANALYSIS
+    assert hesitation(job).value is None  # not recomputed: no number claims to follow the cues
+    html = login(world.clinician).get(f"/sessions/{job.recording.session_id}/").content.decode()
+    assert "a re-analysis of the video is needed" in html
+    assert "Hesitation from the cue (s)" not in html
+
+
+def test_a_mark_is_answered_before_the_metrics_are_recomputed(world, analysed_praxis, settings):
+    job, truth = analysed_praxis
+    settings.SEGMENT_METRICS_DISPATCHER = "tests.praxis_platform.test_segment_metrics.leave_for_later"
+    mark_cues(world, job, truth)
+    job.refresh_from_db()
+    assert job.segment_metrics_state == "recomputing"
+    assert hesitation(job).value is None  # the earlier figure until the worker has run
+
+
+def leave_for_later(session_id: int) -> None:
+    """A dispatcher whose worker has not run yet."""
