@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 from django.core.files.storage import default_storage
 
-from analysis.metrics import PRAXIS_PART, compute_segment_metrics
+from analysis.metrics import INTERVIEW_PARTS, PRAXIS_PART, compute_segment_metrics
+from recordings.models import ProtocolTask
 from results.gesture_references import gesture_reference_create, praxis_inputs_for
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from results.segment_metrics import NEEDS_REANALYSIS
 from results.services import segment_results_replace
 from results.task_segments import task_segment_delete, task_segment_mark
-from tests.factories import make_analysed_session
+from tests.factories import make_analysed_session, make_protocol
 from tests.praxis_platform.conftest import PIPELINE_VERSION, gesture_session
 from tests.praxis_platform.test_praxis_cues import ITEMS, items_protocol
 from workers.celery import app
@@ -139,3 +140,35 @@ def test_a_mark_is_answered_before_the_metrics_are_recomputed(world, analysed_pr
 
 def leave_for_later(session_id: int) -> None:
     """A dispatcher whose worker has not run yet."""
+
+
+def test_marking_an_interviews_baseline_recomputes_agitation_against_it(world):
+    protocol = make_protocol("apathy-stories", kind="apathy_interview")
+    for position, code in enumerate(("baseline", "positive_story", "negative_story"), start=1):
+        ProtocolTask.objects.create(
+            protocol=protocol, position=position, code=code, name=code, expected_max_duration_s=300
+        )
+    # The patient sits still for the first second, then moves the right hand (one gesture).
+    tracks, _ = gesture_session(["wave"], seed=3)
+    job = make_analysed_session(world.patient, by=world.clinician, tracks=tracks, protocol=protocol)
+    segment_results_replace(job=job, report=compute_segment_metrics(tracks, part=INTERVIEW_PARTS))
+    reference = "stereotypy.agitation_reference_sw_s"
+    fixed = MetricSample.objects.get(job=job, metric=reference, is_session_level=True).value
+    story = MetricSample.objects.get(
+        job=job, metric="apathy.positive_story.valence_mean", is_session_level=True
+    )
+    assert "marked" in story.reason
+
+    session = job.recording.session
+    task_segment_mark(session=session, task_code="baseline", start_s=0.0, end_s=0.9, by=world.clinician)
+    task_segment_mark(session=session, task_code="positive_story", start_s=1.0, end_s=3.0, by=world.clinician)
+    assert local_analyses_wait(timeout_s=120)
+
+    job.refresh_from_db()
+    assert job.segment_metrics_state == ""
+    # Agitation is now measured against the still baseline, not the fixed reference.
+    assert MetricSample.objects.get(job=job, metric=reference, is_session_level=True).value != fixed
+    story = MetricSample.objects.get(
+        job=job, metric="apathy.positive_story.valence_mean", is_session_level=True
+    )
+    assert "was not marked" not in story.reason
