@@ -75,10 +75,11 @@ def session_segment_metrics_recompute(*, session_id: int) -> str:
         AnalysisJob.objects.filter(pk=job.pk).update(segment_metrics_state=NEEDS_REANALYSIS)
         return NEEDS_REANALYSIS
     inputs = praxis_inputs_for(job.recording)
+    segments = analysis_protocol_segments(session=session)
     report = compute_segment_metrics(
         tracks.patient() if tracks.is_patient.any() else tracks,
         part=PARTS[session.protocol.kind],
-        segments=analysis_protocol_segments(session=session) or None,
+        segments=segments or None,
         references=inputs["references"],
         expected_gestures=inputs["expected_gestures"],
     )
@@ -87,5 +88,7 @@ def session_segment_metrics_recompute(*, session_id: int) -> str:
         if locked is None:  # erased or replaced while computing
             return ""
         segment_results_replace(job=locked, report=report)
+        if analysis_protocol_segments(session=session) != segments:
+            return RECOMPUTING  # marked again meanwhile: the next recomputation follows the new marks
         AnalysisJob.objects.filter(pk=job.pk).update(segment_metrics_state="")
     return ""
