@@ -136,7 +136,10 @@ def metric_figure(
                 "font": {"color": CHANGE_COLOUR, "size": 11},
             }
         )  # fmt: skip
-    yaxis: dict = {"title": {"text": unit.words}, "showgrid": True, "gridcolor": "#e9edf1", "zeroline": False}
+    # Tick labels stand off their axes, so that the y axis's lowest value and the first date
+    # under the x axis do not meet at the plot's corner.
+    yaxis: dict = {"title": {"text": unit.words}, "showgrid": True, "gridcolor": "#e9edf1", "zeroline": False,
+                   "ticklabelstandoff": 12, "automargin": True}  # fmt: skip
     if unit.low is not None and unit.high is not None:
         yaxis["range"] = [unit.low, unit.high]
     elif unit.low is not None and unit.low >= 0:
@@ -152,7 +155,8 @@ def metric_figure(
         "legend": {"orientation": "h", "y": -0.2, "x": 0, "title": {"text": "Protocol: "}},
         "hoverlabel": {"bgcolor": "#ffffff"},
         "xaxis": {"type": "date", "showgrid": True, "gridcolor": "#e9edf1", "tickformat": "%d %b %Y",
-                  "tickangle": 0, "nticks": 5, "range": x_range},
+                  "tickangle": 0, "nticks": 5, "range": x_range, "ticklabelstandoff": 10,
+                  "automargin": True},
         "yaxis": yaxis,
         "shapes": shapes,
         "annotations": annotations,

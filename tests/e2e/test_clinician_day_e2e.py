@@ -67,6 +67,22 @@ def _summary_value(page, title: str) -> str:
     return card.locator(".summary-value").inner_text()
 
 
+# Per chart: y tick labels, x tick labels, and whether any of the first come within 2 px of
+# any of the second (the y axis's lowest value against the first date at the corner).
+AXIS_LABELS_MEETING = """Array.from(document.querySelectorAll('.metric-graph'), (graph) => {
+  const ys = Array.from(graph.querySelectorAll('.ytick text'), (t) => t.getBoundingClientRect());
+  const xs = Array.from(graph.querySelectorAll('.xtick text'), (t) => t.getBoundingClientRect());
+  const meet = ys.some((a) => xs.some((b) =>
+    a.left < b.right + 2 && b.left < a.right + 2 && a.top < b.bottom + 2 && b.top < a.bottom + 2));
+  return [ys.length, xs.length, meet];
+})"""
+
+
+def _axis_labels_apart(page) -> None:
+    charts = page.evaluate(AXIS_LABELS_MEETING)
+    assert charts and all(ys > 1 and xs > 1 and not meet for ys, xs, meet in charts), charts
+
+
 def _seek(page, seconds: float) -> None:
     page.evaluate(
         """(t) => new Promise((done) => {
@@ -128,6 +144,8 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     page.goto(f"{live_server.url}/sessions/{session_id}/")
     wait_until(page, "document.getElementById('session-video').readyState >= 1")
     page.click("h1")  # focus on the page, not on the player (a click on the video plays it)
+    assert "(2 counted)" in page.inner_text("#events-h")
+    page.evaluate("window.notReloaded = true")  # a reload would drop it
     _seek(page, 2.5)
     page.keyboard.press("h")  # head movement starts at 2.5 s
     _seek(page, 3.5)
@@ -135,6 +153,14 @@ def test_keyboard_coding_a_review_changes_the_dashboard_and_choosing_the_patient
     wait_until(page, "document.getElementById('coding-status').textContent.includes('added')")
     coded = CodedEvent.objects.get(session_id=session_id)
     assert (coded.label, round(coded.start_s, 1), round(coded.end_s, 1)) == ("head_movement", 2.5, 3.5)
+    # The list and its count change in place, as the timeline bar does: no reload.
+    wait_until(page, f"document.getElementById('coded-{coded.pk}') !== null")
+    assert page.evaluate("window.notReloaded === true")
+    assert "(3 counted)" in page.inner_text("#events-h")
+    order = page.evaluate("Array.from(document.querySelectorAll('.event-list > li'), (li) => li.id)")
+    assert order[1] == f"coded-{coded.pk}"  # between the rocking at 1 s and that at 4 s
+    added = page.inner_text(f"#coded-{coded.pk}")
+    assert "2.5\u20133.5 s" in added and "head movement" in added and "Take back" in added
     screenshot(page, SHOTS + "keyboard-coding")
 
     first = BehaviourEvent.objects.filter(job=job).order_by("start_s").first()
@@ -327,8 +353,11 @@ def test_pages_follow_a_resize_to_a_tablet(page, live_server, clinic):
     login_in_browser(page, live_server, world.clinician.username)
     page.goto(f"{live_server.url}/dashboards/patient/{world.patient.code}/")
     page.wait_for_selector(".metric-graph .main-svg")
+    _axis_labels_apart(page)
+    screenshot(page, SHOTS + "dashboard-laptop")
     page.set_viewport_size(TABLET)
     page.wait_for_timeout(800)
+    _axis_labels_apart(page)
     for graph in page.locator(".metric-graph").all():
         card = graph.bounding_box()
         drawn = graph.locator(".main-svg").first.bounding_box()

@@ -282,6 +282,8 @@
       .then(({ ok, data }) => {
         if (!ok) throw new Error(data.message || "The event could not be saved.");
         codingStatus.textContent = data.message;
+        // The list and its count change at once, as the timeline bar does.
+        if (window.sessionEventList) window.sessionEventList.addCoded({ id: data.id, name: label.name, start, end }, (t) => seek(t, true));
         if (window.Plotly && timelineDiv && timelineDiv.data) {
           window.Plotly.addTraces(timelineDiv, {
             type: "bar", orientation: "h", base: [start], x: [Math.max(end - start, 0.2)], y: [label.name],
