@@ -122,6 +122,14 @@ class StudyEventFilter(DateRangeFilter):
     validate_protocol = ExportFilter.validate_protocol
 
 
+class StudyEventExportFilter(StudyEventFilter):
+    """The events table's filters: its rows include the tasks of semi-guided visits (kind task)."""
+
+    kind = serializers.ChoiceField(
+        required=False, choices=[*BehaviourEvent.Kind.choices, ("task", "task of a semi-guided visit")]
+    )
+
+
 def filter_by(queryset: QuerySet, filters: dict[str, Any], lookups: dict[str, str]) -> QuerySet:
     """Apply each present filter through its ORM lookup, e.g. {"patient": "patient__code"}."""
     conditions = {lookups[name]: value for name, value in filters.items() if name in lookups}

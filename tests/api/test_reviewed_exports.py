@@ -241,7 +241,7 @@ def test_the_data_package_with_reviewed_values_passes_frictionless(rocking, api,
     assert manifest["files"]["data/events.csv"]["rows"] == 4
     package = json.loads((tmp_path / "datapackage.json").read_text())
     fields = {f["name"]: f for f in package["resources"][2]["schema"]["fields"]}
-    assert fields["source"]["constraints"]["enum"] == ["model", "clinician"]
+    assert fields["source"]["constraints"]["enum"] == ["model", "clinician", "marked", "automatic"]
 
 
 def test_a_replaced_analysis_leaves_the_events_table(rocking, api):

@@ -191,7 +191,8 @@ def codebook_html(study: Study) -> str:
         "the model's (is_reviewed = 1 where they may differ); the wide table has, for each of these metrics, the "
         "reviewed column and the model-only column (name ending in _mo). Other metrics are the models' output. "
         "The events table lists every model event with its latest review and every event a clinician added "
-        "(source = clinician).</li>"
+        "(source = clinician), and every task of a semi-guided visit (kind = task, its code in reviewed_kind, "
+        "source = marked or automatic).</li>"
         "<li>An empty cell is a missing value: the metric could not be measured (never 0).</li></ul>",
         "<h2>Columns</h2>"
         + _html_table(

@@ -1,6 +1,7 @@
 """A study's behaviour events as clinicians left them: one row per event the model detected,
 with its latest review applied (decision, and the kind and times that count), and one row per
-event a clinician added (source "clinician"). Events are read through the one selector of
+event a clinician added (source "clinician"), and one row per task of a semi-guided visit (kind
+"task", api.exports.task_event_rows). Events are read through the one selector of
 reviewed values (results.reviewed), a batch of sessions at a time, so that memory stays flat.
 Same keys and covariates as the metrics export, same CSV and Parquet writers.
 """
@@ -14,7 +15,8 @@ from api.exports.export_columns import event_columns
 from api.exports.export_sql import model_versions_text
 from api.exports.study_export import Table
 from api.exports.study_scope import ExportRequest, SessionKey, consenting_patients, session_keys
-from results.models import AnalysisJob, BehaviourEvent, CodedEvent
+from api.exports.task_event_rows import TASK_KIND, session_task_segments, task_event_values
+from results.models import AnalysisJob, BehaviourEvent, CodedEvent, TaskSegment
 from results.reviewed import ReviewedEvent, reviewed_events_for_jobs
 
 SESSIONS_PER_BATCH = 100
@@ -36,9 +38,17 @@ def current_jobs(request: ExportRequest) -> QuerySet[AnalysisJob]:
     return jobs
 
 
-def _sessions(request: ExportRequest, kind: str) -> dict[int, int]:
+def _tasks(request: ExportRequest, kind: str) -> dict[int, list[TaskSegment]]:
+    """The task segments in use of sessions with a current analysis (none when another kind is asked)."""
+    if kind and kind != TASK_KIND:
+        return {}
+    patients = consenting_patients(request.study).values("pk")
+    return session_task_segments(patients=patients, jobs=current_jobs(request))
+
+
+def _sessions(request: ExportRequest, kind: str, tasks: dict[int, list[TaskSegment]]) -> dict[int, int]:
     """Rows per session of consenting patients: model events of finished analyses (of the
-    pipeline version asked for) and clinicians' events of sessions with such an analysis."""
+    pipeline version asked for), clinicians' events and tasks of sessions with such an analysis."""
     patients = consenting_patients(request.study).values("pk")
     jobs = current_jobs(request)
     events = BehaviourEvent.objects.filter(patient__in=patients, job__in=jobs)
@@ -53,12 +63,12 @@ def _sessions(request: ExportRequest, kind: str) -> dict[int, int]:
     for rows in (events, coded):
         for session_pk, n in rows.values_list("session_id").annotate(n=Count("id")).order_by():
             per_session[session_pk] += n
+    for session_pk, segments in tasks.items():
+        per_session[session_pk] += len(segments)
     return per_session
 
 
-def _row(key: SessionKey, study_code: str, number: int, event: ReviewedEvent, job: AnalysisJob) -> tuple:
-    model = event.source == "model"
-    counted = event.counted
+def _keys(key: SessionKey, study_code: str) -> tuple:
     return (
         study_code,
         key.pseudonym,
@@ -71,6 +81,19 @@ def _row(key: SessionKey, study_code: str, number: int, event: ReviewedEvent, jo
         key.sex,
         key.group,
         key.diagnosis_group,
+    )
+
+
+def _task_row(key: SessionKey, study_code: str, number: int, segment: TaskSegment, job: AnalysisJob) -> tuple:
+    values, model_versions = task_event_values(segment)
+    return (*_keys(key, study_code), number, *values, job.pipeline_version, model_versions)
+
+
+def _row(key: SessionKey, study_code: str, number: int, event: ReviewedEvent, job: AnalysisJob) -> tuple:
+    model = event.source == "model"
+    counted = event.counted
+    return (
+        *_keys(key, study_code),
         number,
         event.source,
         event.model_label,
@@ -91,10 +114,18 @@ def _row(key: SessionKey, study_code: str, number: int, event: ReviewedEvent, jo
 
 def _wanted(event: ReviewedEvent, kind: str) -> bool:
     """kind= selects the detected kind of a model event and the label of a clinician's."""
-    return not kind or kind == (event.model_label if event.source == "model" else event.label)
+    return kind != TASK_KIND and (
+        not kind or kind == (event.model_label if event.source == "model" else event.label)
+    )
 
 
-def _batch_rows(request: ExportRequest, keys: list[SessionKey], kind: str, first: int) -> Iterator[tuple]:
+def _batch_rows(
+    request: ExportRequest,
+    keys: list[SessionKey],
+    kind: str,
+    first: int,
+    tasks: dict[int, list[TaskSegment]],
+) -> Iterator[tuple]:
     """The rows of a few sessions, each session's events in time order."""
     jobs = current_jobs(request).filter(recording__session_id__in=[key.session_pk for key in keys])
     jobs = jobs.select_related("recording")
@@ -116,14 +147,29 @@ def _batch_rows(request: ExportRequest, keys: list[SessionKey], kind: str, first
                     continue
                 if _wanted(event, kind):
                     rows.append((event.start_s, event.source, event.pk, event, job))
+        for segment in tasks.get(key.session_pk, []) if session_jobs else []:
+            # A proposal belongs to the analysis that proposed it; a marked task to the latest.
+            rows.append(
+                (
+                    segment.start_s,
+                    segment.source,
+                    segment.pk,
+                    segment,
+                    owner.get(segment.job_id, session_jobs[-1]),
+                )
+            )
         rows.sort(key=lambda row: row[:3])
-        for *_, event, job in rows:
+        for *_, item, job in rows:
             number += 1
-            yield _row(key, request.study.code, number, event, job)
+            if isinstance(item, TaskSegment):
+                yield _task_row(key, request.study.code, number, item, job)
+            else:
+                yield _row(key, request.study.code, number, item, job)
 
 
 def events_table(request: ExportRequest, kind: str = "") -> Table:
-    per_session = _sessions(request, kind)
+    tasks = _tasks(request, kind)
+    per_session = _sessions(request, kind, tasks)
     keys = session_keys(request, set(per_session))
     counts: dict[int, int] = {}
     for key in keys:
@@ -132,7 +178,7 @@ def events_table(request: ExportRequest, kind: str = "") -> Table:
     def rows() -> Iterator[tuple]:
         written = 0
         for start in range(0, len(keys), SESSIONS_PER_BATCH):
-            for row in _batch_rows(request, keys[start : start + SESSIONS_PER_BATCH], kind, written):
+            for row in _batch_rows(request, keys[start : start + SESSIONS_PER_BATCH], kind, written, tasks):
                 written += 1
                 yield row
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from accounts.models import Study
 from api.exports.metric_catalogue import MetricInfo, metric_info, variable_names
+from api.exports.task_event_rows import TASK_KIND, TASK_SOURCES, task_codes
 from patients.models import Sex
 from recordings.models import EthogramLabel, Protocol
 from results.models import BehaviourEvent, EventReview
@@ -221,15 +222,29 @@ def event_columns(study: Study) -> list[Column]:
         Column(
             "source",
             "string",
-            "model: detected by the analysis; clinician: added by a clinician while reviewing.",
-            enum=("model", "clinician"),
+            "model: detected by the analysis; clinician: added by a clinician while reviewing; for a "
+            "task of a semi-guided visit (kind task), marked: by a clinician (or a proposal a clinician "
+            "accepted or corrected), automatic: proposed by the task model in a visit no clinician marked.",
+            enum=("model", "clinician", *TASK_SOURCES),
         ),
-        Column("kind", "string", "Kind of behaviour the model detected.", enum=kinds, missing_reason=ADDED),
-        Column("body_part", "string", "Body part the event was detected on.", missing_reason=ADDED),
+        Column(
+            "kind",
+            "string",
+            "Kind of behaviour the model detected; task for a task of a semi-guided visit (its code is "
+            "reviewed_kind).",
+            enum=(*kinds, TASK_KIND),
+            missing_reason=ADDED,
+        ),
+        Column(
+            "body_part",
+            "string",
+            "Body part the event was detected on.",
+            missing_reason=f"{ADDED}, or a task",
+        ),
         Column(
             "start_s",
             "number",
-            "Start as the model detected it, from the start of the recording.",
+            "Start as the model detected it (a task: as marked or proposed), from the start of the recording.",
             "s",
             minimum=0,
             missing_reason=ADDED,
@@ -237,7 +252,7 @@ def event_columns(study: Study) -> list[Column]:
         Column(
             "end_s",
             "number",
-            "End as the model detected it, from the start of the recording.",
+            "End as the model detected it (a task: as marked or proposed), from the start of the recording.",
             "s",
             minimum=0,
             missing_reason=ADDED,
@@ -248,21 +263,29 @@ def event_columns(study: Study) -> list[Column]:
             "Dominant frequency of a periodic event.",
             "Hz",
             minimum=0,
-            missing_reason="the event is not periodic, or was added by a clinician",
+            missing_reason="the event is not periodic, or was added by a clinician, or is a task",
         ),
-        Column("confidence", "number", "The model's confidence.", minimum=0, maximum=1, missing_reason=ADDED),
+        Column(
+            "confidence",
+            "number",
+            "The model's confidence (a task: the task model's).",
+            minimum=0,
+            maximum=1,
+            missing_reason=f"{ADDED}, or a task marked by a clinician",
+        ),
         Column(
             "review_decision",
             "string",
             "The latest clinician review of the event (added: a clinician's own event).",
             enum=(*EventReview.Decision.values, "added"),
-            missing_reason="not reviewed (the event counts as detected)",
+            missing_reason="not reviewed (the event counts as detected), or a task",
         ),
         Column(
             "reviewed_kind",
             "string",
-            "Label after review: the corrected one, else the detected kind (also when not reviewed).",
-            enum=event_labels(),
+            "Label after review: the corrected one, else the detected kind (also when not reviewed); "
+            "a task's code in the protocol's task list.",
+            enum=tuple(sorted(set(event_labels()) | set(task_codes()))),
             missing_reason=rejected,
         ),
         Column(

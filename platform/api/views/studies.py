@@ -24,7 +24,7 @@ from api.exports.stat_files import file_chunks, stat_file
 from api.exports.study_export import Table, build_table, csv_stream, parquet_stream
 from api.exports.study_scope import ExportRequest
 from api.exports.tasks_export import tasks_table
-from api.filters import ExportFilter, StudyEventFilter
+from api.filters import ExportFilter, StudyEventExportFilter, StudyEventFilter
 from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import StudySerializer
 from audit.chain import chain_append
@@ -110,14 +110,16 @@ class StudyViewSet(
         return _file_response(table, file_format, name)
 
     @extend_schema(
-        parameters=[StudyEventFilter],
-        responses=_file_responses("csv", "parquet", description="One row per behaviour event."),
+        parameters=[StudyEventExportFilter],
+        responses=_file_responses(
+            "csv", "parquet", description="One row per behaviour event and per task of a semi-guided visit."
+        ),
     )
     @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
     def events(self, request: Request, pk: str):
         """Behaviour events of consenting patients with the latest clinician review of each."""
         study = self._exportable_study()
-        filters = validated_filters(StudyEventFilter, request)
+        filters = validated_filters(StudyEventExportFilter, request)
         file_format = self.requested_format(request, filters, "csv")
         table = events_table(self._export_request(study, filters), kind=filters.get("kind", ""))
         _audit_export(request, study, "events", filters, table)
