@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from frontend.review import tasks, views
+from frontend.review import reanalyse, tasks, views
 
 urlpatterns = [
     path("plotly.min.js", views.plotly_js, name="plotly_js"),
@@ -18,6 +18,7 @@ urlpatterns = [
         views.coded_event_delete,
         name="coded_event_delete",
     ),
+    path("<int:session_id>/reanalyse", reanalyse.session_reanalyse, name="session_reanalyse"),
     path("<int:session_id>/tasks", tasks.task_mark, name="task_mark"),
     path("<int:session_id>/tasks/<int:segment_id>/correct", tasks.task_correct, name="task_correct"),
     path("<int:session_id>/tasks/<int:segment_id>/accept", tasks.task_accept, name="task_accept"),

@@ -75,6 +75,25 @@ def recording_patient_choose(
 
 
 @transaction.atomic
+def recording_reanalyse(*, recording: Recording, by: Any, request: Any = None) -> AnalysisJob:
+    """Analyse the recording's stored video again (the caller has checked
+    Action.CHOOSE_ANALYSED_PERSON): asked from the session page when segments were marked after an
+    analysis whose tracks are gone, so that its metrics cannot be recomputed from them. An active
+    analysis of the recording is returned instead of a second one."""
+    job = analysis_job_create(recording=recording, requested_by=by)
+    access_record(
+        user=by,
+        action=AccessEvent.Action.UPDATE,
+        object_type="analysis_job",
+        object_id=job.pk,
+        patient=recording.session.patient,
+        details={"recording_id": recording.pk, "why": "marked segments need a re-analysis"},
+        request=request,
+    )
+    return job
+
+
+@transaction.atomic
 def analysis_results_replace(*, job_id: int, task_id: str, outcome: AnalysisOutcome) -> AnalysisJob | None:
     """Store a finished analysis in one transaction and mark the job SUCCEEDED.
 

@@ -209,6 +209,7 @@ TABLE: dict[str, list[Probe]] = {
     ],
     "patient_choose": [post(SESSION + "patient-choice", "404 302 302 404 404 404 404 302", DATA)],
     "gaze_calibration_mark": [post(SESSION + "gaze-calibration", "404 302 302 404 404 404 404 302", DATA)],
+    "session_reanalyse": [post(SESSION + "reanalyse", "404 302 302 404 404 404 404 302", DATA)],
     "task_mark": [post(TASKS + "tasks", "404 302 302 404 404 404 404 302", DATA, body="task_mark")],
     "task_accept": [post(TASKS + "tasks/{segment}/accept", "404 302 302 404 404 404 404 302", DATA)],
     "task_correct": [

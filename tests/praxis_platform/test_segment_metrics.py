@@ -5,6 +5,7 @@ stored tracks the page says that a re-analysis is needed instead of showing the 
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from analysis.metrics import INTERVIEW_PARTS, PRAXIS_PART, compute_segment_metrics
@@ -116,9 +117,11 @@ def test_marking_cues_after_the_analysis_recomputes_the_praxis_hesitation(world,
     assert first_gesture.attributes["asked"] != ITEMS[0]
 
 
-def test_without_stored_tracks_the_page_asks_for_a_re_analysis(world, login, analysed_praxis):
+def test_without_stored_tracks_the_page_asks_for_a_re_analysis(world, login, analysed_praxis, settings):
     job, truth = analysed_praxis
     default_storage.delete(job.tracks_file.name)
+    # The video is still stored (its bytes do not matter: the new analysis is not run here).
+    job.recording.file.save("visit.mp4", ContentFile(b"video"), save=True)
     mark_cues(world, job, truth)
     assert local_analyses_wait(timeout_s=120)
     job.refresh_from_db()
@@ -127,6 +130,13 @@ def test_without_stored_tracks_the_page_asks_for_a_re_analysis(world, login, ana
     html = login(world.clinician).get(f"/sessions/{job.recording.session_id}/").content.decode()
     assert "a re-analysis of the video is needed" in html
     assert "Hesitation from the cue (s)" not in html
+    assert "Analyse the video again" in html
+
+    settings.ANALYSIS_DISPATCHER = "tests.praxis_platform.test_segment_metrics.leave_for_later"
+    response = login(world.clinician).post(f"/sessions/{job.recording.session_id}/reanalyse")
+    assert response.status_code == 302
+    queued = AnalysisJob.objects.filter(recording=job.recording, status=AnalysisJob.Status.QUEUED)
+    assert queued.count() == 1 and queued.get().requested_by == world.clinician
 
 
 def test_a_mark_is_answered_before_the_metrics_are_recomputed(world, analysed_praxis, settings):
