@@ -63,15 +63,20 @@ class SpeechSegment:
     start_s: float
     end_s: float
     confidence: float
+    # Who speaks and how sure (analysis/speaker_attribution.py); "unknown" until attributed.
+    speaker: str = "unknown"
+    speaker_confidence: float = 0.0
 
     def as_report(self) -> dict:
-        """The report.json form; who speaks is not attributed yet."""
+        """The report.json form: `confidence` is the speaker attribution's, `speech_probability`
+        the voice activity's."""
         return {
             "kind": "speech",
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
-            "speaker": "unknown",
-            "confidence": round(self.confidence, 3),
+            "speaker": self.speaker,
+            "confidence": round(self.speaker_confidence, 3),
+            "speech_probability": round(self.confidence, 3),
         }
 
 
@@ -82,6 +87,8 @@ class SpeechAnalysis:
     status: str
     duration_s: float
     segments: list[SpeechSegment] = field(default_factory=list)
+    # RMS level of each VAD window (window i starts at i * WINDOW_S): the speech envelope.
+    envelope_rms: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def reason(self) -> str:
@@ -139,15 +146,16 @@ def _decoded_audio(container: av.container.InputContainer) -> Iterator[np.ndarra
         yield out.to_ndarray().reshape(-1)
 
 
-def speech_probabilities(blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, float]:
-    """Silero's speech probability per VAD window of 16 kHz mono blocks, and the peak level
-    in dBFS. The last partial window is zero-padded."""
+def speech_probabilities(blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, np.ndarray, float]:
+    """Silero's speech probability and the RMS level per VAD window of 16 kHz mono blocks, and
+    the peak level in dBFS. The last partial window is zero-padded."""
     session = _vad_session()
     state = np.zeros((2, 1, 128), np.float32)
     context = np.zeros((1, VAD_CONTEXT_SAMPLES), np.float32)
     rate = np.array(SAMPLE_RATE_HZ, dtype=np.int64)
     pending = np.zeros(0, np.float32)
     probabilities: list[float] = []
+    levels: list[float] = []
     peak = 0.0
 
     def run(window: np.ndarray) -> None:
@@ -156,6 +164,7 @@ def speech_probabilities(blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, floa
         out, state = session.run(None, {"input": x, "state": state, "sr": rate})
         context = x[:, -VAD_CONTEXT_SAMPLES:]
         probabilities.append(float(out[0, 0]))
+        levels.append(float(np.sqrt(np.mean(np.square(window, dtype=np.float64)))))
 
     for block in blocks:
         if block.size:
@@ -168,7 +177,7 @@ def speech_probabilities(blocks: Iterator[np.ndarray]) -> tuple[np.ndarray, floa
     if pending.size:
         run(np.pad(pending, (0, VAD_WINDOW_SAMPLES - pending.size)))
     peak_dbfs = 20.0 * math.log10(peak) if peak > 0 else -math.inf
-    return np.asarray(probabilities, dtype=np.float64), peak_dbfs
+    return np.asarray(probabilities, dtype=np.float64), np.asarray(levels), peak_dbfs
 
 
 def speech_segments(probabilities: np.ndarray) -> list[SpeechSegment]:
@@ -208,7 +217,7 @@ def analyse_speech(path: str | Path) -> SpeechAnalysis:
             duration_s = container.duration / av.time_base if container.duration else math.nan
             return SpeechAnalysis(STATUS_NO_AUDIO, duration_s)
         try:
-            probabilities, peak_dbfs = speech_probabilities(_decoded_audio(container))
+            probabilities, levels, peak_dbfs = speech_probabilities(_decoded_audio(container))
         except av.error.InvalidDataError:
             # A damaged audio track must not cost the video's analysis: it is reported instead.
             return SpeechAnalysis(STATUS_UNREADABLE, math.nan)
@@ -218,4 +227,4 @@ def analyse_speech(path: str | Path) -> SpeechAnalysis:
     segments = speech_segments(probabilities)
     if not segments:
         return SpeechAnalysis(STATUS_NO_SPEECH, duration_s)
-    return SpeechAnalysis(STATUS_SPEECH, duration_s, segments)
+    return SpeechAnalysis(STATUS_SPEECH, duration_s, segments, levels)

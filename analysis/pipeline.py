@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis import PIPELINE_VERSION
-from analysis.audio import SpeechAnalysis, analyse_speech
+from analysis.audio import SpeechAnalysis
 from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
 from analysis.metrics.praxis import compute_praxis
 from analysis.native_jobs import native_pass
@@ -39,6 +39,7 @@ from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
 from analysis.runner import ProgressCallback, Runner, WorkerPool, report_progress
 from analysis.segment_jobs import PATIENT_FIELDS, PeopleJob, patient_jobs
+from analysis.speaker_attribution import attributed_speech
 from analysis.tracks import Tracks
 from analysis.video import VideoInfo, VideoSegment, analysis_ticks, probe, split_segments
 
@@ -225,7 +226,7 @@ def analyse_video(
     )
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
-    speech = analyse_speech(path)
+    speech = attributed_speech(path, tracks)
     clock.lap("speech")
     return AnalysisResult(
         video=info,
@@ -294,7 +295,7 @@ def _no_person(
         models=[detector],
         status=STATUS_NO_PERSON,
         report=report,
-        speech=analyse_speech(path),
+        speech=attributed_speech(path, tracks),
         message=(
             f"No person was found in {path.name}: no face was detected for long enough "
             "to be tracked. Check that the patient's face is visible to the camera."

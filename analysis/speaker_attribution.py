@@ -18,11 +18,14 @@ correlation by MIN_MARGIN; otherwise the segment's speaker is "unknown".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from analysis.audio import WINDOW_S, SpeechAnalysis, analyse_speech
 from analysis.tracks import FACE_LEFT_EYE_OUTER, FACE_RIGHT_EYE_OUTER, Tracks
 
 FACE_UPPER_LIP_INNER, FACE_LOWER_LIP_INNER = 13, 14
@@ -37,6 +40,10 @@ MIN_MARGIN = 0.2
 # Fewer face-sample intervals than this in the window say nothing (the correlation of 4
 # points is 1 by chance a third of the time).
 MIN_INTERVALS = 6
+
+# Consecutive face samples further apart than this are not an interval (the face was lost in
+# between): twice the other person's face-mesh period (OTHER_FACE_EVERY_S, 0.5 s).
+MAX_INTERVAL_S = 1.0
 
 PATIENT, OTHER, UNKNOWN = "patient", "other", "unknown"
 # Per-frame speaker codes of the Parquet tracks' `speaker` column.
@@ -86,7 +93,8 @@ def mouth_tracks(tracks: Tracks) -> list[MouthTrack]:
     for person in np.unique(tracks.person_id):
         if person < 0:
             continue
-        rows = tracks.select(tracks.person_id == person)
+        # Rows filled from their neighbours (not measured) would read as a still mouth.
+        rows = tracks.select((tracks.person_id == person) & tracks.measured)
         order = np.argsort(rows.time_s, kind="stable")
         role = PATIENT if bool(rows.is_patient.any()) else OTHER
         out.append(MouthTrack(role, rows.time_s[order], lip_aperture_iod(rows.face_xy[order])))
@@ -98,11 +106,13 @@ def mouth_envelope_correlation(
 ) -> tuple[float, int]:
     """Pearson correlation of the aperture's variation with the mean RMS over each interval
     between consecutive face samples in [start_s - CONTEXT_S, end_s + CONTEXT_S], and the
-    number of intervals. NaN when there are fewer than MIN_INTERVALS; 0 when the mouth or the
-    sound does not vary (a still mouth is no evidence of speaking)."""
+    number of intervals (consecutive measured samples at most MAX_INTERVAL_S apart). NaN when
+    there are fewer than MIN_INTERVALS; 0 when the mouth or the sound does not vary (a still
+    mouth is no evidence of speaking)."""
     inside = (mouth.time_s >= start_s - CONTEXT_S) & (mouth.time_s <= end_s + CONTEXT_S)
+    inside &= np.isfinite(mouth.aperture_iod)
     t, a = mouth.time_s[inside], mouth.aperture_iod[inside]
-    both = np.isfinite(a[1:]) & np.isfinite(a[:-1])
+    both = np.diff(t) <= MAX_INTERVAL_S
     n = int(both.sum())
     if n < MIN_INTERVALS:
         return math.nan, n
@@ -168,3 +178,22 @@ def frame_speech(
         speech |= inside
         speaker[inside] = SPEAKER_CODES[who]
     return speech, speaker
+
+
+def attribute_speech(speech: SpeechAnalysis, tracks: Tracks) -> SpeechAnalysis:
+    """speech with each segment's speaker and confidence, from every person's rows of tracks;
+    the tracks' `speech` and `speaker` columns are written in place."""
+    spans = [(seg.start_s, seg.end_s) for seg in speech.segments]
+    envelope = AudioEnvelope(np.arange(speech.envelope_rms.size) * WINDOW_S, speech.envelope_rms)
+    found = attribute_segments(spans, mouth_tracks(tracks), envelope) if spans else []
+    segments = [
+        dataclasses.replace(seg, speaker=a.speaker, speaker_confidence=a.confidence)
+        for seg, a in zip(speech.segments, found, strict=True)
+    ]
+    tracks.speech, tracks.speaker = frame_speech(tracks.time_s, spans, [a.speaker for a in found])
+    return dataclasses.replace(speech, segments=segments)
+
+
+def attributed_speech(path: str | Path, tracks: Tracks) -> SpeechAnalysis:
+    """The recording's speech segments (analyse_speech) with their speakers (attribute_speech)."""
+    return attribute_speech(analyse_speech(path), tracks)

@@ -85,6 +85,12 @@ class Tracks:
         The face mesh's depth of each landmark in px (MediaPipe's z, on the scale of x: relative
         to the head's centre, smaller is nearer the camera). Files written before this column
         existed read as all NaN (the metrics then estimate depth from the head pose).
+    speech : bool array of shape (n,)
+        True where the frame's time lies in a speech segment of the audio track (analysis/audio.py).
+    speaker : int8 array of shape (n,)
+        Who speaks then (analysis/speaker_attribution.py, SPEAKER_CODES): 0 no speech, 1 the
+        patient, 2 the other person, 3 unknown; the same on every person's row of a frame.
+        Files written before these columns existed read as no speech.
     """
 
     frame: np.ndarray
@@ -104,11 +110,17 @@ class Tracks:
     hands_confidence: np.ndarray
     measured: np.ndarray
     face_z: np.ndarray | None = None
+    speech: np.ndarray | None = None
+    speaker: np.ndarray | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.face_z is None:
             self.face_z = _nan(len(self.frame), N_FACE_LANDMARKS)
+        if self.speech is None:
+            self.speech = np.zeros(len(self.frame), dtype=bool)
+        if self.speaker is None:
+            self.speaker = np.zeros(len(self.frame), dtype=np.int8)
 
     @classmethod
     def empty(cls, n: int) -> Tracks:
@@ -174,8 +186,12 @@ _ARRAY_FIELDS = (
     "hands_confidence",
     "measured",
     "face_z",
+    "speech",
+    "speaker",
 )
-_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient", "measured")
+_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient", "measured", "speech", "speaker")
+# Columns later than the first schema: absent in older files, filled by __post_init__.
+_LATER_COLUMNS = ("face_z", "speech", "speaker")
 
 
 def _to_column(values: np.ndarray) -> pa.Array:
@@ -216,8 +232,8 @@ def from_table(table: pa.Table) -> Tracks:
         if name == "measured" and name not in table.column_names:
             kwargs[name] = np.ones(n, dtype=bool)
             continue
-        if name == "face_z" and name not in table.column_names:
-            continue  # written before the mesh's depth was stored: NaN (__post_init__)
+        if name in _LATER_COLUMNS and name not in table.column_names:
+            continue  # written before the column existed: its default (__post_init__)
         column = table.column(name).combine_chunks()
         if name in _SCALAR_COLUMNS:
             kwargs[name] = column.to_numpy(zero_copy_only=False)

@@ -119,6 +119,12 @@ def test_speech_segments_match_the_placed_utterances(speech_video):
     assert 0 < metrics["speech_share"].value < 1 and metrics["speech_share"].reason == ""
     report = result.segments[0].as_report()
     assert report["kind"] == "speech" and report["speaker"] == "unknown"
+    assert result.envelope_rms.size == pytest.approx(DURATION_S / 0.032, abs=8)
+    speaking = np.zeros(result.envelope_rms.size, dtype=bool)
+    for a, b in truth:
+        speaking[int(a / 0.032) : int(b / 0.032)] = True
+    # The envelope is loud where the utterances are and at the noise floor elsewhere.
+    assert np.median(result.envelope_rms[speaking]) > 10 * np.median(result.envelope_rms[~speaking])
 
 
 def test_a_silent_copy_has_no_speech(tmp_path):
@@ -169,6 +175,15 @@ def test_report_json_lists_the_speech_segments(speech_video):
     result = analyse_video(path, workers=1)
     report = json.loads(json.dumps(report_json(result), allow_nan=False))
     assert report["audio"] == {"status": STATUS_SPEECH, "reason": None}
-    assert report["segments"] == [s.as_report() for s in analyse_speech(path).segments]
+    spans = [(s["start_s"], s["end_s"], s["speech_probability"]) for s in report["segments"]]
+    alone = [(s.start_s, s.end_s, s.confidence) for s in analyse_speech(path).segments]
+    assert spans == [(round(a, 3), round(b, 3), round(p, 3)) for a, b, p in alone]
     assert len(report["segments"]) == len(UTTERANCES)
+    # A grey picture: nobody's mouth is visible, so nobody can be named the speaker.
     assert all(s["kind"] == "speech" and s["speaker"] == "unknown" for s in report["segments"])
+    assert all(s["confidence"] == 0.0 for s in report["segments"])
+    # The per-frame columns: speech where the segments are, speaker "unknown" (3) there.
+    in_speech = result.tracks.speech
+    assert in_speech.any() and not in_speech.all()
+    assert set(np.unique(result.tracks.speaker[in_speech])) == {3}
+    assert not result.tracks.speaker[~in_speech].any()

@@ -24,7 +24,15 @@ from analysis.speaker_attribution import (
     frame_speech,
     mouth_tracks,
 )
-from analysis.tracks import FACE_LEFT_EYE_OUTER, FACE_RIGHT_EYE_OUTER, Tracks
+from analysis.tracks import (
+    FACE_LEFT_EYE_OUTER,
+    FACE_RIGHT_EYE_OUTER,
+    Tracks,
+    from_table,
+    read_parquet,
+    to_table,
+    write_parquet,
+)
 
 SPEECH = (3.0, 6.0)
 DURATION_S = 10.0
@@ -145,3 +153,15 @@ def test_mouth_tracks_from_tracks_give_the_patient_and_other_roles() -> None:
     assert sorted(m.role for m in mouths) == [OTHER, PATIENT]
     [result] = attribute_segments([SPEECH], mouths, envelope)
     assert result.speaker == PATIENT
+
+
+def test_speech_columns_round_trip_through_parquet_and_older_files_read_as_no_speech(tmp_path) -> None:
+    tracks = Tracks.empty(50)
+    tracks.time_s = np.arange(50) / 10.0
+    tracks.speech, tracks.speaker = frame_speech(tracks.time_s, [(1.0, 2.0)], [OTHER])
+    write_parquet(tracks, tmp_path / "tracks.parquet")
+    back = read_parquet(tmp_path / "tracks.parquet")
+    assert np.array_equal(back.speech, tracks.speech) and back.speech.sum() == 10
+    assert np.array_equal(back.speaker, tracks.speaker) and back.speaker.dtype == np.int8
+    older = from_table(to_table(tracks).drop_columns(["speech", "speaker"]))
+    assert not older.speech.any() and not older.speaker.any()
