@@ -63,6 +63,19 @@ def task_panel(user, session: ClinicalSession, *, has_video: bool) -> dict:
     }
 
 
+def timeline_tasks(session: ClinicalSession) -> list[tuple[str, float, float, str]] | None:
+    """The visit's tasks for the timeline's tasks row (name, start_s, end_s, source), or None
+    for protocols without a task list (no tasks row)."""
+    tasks = protocol_tasks(protocol=session.protocol)
+    if session.protocol.kind != Protocol.Kind.SEMI_GUIDED_TASKS or not tasks:
+        return None
+    names = {task.code: task.name for task in tasks}
+    return [
+        (names.get(row.task_code, row.task_code), row.start_s, row.end_s, row.source)
+        for row in session_task_segments(session=session)
+    ]
+
+
 def _session(user, session_id: int) -> ClinicalSession:
     session = ClinicalSession.objects.select_related("patient", "protocol").filter(pk=session_id).first()
     require(user, Action.MARK_TASKS, session.patient if session else None)

@@ -28,19 +28,24 @@ def timeline_figure(
     curves: dict[str, list[tuple[float, float, float | None]]],
     duration_s: float,
     analysable_s: dict[str, float] | None = None,
+    tasks: list[tuple[str, float, float, str]] | None = None,
 ) -> go.Figure:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
     left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
     curves (value over [window_start_s, window_end_s)); a curve whose whole-session value rests
-    on a known time (analysable_s, by metric) says so when hovered."""
+    on a known time (analysable_s, by metric) says so when hovered. A semi-guided visit (tasks
+    given: name, start_s, end_s, source) has a tasks row under the events (layout.meta.tasks_row:
+    a drag along it fills the task marking form, js/timeline_drag.js)."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
-    rows = 1 + len(shown)
+    first_curve = 2 if tasks is None else 3
+    rows = first_curve - 1 + len(shown)
     height_px = 120 + 115 * rows
     figure = make_subplots(
         # About 40 px between panels, whatever their number: room for the next panel's title.
         rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (height_px - MARGIN_PX["t"] - MARGIN_PX["b"]),
-        row_heights=[1.2] + [1.0] * len(shown),
+        row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(shown),
         subplot_titles=["Behaviour events (click one to play it)"]
+        + ["Tasks of the visit (drag along this row to mark one)"] * (first_curve - 2)
         + [f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown],
     )  # fmt: skip
     counted = [e for e in events if e.counted]
@@ -70,7 +75,9 @@ def timeline_figure(
             row=1,
             col=1,
         )
-    for row, metric in enumerate(shown, start=2):
+    if tasks is not None:
+        _task_bars(figure, tasks)
+    for row, metric in enumerate(shown, start=first_curve):
         unit = metric_unit(metric)
         windows = [(a, b, None if v is None else v * unit.factor) for a, b, v in curves[metric]]
         # A step curve: each window's value holds from its start to the next window's start.
@@ -98,6 +105,7 @@ def timeline_figure(
         barmode="overlay",
         hovermode="closest",
         dragmode=False,  # a drag on the events row marks a missed event (js/timeline_drag.js)
+        meta={"tasks_row": 2 if tasks is not None else None},
         shapes=[
             {"type": "line", "xref": "x", "yref": "paper", "x0": 0, "x1": 0, "y0": 0, "y1": 1,
              "line": {"color": "#f0a800", "width": 2}, "name": "now"},
@@ -107,6 +115,26 @@ def timeline_figure(
     figure.update_xaxes(title={"text": "time in the video (s)"}, row=rows, col=1)
     figure.update_yaxes(gridcolor="#e9edf1")
     return figure
+
+
+def _task_bars(figure: go.Figure, tasks: list[tuple[str, float, float, str]]) -> None:
+    """The visit's tasks on row 2, one lane per task (a proposal paler than a marked task); an
+    empty row still spans the video so that a drag along it can mark the first task."""
+    for name, start_s, end_s, source in tasks:
+        proposed = source == "automatic"
+        figure.add_trace(
+            go.Bar(orientation="h", base=[start_s], x=[max(end_s - start_s, 0.2)], y=[name], name=name,
+                   marker={"color": "#8fb8b8" if proposed else "#0f6e6e"}, showlegend=False,
+                   hovertemplate=f"{name}<br>{start_s:.1f} to {end_s:.1f} s<br>"
+                   + ("proposed by the task model" if proposed else "marked") + "<extra></extra>"),
+            row=2, col=1,
+        )  # fmt: skip
+    figure.update_yaxes(showticklabels=bool(tasks), row=2, col=1)
+    if not tasks:
+        figure.add_trace(
+            go.Scatter(x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False),
+            row=2, col=1,
+        )  # fmt: skip
 
 
 def _element_id(event: ReviewedEvent) -> str:

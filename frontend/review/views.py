@@ -30,7 +30,7 @@ from audit.services import access_read
 from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
-from frontend.review.tasks import task_panel
+from frontend.review.tasks import task_panel, timeline_tasks
 from frontend.review.timeline import timeline_figure
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
@@ -111,6 +111,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                     curves=curves,
                     duration_s=duration_s,
                     analysable_s=analysable_s,
+                    tasks=timeline_tasks(session),
                 ).to_json()
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),

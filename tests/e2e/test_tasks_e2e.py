@@ -90,3 +90,50 @@ def test_marking_two_tasks_with_keys_and_reading_the_gantt(page, live_server, vi
     page.locator("#dashboard-tasks").scroll_into_view_if_needed()
     screenshot(page, "tasks-dashboard-gantt")
     assert page.errors == []
+
+
+def _tasks_row_point(page, time_s: float) -> tuple[float, float]:
+    """Where a time of the video is on the timeline's tasks row, on the screen."""
+    return tuple(
+        page.evaluate(
+            """(t) => {
+                const g = document.getElementById("timeline"), r = g.getBoundingClientRect();
+                const n = g.layout.meta.tasks_row;
+                const x = g._fullLayout["xaxis" + n], y = g._fullLayout["yaxis" + n];
+                return [r.left + x._offset + x.d2p(t), r.top + y._offset + y._length / 2];
+            }""",
+            time_s,
+        )
+    )
+
+
+def test_a_drag_along_the_tasks_row_fills_the_task_form(page, live_server, visit):
+    world, session = visit
+    page.set_viewport_size(LAPTOP)
+    login_in_browser(page, live_server, world.clinician.username)
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    page.wait_for_selector("#timeline .main-svg")
+    assert "Tasks of the visit (drag along this row" in page.inner_text("#timeline")
+    page.locator("#timeline").scroll_into_view_if_needed()
+    page.mouse.move(*_tasks_row_point(page, 2.0))
+    page.mouse.down()
+    page.mouse.move(*_tasks_row_point(page, 4.0), steps=5)
+    page.mouse.move(*_tasks_row_point(page, 5.0), steps=5)
+    page.mouse.up()
+    assert page.locator("#task-mark-details").get_attribute("open") is not None
+    assert float(page.input_value("#task-mark-form input[name=start_s]")) == pytest.approx(2.0, abs=0.05)
+    assert float(page.input_value("#task-mark-form input[name=end_s]")) == pytest.approx(5.0, abs=0.05)
+    assert "choose the task in \u201cMark a task with its times\u201d" in page.inner_text(
+        "#timeline-drag-status"
+    )
+    assert page.input_value("#add-event-form input[name=start_s]") == ""  # the events form is left alone
+    page.select_option("#task-mark-form select[name=task_code]", "phone_call")
+    screenshot(page, "tasks-timeline-drag")
+    with page.expect_navigation():
+        page.click("#task-mark-form [type=submit]")
+    marked = TaskSegment.objects.get(session=session)
+    assert (marked.task_code, marked.source) == ("phone_call", TaskSegment.Source.MARKED)
+    assert (marked.start_s, marked.end_s) == (pytest.approx(2.0, abs=0.05), pytest.approx(5.0, abs=0.05))
+    page.wait_for_selector("#timeline .main-svg")
+    assert "Make a phone call" in page.inner_text("#timeline")  # the marked task is a bar of the row
+    assert page.errors == []

@@ -1,31 +1,49 @@
 // Session page: a drag along the timeline's events row marks an event the model missed, as in
-// BORIS and ELAN. The dragged interval fills the "Add an event the model missed" form (start and
-// end in seconds of the video), which opens on the label to choose; nothing is saved until the
-// clinician adds it. A click without a drag still plays the bar under it (session.js).
+// BORIS and ELAN; on a semi-guided visit a drag along the tasks row marks a task. The dragged
+// interval fills the form of that row ("Add an event the model missed", or "Mark a task with its
+// times"; start and end in seconds of the video), which opens on the label or task to choose;
+// nothing is saved until the clinician adds it. A click without a drag still plays the bar under
+// it (session.js).
 (function () {
   "use strict";
 
   const graph = document.getElementById("timeline");
-  const form = document.getElementById("add-event-form");
-  if (!graph || !form) return;
+  if (!graph) return;
   const MIN_DRAG_PX = 4;
   let drag = null;
   let band = null;
 
-  // The events row's axes (Plotly's first subplot) and where the plot sits in the graph.
-  function axes() {
+  // The rows a drag marks on: the events row (Plotly's first subplot) and, when the figure says
+  // it has one (layout.meta.tasks_row), the tasks row; each with its form and the field to choose.
+  function rows() {
     const layout = graph._fullLayout;
-    return layout && layout.xaxis && layout.yaxis ? { x: layout.xaxis, y: layout.yaxis } : null;
+    if (!layout) return [];
+    const out = [];
+    const events = document.getElementById("add-event-form");
+    if (events && layout.xaxis && layout.yaxis) {
+      out.push({ x: layout.xaxis, y: layout.yaxis, form: events, choose: "label", what: "the event",
+        where: "\u201cAdd an event the model missed\u201d", verb: "add the event" });
+    }
+    const meta = (graph.layout && graph.layout.meta) || layout.meta || {};
+    const tasks = document.getElementById("task-mark-form");
+    const n = meta.tasks_row;
+    if (tasks && n && layout["xaxis" + n] && layout["yaxis" + n]) {
+      out.push({ x: layout["xaxis" + n], y: layout["yaxis" + n], form: tasks, choose: "task_code",
+        what: "the task", where: "\u201cMark a task with its times\u201d", verb: "mark the task" });
+    }
+    return out;
   }
 
-  function inEventsRow(event) {
-    const found = axes();
-    if (!found) return null;
+  function rowAt(event) {
     const rect = graph.getBoundingClientRect();
-    const px = event.clientX - rect.left - found.x._offset;
-    const py = event.clientY - rect.top - found.y._offset;
-    if (px < 0 || px > found.x._length || py < 0 || py > found.y._length) return null;
-    return { px, axis: found.x, top: found.y._offset, height: found.y._length };
+    for (const row of rows()) {
+      const px = event.clientX - rect.left - row.x._offset;
+      const py = event.clientY - rect.top - row.y._offset;
+      if (px >= 0 && px <= row.x._length && py >= 0 && py <= row.y._length) {
+        return { ...row, px, axis: row.x, top: row.y._offset, height: row.y._length };
+      }
+    }
+    return null;
   }
 
   function seconds(axis, px) {
@@ -50,7 +68,7 @@
 
   graph.addEventListener("mousedown", (event) => {
     if (event.button !== 0 || (graph._fullLayout && graph._fullLayout.dragmode)) return;
-    const where = inEventsRow(event);
+    const where = rowAt(event);
     if (where) drag = { ...where, startPx: where.px };
   }, true);
 
@@ -63,13 +81,15 @@
 
   window.addEventListener("mouseup", (event) => {
     if (!drag) return;
+    const row = drag;
     const rect = graph.getBoundingClientRect();
-    const px = event.clientX - rect.left - drag.axis._offset;
-    const moved = Math.abs(px - drag.startPx) >= MIN_DRAG_PX;
-    const a = seconds(drag.axis, drag.startPx), b = seconds(drag.axis, px);
+    const px = event.clientX - rect.left - row.axis._offset;
+    const moved = Math.abs(px - row.startPx) >= MIN_DRAG_PX;
+    const a = seconds(row.axis, row.startPx), b = seconds(row.axis, px);
     drag = null;
     if (band) band.hidden = true;
     if (!moved) return;
+    const form = row.form;
     form.elements.start_s.value = Math.min(a, b).toFixed(2);
     form.elements.end_s.value = Math.max(a, b).toFixed(2);
     const details = form.closest("details");
@@ -77,9 +97,10 @@
     const status = document.getElementById("timeline-drag-status");
     if (status) {
       status.textContent = "From " + Math.min(a, b).toFixed(1) + " s to " + Math.max(a, b).toFixed(1) +
-        " s: choose its label in \u201cAdd an event the model missed\u201d, then add the event.";
+        " s: choose " + (row.choose === "label" ? "its label" : "the task") + " in " + row.where +
+        ", then " + row.verb + ".";
     }
     form.scrollIntoView({ block: "nearest" });
-    form.elements.label.focus({ preventScroll: true });
+    form.elements[row.choose].focus({ preventScroll: true });
   });
 })();
