@@ -21,7 +21,7 @@
     const out = [];
     const events = document.getElementById("add-event-form");
     if (events && layout.xaxis && layout.yaxis) {
-      out.push({ x: layout.xaxis, y: layout.yaxis, form: events, choose: "label", what: "the event",
+      out.push({ x: layout.xaxis, y: layout.yaxis, form: events, choose: "label",
         where: "\u201cAdd an event the model missed\u201d", verb: "add the event" });
     }
     const meta = (graph.layout && graph.layout.meta) || layout.meta || {};
@@ -29,7 +29,7 @@
     const n = meta.tasks_row;
     if (tasks && n && layout["xaxis" + n] && layout["yaxis" + n]) {
       out.push({ x: layout["xaxis" + n], y: layout["yaxis" + n], form: tasks, choose: "task_code",
-        what: "the task", where: "\u201cMark a task with its times\u201d", verb: "mark the task" });
+        where: "\u201cMark a task with its times\u201d", verb: "mark the task" });
     }
     return out;
   }
