@@ -33,6 +33,7 @@ import numpy as np
 from analysis import PIPELINE_VERSION
 from analysis.audio import SpeechAnalysis
 from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
+from analysis.metrics.interaction import interaction_report
 from analysis.metrics.praxis import compute_praxis
 from analysis.native_jobs import native_pass
 from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
@@ -227,6 +228,7 @@ def analyse_video(
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
     speech = attributed_speech(path, tracks)
+    report.merge(interaction_report(speech))
     clock.lap("speech")
     return AnalysisResult(
         video=info,
@@ -288,6 +290,7 @@ def _no_person(
     detector = _detector_info()
     tracks.metadata = _metadata(path, target_fps, [detector], None, False)
     report = _session_report(tracks, references, expected_gestures, protocol_segments)
+    report.merge(interaction_report(speech := attributed_speech(path, tracks)))
     report_progress(progress, "metrics", 1.0)
     return AnalysisResult(
         video=info,
@@ -295,7 +298,7 @@ def _no_person(
         models=[detector],
         status=STATUS_NO_PERSON,
         report=report,
-        speech=attributed_speech(path, tracks),
+        speech=speech,
         message=(
             f"No person was found in {path.name}: no face was detected for long enough "
             "to be tracked. Check that the patient's face is visible to the camera."

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 EVENT_KINDS = ("body_rocking", "hand_flapping", "head_movement", "gesture", "gaze_shift")
-METRIC_FAMILIES = ("apathy", "stereotypy", "attention", "praxis")
+METRIC_FAMILIES = ("apathy", "stereotypy", "attention", "praxis", "interaction")
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,11 @@ def test_report_json_lists_the_speech_segments(speech_video):
     # A grey picture: nobody's mouth is visible, so nobody can be named the speaker.
     assert all(s["kind"] == "speech" and s["speaker"] == "unknown" for s in report["segments"])
     assert all(s["confidence"] == 0.0 for s in report["segments"])
+    # Without a known speaker the interaction family is NaN (null) with the reason, never 0.
+    interaction = report["metrics"]["interaction"]
+    assert interaction["interaction.patient_speaking_share"]["value"] is None
+    assert "attributed" in interaction["interaction.patient_speaking_share"]["reason"]
+    assert interaction["interaction.pauses_per_min"]["value"] > 0
     # The per-frame columns: speech where the segments are, speaker "unknown" (3) there.
     in_speech = result.tracks.speech
     assert in_speech.any() and not in_speech.all()
