@@ -84,7 +84,10 @@ def session_segment_metrics_recompute(*, session_id: int) -> str:
         expected_gestures=inputs["expected_gestures"],
     )
     with transaction.atomic():
-        locked = AnalysisJob.objects.select_for_update().filter(pk=job.pk).first()
+        # The session first, as a mark locks it, then the analysis: a mark and a recomputation
+        # wait for each other instead of deadlocking.
+        ClinicalSession.objects.select_for_update().filter(pk=session.pk).first()
+        locked = AnalysisJob.objects.select_for_update(no_key=True).filter(pk=job.pk).first()
         if locked is None:  # erased or replaced while computing
             return ""
         segment_results_replace(job=locked, report=report)
