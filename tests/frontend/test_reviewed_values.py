@@ -3,6 +3,7 @@ the timeline and the dashboard. Known answers on a 60 s session whose whole minu
 measurable (pose coverage 1.0), so a rate is a count and a share is seconds / 60."""
 
 import json
+import re
 from datetime import date
 
 import pytest
@@ -106,7 +107,8 @@ def test_the_session_page_and_timeline_show_reviewed_events(rocking, login):
         event=first, reviewer=world.clinician, decision="correct", corrected_start_s=1.0, corrected_end_s=4.0
     )
     html = login(world.clinician).get(f"/sessions/{job.recording.session_id}/").content.decode()
-    assert "2 counted, 1 rejected" in html and "Rejected by clinician: not counted" in html
+    heading = re.sub(r"<[^>]+>", "", html.split('id="events-h"')[1].split("</h2>")[0])
+    assert "(2 counted, 1 rejected)" in heading and "Rejected by clinician: not counted" in html
     timeline = json.loads(html.split('id="timeline-data" type="application/json">')[1].split("</script>")[0])
     bars = [(trace["base"], trace["x"]) for trace in timeline["data"] if trace["type"] == "bar"]
     assert bars == [([1.0, 40.0], [3.0, 10.0])]
