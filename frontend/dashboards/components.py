@@ -128,7 +128,12 @@ def _format(value: float | None, unit: Unit) -> str:
     shown = value * unit.factor
     if unit.factor == 100.0:
         return f"{shown:.0f} %" if unit.words.startswith("%") else f"{shown:+.0f} {unit.words}"
-    return f"{shown:.3g} {unit.words}"
+    return _with_words(shown, unit)
+
+
+def _with_words(shown: float, unit: Unit) -> str:
+    """A shown number with its unit's words; a count is a bare number ("3", not "3 count")."""
+    return f"{shown:.3g}" if unit.words == "count" else f"{shown:.3g} {unit.words}"
 
 
 def _baseline_words(summary: MetricSummary, unit: Unit) -> str:
@@ -147,7 +152,7 @@ def summary_card(summary: MetricSummary) -> html.Article:
         )
     else:
         size = abs(summary.change) * unit.factor
-        amount = f"{size:.0f} percentage points" if unit.factor == 100.0 else f"{size:.3g} {unit.words}"
+        amount = f"{size:.0f} percentage points" if unit.factor == 100.0 else _with_words(size, unit)
         if summary.change == 0:
             words = f"The same as {_baseline_words(summary, unit)}."
         else:

@@ -9,9 +9,10 @@ from django.urls import reverse
 
 from analysis.metrics import METRIC_DEFINITIONS
 from care.withdrawal import consent_withdraw
-from frontend.dashboards.components import metric_options
+from frontend.dashboards.components import metric_options, summary_card
 from frontend.dashboards.labels import metric_help, metric_label, metric_unit
 from recordings.services import session_gaze_calibration_set
+from results.dashboard_selectors import MetricSummary, SessionPoint
 from tests.factories import make_analysed_session
 from tests.frontend.builders import callback_body
 
@@ -31,6 +32,19 @@ def test_every_metric_has_a_plain_name_help_and_a_known_unit():
         0,
         100,
     )
+
+
+def test_a_count_reads_as_a_bare_number_on_its_card():
+    def point(day: int, value: float) -> SessionPoint:
+        return SessionPoint(
+            day, date(2026, 11, day), "semi_guided", "semi guided tasks", "tasks.omitted_count", "count", "1",
+            value, None, None, 1, value,
+        )  # fmt: skip
+
+    summary = MetricSummary("tasks.omitted_count", "count", point(9, 3.0), 1.0, 1, 2.0, 200.0, 2)
+    title, value, _, change = summary_card(summary).children
+    assert (title.children, value.children) == ("Semi-guided tasks: tasks omitted", "3")
+    assert change.children == "2 (200 %) higher than the first session (1)."
 
 
 def test_the_picker_groups_metrics_by_family_with_searchable_words():
