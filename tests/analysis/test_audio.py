@@ -26,6 +26,7 @@ from analysis.audio import (
 )
 from analysis.cli import report_json
 from analysis.pipeline import analyse_video
+from analysis.synthetic_speech import make_speaking_video
 from tests.media import video_codec
 
 RATE_HZ = 22_050
@@ -192,3 +193,34 @@ def test_report_json_lists_the_speech_segments(speech_video):
     assert in_speech.any() and not in_speech.all()
     assert set(np.unique(result.tracks.speaker[in_speech])) == {3}
     assert not result.tracks.speaker[~in_speech].any()
+
+
+def test_speech_is_attributed_to_the_patient_whose_mouth_moves_with_it(tmp_path):
+    """espeak-ng speech at known times over the astronaut photo whose mouth opens with the
+    sound's loudness (analysis/synthetic_speech.py): every segment is the patient's. Tolerance:
+    a confidence of at least 0.4 (MIN_CORRELATION: nobody else is in view, so the confidence is
+    the mouth's correlation itself)."""
+    track, truth = _speech_track()
+    path = make_speaking_video(tmp_path / "speaking.mp4", track, RATE_HZ)
+    result = analyse_video(path, workers=1)
+    segments = result.speech.segments
+    print(f"speakers: {[(round(s.start_s, 2), s.speaker, round(s.speaker_confidence, 2)) for s in segments]}")
+    assert len(segments) == len(truth)
+    assert all(s.speaker == "patient" and s.speaker_confidence >= 0.4 for s in segments)
+    patient_rows = result.tracks.is_patient
+    assert set(np.unique(result.tracks.speaker[patient_rows & result.tracks.speech])) == {1}
+    interaction = result.report.metrics["interaction"]
+    share = interaction["interaction.patient_speaking_share"]
+    assert share.value == pytest.approx(result.speech.speech_s / result.speech.duration_s, abs=1e-6)
+    assert math.isnan(interaction["interaction.turns_per_min"].value)  # nobody else spoke
+
+
+def test_speech_over_a_still_mouth_is_not_given_to_the_patient(tmp_path):
+    """The control: the same speech over the same photo with its mouth closed throughout (the
+    voice of someone out of view) is "unknown", never the patient's."""
+    track, truth = _speech_track()
+    path = make_speaking_video(tmp_path / "listening.mp4", track, RATE_HZ, mouth_moves=False)
+    result = analyse_video(path, workers=1)
+    assert len(result.speech.segments) == len(truth)
+    assert all(s.speaker == "unknown" for s in result.speech.segments)
+    assert math.isnan(result.report.metrics["interaction"]["interaction.patient_speaking_share"].value)
