@@ -231,9 +231,9 @@ def uploader_loop(
 
     client = Browser(base, recorder)
     answer = client.call(
-        "token", "POST", "/api/v1/auth/token/", data={"username": user, "password": password}
+        "token", "POST", "/api/v1/auth/token/", expect=201, data={"username": user, "password": password}
     )
-    if answer is None or answer.status_code != 200:
+    if answer is None or answer.status_code != 201:
         return
     auth = {"Authorization": f"Token {answer.json()['token']}"}
     digest = hashlib.sha256(video).hexdigest()
