@@ -306,6 +306,7 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
         tracks_name=tracks_name,
         task_segments=task_segments,
         task_model=task_model,
+        speech_segments=[segment.as_report() for segment in result.speech.segments] if result.speech else [],
     )
     if analysis_results_replace(job_id=job_id, task_id=task_id, outcome=outcome) is None:
         default_storage.delete(tracks_name)

@@ -33,6 +33,7 @@ from results.models import (
     EventReview,
     GestureReference,
     MetricSample,
+    SpeechSegment,
     TaskSegment,
 )
 
@@ -98,6 +99,7 @@ def _patient_rows_delete(patient: Patient) -> dict[str, int]:
         ("gesture_references", GestureReference.objects.filter(source_job__in=jobs)),
         ("behaviour_events", BehaviourEvent.objects.filter(patient=patient)),
         ("metric_samples", MetricSample.objects.filter(patient=patient)),
+        ("speech_segments", SpeechSegment.objects.filter(patient=patient)),
         ("task_segments", TaskSegment.objects.filter(session__patient=patient)),
         ("uploads", uploads),
         ("analysis_jobs", jobs),

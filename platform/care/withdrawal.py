@@ -25,7 +25,15 @@ from patients.services import consent_withdrawal_record
 from recordings.models import ClinicalSession, Recording
 from results.artefacts import job_artefacts_delete
 from results.jobs import analysis_jobs_cancel_for_patient, analysis_jobs_cancel_for_recording
-from results.models import AnalysisJob, BehaviourEvent, CodedEvent, EventReview, MetricSample, TaskSegment
+from results.models import (
+    AnalysisJob,
+    BehaviourEvent,
+    CodedEvent,
+    EventReview,
+    MetricSample,
+    SpeechSegment,
+    TaskSegment,
+)
 from results.task_metric_samples import session_task_metrics_refresh
 
 
@@ -108,7 +116,7 @@ def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Rec
 
 @transaction.atomic
 def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
-    """Delete the patient's metric samples, behaviour events, the clinicians' reviews of those
+    """Delete the patient's metric samples, behaviour events, speech segments, the clinicians' reviews of those
     events and the events they coded (reviews are protected from any other deletion, so they
     are removed here explicitly and counted in the audit) and every stored file derived from
     their analysis jobs (tracks, overlay caches), whatever the order in which consent was
@@ -117,6 +125,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
     n_reviews, _ = EventReview.objects.filter(event__patient=patient).delete()
     n_coded, _ = CodedEvent.objects.filter(session__patient=patient).delete()
     n_tasks, _ = TaskSegment.objects.filter(session__patient=patient).delete()
+    n_speech, _ = SpeechSegment.objects.filter(patient=patient).delete()
     events = BehaviourEvent.objects.filter(patient=patient)
     n_events = events.count()
     events.delete()
@@ -128,6 +137,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
         "derived_files": len(deleted_files),
         "coded_events": n_coded,
         "task_segments": n_tasks,
+        "speech_segments": n_speech,
     }
     access_record(
         user=by,

@@ -340,3 +340,36 @@ class TaskSegment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_code} {self.start_s:.1f}-{self.end_s:.1f} s ({self.source})"
+
+
+class SpeechSegment(models.Model):
+    """A stretch of speech heard on the recording's audio track and who said it (the patient, the
+    other person in the room, or unknown), as the analysis attributed it from mouth movement."""
+
+    class Speaker(models.TextChoices):
+        PATIENT = "patient", "the patient"
+        OTHER = "other", "the other person"
+        UNKNOWN = "unknown", "speaker unknown"
+
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="speech_segments")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="speech_segments")
+    session = models.ForeignKey(
+        "recordings.ClinicalSession", on_delete=models.PROTECT, related_name="speech_segments"
+    )
+    start_s = models.FloatField(validators=[MinValueValidator(0)])
+    end_s = models.FloatField()
+    speaker = models.CharField(max_length=10, choices=Speaker.choices)
+    confidence = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+    speech_probability = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
+
+    class Meta:
+        ordering = ["start_s"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_s__gte=models.F("start_s")) & Q(start_s__gte=0), name="speech_times_ordered"
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "speaker"])]
+
+    def __str__(self) -> str:
+        return f"speech ({self.speaker}) {self.start_s:.1f}-{self.end_s:.1f} s"

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.models import AnalysisJob, BehaviourEvent, MetricSample, SpeechSegment
 
 
 @dataclass
@@ -25,6 +25,8 @@ class AnalysisOutcome:
     tracks_name : the storage name of the tracks Parquet, "" if none was stored
     task_segments : the task model's proposed segments of a semi-guided session (analysis.tasks)
     task_model : "<name> <version>" of the task model that proposed them, "" when none ran
+    speech_segments : report.json's speech segments ({"start_s", "end_s", "speaker",
+        "confidence", "speech_probability"}), [] without audio or speech
     """
 
     report: Any
@@ -35,6 +37,7 @@ class AnalysisOutcome:
     tracks_name: str = ""
     task_segments: list[Any] = field(default_factory=list)
     task_model: str = ""
+    speech_segments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -119,14 +122,37 @@ def _result_rows(
     return samples, events
 
 
+def _speech_rows(job: AnalysisJob, outcome: AnalysisOutcome) -> list[SpeechSegment]:
+    session = job.recording.session
+    rows = [
+        SpeechSegment(
+            job=job,
+            patient_id=session.patient_id,
+            session=session,
+            start_s=max(0.0, float(segment["start_s"])),
+            end_s=float(segment["end_s"]),
+            speaker=segment.get("speaker", SpeechSegment.Speaker.UNKNOWN),
+            confidence=float(segment.get("confidence", 0.0)),
+            speech_probability=float(segment.get("speech_probability", 0.0)),
+        )
+        for segment in outcome.speech_segments
+        if segment.get("kind", "speech") == "speech"
+    ]
+    for row in rows:
+        row.clean_fields(exclude=["job", "patient", "session"])
+    return rows
+
+
 def analysis_results_store(
     *, job: AnalysisJob, earlier: QuerySet[AnalysisJob], outcome: AnalysisOutcome
 ) -> tuple[list[MetricSample], list[BehaviourEvent]]:
-    """Store the job's metric samples and events, replacing the metric samples of the `earlier`
-    jobs (so re-running a recording never duplicates rows). The earlier jobs' events are left to
+    """Store the job's metric samples, events and speech segments, replacing the metric samples
+    and speech segments of the `earlier` jobs (so re-running a recording never duplicates rows). The earlier jobs' events are left to
     the caller, which moves their reviews first."""
     MetricSample.objects.filter(job__in=earlier).delete()
+    SpeechSegment.objects.filter(job__in=earlier).delete()
     samples, events = _result_rows(job, outcome)
+    SpeechSegment.objects.bulk_create(_speech_rows(job, outcome), batch_size=2000)
     MetricSample.objects.bulk_create(samples, batch_size=2000)
     BehaviourEvent.objects.bulk_create(events, batch_size=2000)
     return samples, events

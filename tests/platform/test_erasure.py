@@ -16,7 +16,7 @@ from care.withdrawal import consent_withdraw
 from frontend.review.overlay import overlay_storage_name
 from patients.models import ConsentScope, ErasureRequest, Patient
 from patients.services import consent_record
-from results.models import AnalysisJob, BehaviourEvent, GestureReference, MetricSample
+from results.models import AnalysisJob, BehaviourEvent, GestureReference, MetricSample, SpeechSegment
 from results.reviews import event_review_create
 from tests.factories import make_session
 
@@ -24,7 +24,7 @@ from tests.factories import make_session
 @pytest.fixture
 def patient_with_everything(world, store_recording, api_statistician_export):
     """The memory-clinic patient with a session and notes, a stored video, a finished analysis
-    with tracks, an overlay cache, metrics, an event with a review, a gesture reference, a signed
+    with tracks, an overlay cache, metrics, a speech segment, an event with a review, a gesture reference, a signed
     consent document, and one study export that held them."""
     patient = world.patient
     session = make_session(patient, by=world.clinician)
@@ -49,6 +49,16 @@ def patient_with_everything(world, store_recording, api_statistician_export):
     )
     event = BehaviourEvent.objects.create(
         **common, kind="body_rocking", body_part="torso", start_s=0.0, end_s=1.0, confidence=0.9
+    )
+    SpeechSegment.objects.create(
+        job=job,
+        patient=patient,
+        session=session,
+        start_s=0.5,
+        end_s=1.5,
+        speaker="patient",
+        confidence=0.7,
+        speech_probability=0.9,
     )
     event_review_create(
         event=event, reviewer=world.clinician, decision="confirm", note="Jeanne rocks when tired"
