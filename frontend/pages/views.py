@@ -38,7 +38,7 @@ from patients.forms import ConsentRecordForm, ConsentWithdrawForm
 from patients.models import ConsentScope, Patient
 from patients.selectors import consent_active_scopes, consent_history, patient_list
 from patients.services import consent_record
-from results.selectors import session_list_for_patient
+from results.selectors import session_page_for_patient
 
 
 def _require_care_team_role(user) -> None:
@@ -110,7 +110,7 @@ def _patient_page(request: HttpRequest, patient: Patient) -> HttpResponse:
     context = {
         "patient": patient,
         "identity": patient.identity if Action.VIEW_IDENTITY in allowed else None,
-        "sessions": session_list_for_patient(patient=patient),
+        "sessions": session_page_for_patient(patient=patient, page=request.GET.get("sessions_page")),
         "consents": consent_history(patient=patient),
         "active_scopes": [
             (scope, ConsentScope(scope).label) for scope in ConsentScope.values if scope in active

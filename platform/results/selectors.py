@@ -3,7 +3,8 @@ act for a person narrow the recording through accounts.permissions first)."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
@@ -37,21 +38,44 @@ def analysis_job_status(*, job: AnalysisJob) -> dict[str, Any]:
     }
 
 
-def session_list_for_patient(*, patient: Patient) -> list[ClinicalSession]:
-    """The patient's sessions, newest first, each with its recordings (newest first) and, on
-    every recording, `latest_job` (its most recent analysis job or None, with `has_results`:
-    False once its results were deleted after a withdrawal of consent)."""
+SESSIONS_PER_PAGE = 20
+
+
+def _sessions_with_recordings(patient: Patient) -> QuerySet[ClinicalSession]:
+    """The patient's sessions, newest first, with their recordings and jobs prefetched (a fixed
+    number of queries however many sessions there are)."""
     jobs = AnalysisJob.objects.annotate(has_results=Exists(MetricSample.objects.filter(job=OuterRef("pk"))))
     recordings = Recording.objects.order_by("-created_at").prefetch_related(
         Prefetch("jobs", queryset=jobs.order_by("-created_at"), to_attr="jobs_newest_first")
     )
-    sessions = list(
+    return (
         ClinicalSession.objects.filter(patient=patient)
         .select_related("protocol", "clinician")
         .prefetch_related(Prefetch("recordings", queryset=recordings, to_attr="recordings_newest_first"))
         .order_by("-session_date", "-id")
     )
+
+
+def _with_latest_jobs(sessions: list[ClinicalSession]) -> list[ClinicalSession]:
     for session in sessions:
         for recording in session.recordings_newest_first:
             recording.latest_job = recording.jobs_newest_first[0] if recording.jobs_newest_first else None
+    return sessions
+
+
+def session_list_for_patient(*, patient: Patient) -> list[ClinicalSession]:
+    """The patient's sessions, newest first, each with its recordings (newest first) and, on
+    every recording, `latest_job` (its most recent analysis job or None, with `has_results`:
+    False once its results were deleted after a withdrawal of consent)."""
+    return _with_latest_jobs(list(_sessions_with_recordings(patient)))
+
+
+def session_page_for_patient(
+    *, patient: Patient, page: str | int | None, per_page: int = SESSIONS_PER_PAGE
+) -> Page:
+    """One page of the patient's sessions, newest first, shaped as session_list_for_patient's:
+    a patient followed for years has hundreds of sessions, and drawing them all made the
+    patient page slow to read and to render. An unknown page number gives the last page."""
+    sessions = Paginator(_sessions_with_recordings(patient), per_page).get_page(page)
+    sessions.object_list = _with_latest_jobs(list(sessions.object_list))
     return sessions
