@@ -228,7 +228,7 @@ def analyse_video(
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
     speech = attributed_speech(path, tracks)
-    report.merge(interaction_report(speech))
+    report.merge(interaction_report(speech, tracks, protocol_segments))
     clock.lap("speech")
     return AnalysisResult(
         video=info,
@@ -290,7 +290,7 @@ def _no_person(
     detector = _detector_info()
     tracks.metadata = _metadata(path, target_fps, [detector], None, False)
     report = _session_report(tracks, references, expected_gestures, protocol_segments)
-    report.merge(interaction_report(speech := attributed_speech(path, tracks)))
+    report.merge(interaction_report(speech := attributed_speech(path, tracks), tracks, protocol_segments))
     report_progress(progress, "metrics", 1.0)
     return AnalysisResult(
         video=info,

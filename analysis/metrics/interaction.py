@@ -1,5 +1,6 @@
-"""The `interaction` family, its conversation part: who speaks how much, turn-taking and pauses,
-from the attributed speech segments (analysis/audio.py, analysis/speaker_attribution.py).
+"""The `interaction` family: who speaks how much, turn-taking and pauses, from the attributed
+speech segments (analysis/audio.py, analysis/speaker_attribution.py), and eye contact with the
+other person in view during that speech (analysis/metrics/eye_contact.py).
 
 A recording without audio, with silence or music only, gives NaN with the audio's reason, never
 0: nothing was heard, which says nothing about how the patient converses. Measures of
@@ -14,9 +15,13 @@ import math
 from dataclasses import dataclass
 
 from analysis.audio import STATUS_SPEECH, SpeechAnalysis
+from analysis.metrics.config import MetricsConfig
 from analysis.metrics.definitions import INF, NON_NEGATIVE, SHARE, MetricDefinition
+from analysis.metrics.eye_contact import KEYS, eye_contact_frames, eye_contact_values
+from analysis.metrics.segments import ProtocolSegment
 from analysis.results import MetricsReport, MetricValue
 from analysis.speaker_attribution import OTHER, PATIENT, UNKNOWN
+from analysis.tracks import Tracks
 
 FAMILY = "interaction"
 
@@ -56,6 +61,37 @@ METRIC_DEFINITIONS: dict[str, MetricDefinition] = dict(
             "Silences between two speech segments (any speaker, at least 0.3 s) per minute.",
         ),
         _define("interaction.pause_mean_s", "s", "Mean length of the silences between two speech segments."),
+        _define(
+            "interaction.eye_contact_share",
+            "share",
+            "Share of the frames with the patient's calibrated gaze and another face in view in "
+            "which the patient looks at that face (image-plane angle within tolerance).",
+            SHARE,
+        ),
+        _define(
+            "interaction.eye_contact_while_patient_speaks_share",
+            "share",
+            "Eye-contact share over the frames of the patient's speech.",
+            SHARE,
+        ),
+        _define(
+            "interaction.eye_contact_while_other_speaks_share",
+            "share",
+            "Eye-contact share over the frames of the other person's speech.",
+            SHARE,
+        ),
+        _define(
+            "interaction.gaze_aversions_per_min_patient_speaking",
+            "per_min",
+            "Gaze aversions (eye contact ending, the look away held at least 0.2 s) per minute of "
+            "the patient's speech with gaze and another face in view.",
+        ),
+        _define(
+            "interaction.mutual_gaze_episodes_per_min",
+            "per_min",
+            "Episodes (at least 0.2 s) in which the patient looks at the other's face and the "
+            "other's head points at the patient's, per minute of time both were measured.",
+        ),
     ]
 )
 NO_OTHER_SPEECH = (
@@ -88,10 +124,30 @@ def turns(segments: list[tuple[float, float, str]]) -> list[Turn]:
     return out
 
 
-def interaction_report(speech: SpeechAnalysis) -> MetricsReport:
-    """The conversation measures of the interaction family (METRIC_DEFINITIONS), NaN with the
-    reason where they cannot be measured."""
-    keys = list(METRIC_DEFINITIONS)
+def interaction_report(
+    speech: SpeechAnalysis,
+    tracks: Tracks | None = None,
+    segments: list[ProtocolSegment] | None = None,
+    config: MetricsConfig | None = None,
+) -> MetricsReport:
+    """The interaction family (METRIC_DEFINITIONS), NaN with the reason where it cannot be
+    measured: the conversation measures from the speech, the eye-contact ones from every
+    person's rows of tracks and the protocol's calibration segment (metrics/eye_contact.py)."""
+    report = _conversation_report(speech)
+    if tracks is None:
+        eye = {
+            key: MetricValue.unknown(unit, "the video's tracks were not given") for key, unit in KEYS.items()
+        }
+    else:
+        config = config or MetricsConfig()
+        eye = eye_contact_values(eye_contact_frames(tracks, config, segments), speech, config)
+    report.metrics[FAMILY].update(eye)
+    return report
+
+
+def _conversation_report(speech: SpeechAnalysis) -> MetricsReport:
+    """The conversation measures (speaking share, turns, latency, pauses)."""
+    keys = [key for key in METRIC_DEFINITIONS if key not in KEYS]
     values: dict[str, MetricValue] = {}
     if speech.status != STATUS_SPEECH or not math.isfinite(speech.duration_s) or speech.duration_s <= 0:
         reason = speech.reason or "the audio track was not analysed"
