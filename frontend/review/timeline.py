@@ -7,7 +7,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from frontend.dashboards.labels import default_metrics, metric_label, metric_unit
+from results.models import SpeechSegment
 from results.reviewed import ReviewedEvent
+from results.selectors import job_speech_segments
 
 MAX_CURVES = 4
 MARGIN_PX = {"l": 130, "r": 16, "t": 36, "b": 40}
@@ -19,6 +21,17 @@ EVENT_COLOURS = {
     "gaze_shift": "#5b3f8f",
 }
 OTHER_COLOURS = ("#0f6e6e", "#8a3b76", "#4d5a12", "#6a4a2f", "#2f4f8a")
+# Speech by speaker: the lane's name, the legend's words and a colour (distinct from the events').
+SPEAKERS = {
+    "patient": ("patient", "the patient speaks", "#c2571a"),
+    "other": ("other person", "the other person speaks", "#3a6fb0"),
+    "unknown": ("speaker unknown", "speech, speaker unknown", "#8c8c8c"),
+}
+
+
+def timeline_speech(job) -> list[SpeechSegment]:
+    """The speech row's segments for the page's analysis job (none without one)."""
+    return job_speech_segments(job=job) if job else []
 
 
 def timeline_figure(
@@ -29,23 +42,28 @@ def timeline_figure(
     duration_s: float,
     analysable_s: dict[str, float] | None = None,
     tasks: list[tuple[str, float, float, str]] | None = None,
+    speech: list[SpeechSegment] | None = None,
 ) -> go.Figure:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
     left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
     curves (value over [window_start_s, window_end_s)); a curve whose whole-session value rests
     on a known time (analysable_s, by metric) says so when hovered. A semi-guided visit (tasks
     given: name, start_s, end_s, source) has a tasks row under the events (layout.meta.tasks_row:
-    a drag along it fills the task marking form, js/timeline_drag.js)."""
+    a drag along it fills the task marking form, js/timeline_drag.js). Speech heard on the
+    audio track (speech given and not empty) has a row under them, one lane and colour per
+    speaker, named in the legend."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
-    first_curve = 2 if tasks is None else 3
+    first_speech = 2 if tasks is None else 3
+    first_curve = first_speech + 1 if speech else first_speech
     rows = first_curve - 1 + len(shown)
-    height_px = 120 + 115 * rows
+    height_px = 120 + 115 * rows + (30 if speech else 0)
     figure = make_subplots(
         # About 40 px between panels, whatever their number: room for the next panel's title.
-        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (height_px - MARGIN_PX["t"] - MARGIN_PX["b"]),
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (120 + 115 * rows - MARGIN_PX["t"] - MARGIN_PX["b"]),
         row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(shown),
         subplot_titles=["Behaviour events (click one to play it)"]
-        + ["Tasks of the visit (drag along this row to mark one)"] * (first_curve - 2)
+        + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
+        + ["Who speaks (heard on the audio track; see the legend)"] * (first_curve - first_speech)
         + [f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown],
     )  # fmt: skip
     counted = [e for e in events if e.counted]
@@ -77,6 +95,8 @@ def timeline_figure(
         )
     if tasks is not None:
         _task_bars(figure, tasks)
+    if speech:
+        _speech_bars(figure, speech, row=first_speech)
     for row, metric in enumerate(shown, start=first_curve):
         unit = metric_unit(metric)
         windows = [(a, b, None if v is None else v * unit.factor) for a, b, v in curves[metric]]
@@ -97,12 +117,15 @@ def timeline_figure(
             figure.update_yaxes(range=[unit.low, unit.high], row=row, col=1)
     figure.update_layout(
         height=height_px,
-        margin=MARGIN_PX,
+        # Room above the first panel's title for the speech legend.
+        margin={**MARGIN_PX, "t": MARGIN_PX["t"] + 30} if speech else MARGIN_PX,
         autosize=True,
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
         font={"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "color": "#1d2733", "size": 12},
         barmode="overlay",
+        showlegend=bool(speech),
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yref": "container", "yanchor": "top", "title": {"text": "Speech: "}},
         hovermode="closest",
         dragmode=False,  # a drag on the events row marks a missed event (js/timeline_drag.js)
         meta={"tasks_row": 2 if tasks is not None else None},
@@ -134,6 +157,23 @@ def _task_bars(figure: go.Figure, tasks: list[tuple[str, float, float, str]]) ->
         figure.add_trace(
             go.Scatter(x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False),
             row=2, col=1,
+        )  # fmt: skip
+
+
+def _speech_bars(figure: go.Figure, speech: list[SpeechSegment], *, row: int) -> None:
+    """Speech segments as bars, one lane, colour and legend entry per speaker (a click plays the
+    segment from its start, as an event bar)."""
+    for speaker, (lane, words, colour) in SPEAKERS.items():
+        group = [s for s in speech if s.speaker == speaker]
+        if not group:
+            continue
+        figure.add_trace(
+            go.Bar(orientation="h", base=[s.start_s for s in group], x=[max(s.end_s - s.start_s, 0.1) for s in group],
+                   y=[lane] * len(group), name=words, marker={"color": colour}, showlegend=True,
+                   customdata=[["", s.start_s] for s in group],  # a click plays it
+                   hovertemplate=[f"{words}<br>{s.start_s:.1f} to {s.end_s:.1f} s<br>attribution confidence "
+                                  f"{s.confidence:.0%}<extra></extra>" for s in group]),
+            row=row, col=1,
         )  # fmt: skip
 
 

@@ -31,7 +31,7 @@ from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.tasks import task_panel, timeline_tasks
-from frontend.review.timeline import timeline_figure
+from frontend.review.timeline import timeline_figure, timeline_speech
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
 from recordings.services import recording_patient_confirm, session_gaze_calibration_set
@@ -112,6 +112,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                     duration_s=duration_s,
                     analysable_s=analysable_s,
                     tasks=timeline_tasks(session),
+                    speech=timeline_speech(job),
                 ).to_json()
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),

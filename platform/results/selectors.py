@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
-from results.models import AnalysisJob, BehaviourEvent, MetricSample
+from results.models import AnalysisJob, BehaviourEvent, MetricSample, SpeechSegment
 
 
 def analysis_results_counts(*, recording: Recording, pipeline_version: str) -> dict[str, int]:
@@ -79,3 +79,9 @@ def session_page_for_patient(
     sessions = Paginator(_sessions_with_recordings(patient), per_page).get_page(page)
     sessions.object_list = _with_latest_jobs(list(sessions.object_list))
     return sessions
+
+
+def job_speech_segments(*, job: AnalysisJob) -> list[SpeechSegment]:
+    """The speech the analysis heard on the job's recording, in time order, each with its speaker
+    (patient, other or unknown) and the attribution's confidence."""
+    return list(SpeechSegment.objects.filter(job=job).order_by("start_s", "pk"))
