@@ -6,12 +6,17 @@ other person's face mesh and head pose are kept."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from analysis import synthetic_video
+from analysis.metrics.config import MetricsConfig
+from analysis.metrics.eye_contact import KEYS as EYE_CONTACT_KEYS
+from analysis.metrics.eye_contact import eye_contact_frames
+from analysis.metrics.segments import ProtocolSegment
 from analysis.people import other_person_region
 from analysis.pipeline import STATUS_OK, AnalysisResult, analyse_video
 from analysis.tracks import POSE_NOSE
@@ -118,3 +123,17 @@ def test_the_other_persons_face_and_head_pose_are_kept(examiner_analysed: Analys
     assert np.hypot(*(landmarks_centre - PATIENT_CENTRE)) < PATIENT_TOLERANCE_PX
     # A face looking at the camera: head yaw and pitch within 30 degrees of frontal.
     assert np.all(np.abs(np.median(other.head_pose_deg[meshed, :2], axis=0)) < 30)
+
+
+def test_two_people_facing_the_camera_make_no_eye_contact(examiner_analysed: AnalysisResult) -> None:
+    # Without a calibration segment every eye-contact measure is NaN with the reason.
+    values = examiner_analysed.report.metrics["interaction"]
+    for key in EYE_CONTACT_KEYS:
+        assert math.isnan(values[key].value) and values[key].reason == "needs calibration"
+    # Calibrated on the first 2 s (both people look at the camera throughout): the other face is
+    # in view and their head pose measured, and neither looks at the other.
+    frames = eye_contact_frames(
+        examiner_analysed.tracks, MetricsConfig(), [ProtocolSegment("calibration", 0.0, 2.0)]
+    )
+    assert frames.analysable.mean() > 0.8 and frames.mutual_analysable.mean() > 0.8
+    assert not frames.contact.any() and not frames.mutual.any()
