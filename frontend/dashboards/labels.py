@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from functools import cache
 
 from analysis.metrics import METRIC_DEFINITIONS
+from analysis.metrics.interaction import METRIC_DEFINITIONS as INTERACTION_DEFINITIONS
 from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS
 
-FAMILIES = ("apathy", "stereotypy", "attention", "praxis")
+FAMILIES = ("apathy", "stereotypy", "attention", "praxis", "interaction")
 FAMILY_TITLES = {
     "apathy": "Apathy (facial motion and emotion)",
     "stereotypy": "Stereotypy and agitation",
     "attention": "Attention and gaze",
     "praxis": "Praxis (gestures)",
+    "interaction": "Conversation and eye contact",
 }
 # Shown when the dashboard opens: one headline metric per family, when the patient has it.
 HEADLINE_METRICS = (
@@ -27,6 +29,7 @@ HEADLINE_METRICS = (
     "stereotypy.episodes_per_min",
     "attention.gaze_on_target_share",
     "praxis.score_mean",
+    "interaction.patient_speaking_share",
 )
 # Metrics that mean nothing without a per-patient gaze calibration of the session.
 NEEDS_CALIBRATION = frozenset({"attention.gaze_on_target_share", "attention.looks_per_min",
@@ -91,6 +94,17 @@ _NAMES = {
     "praxis.score_mean": "Gesture score (mean)",
     "praxis.correct_count": "Correct gestures",
     "praxis.omitted_count": "Omitted gestures",
+    "interaction.patient_speaking_share": "Patient's share of the speech",
+    "interaction.turns_per_min": "Speaking turns per minute",
+    "interaction.patient_turn_mean_s": "Mean length of the patient's turns",
+    "interaction.response_latency_mean_s": "Time to answer the other person",
+    "interaction.pauses_per_min": "Pauses in the conversation per minute",
+    "interaction.pause_mean_s": "Mean pause length",
+    "interaction.eye_contact_share": "Eye contact with the other person",
+    "interaction.eye_contact_while_patient_speaks_share": "Eye contact while the patient speaks",
+    "interaction.eye_contact_while_other_speaks_share": "Eye contact while the other person speaks",
+    "interaction.gaze_aversions_per_min_patient_speaking": "Looking away while speaking, per minute",
+    "interaction.mutual_gaze_episodes_per_min": "Mutual gaze episodes per minute",
     "tasks.total_time_s": "Semi-guided tasks: total time",
     "tasks.idle_time_s": "Semi-guided tasks: idle time between tasks",
     "tasks.order_errors": "Semi-guided tasks: order errors",
@@ -129,6 +143,7 @@ _UNITS = {
     "px": Unit("pixels", 1.0, 0.0, None),
     "valence": Unit("valence (-1 to 1)", 1.0, -1.0, 1.0),
 }
+KNOWN_UNITS = frozenset(_UNITS)
 # Differences of two shares can be negative.
 _SIGNED = {"attention.gaze_aversion_speaking_minus_listening": Unit("percentage points", 100.0, -100.0, 100.0),
            "apathy.valence_mean": Unit("valence (-1 to 1)", 1.0, -1.0, 1.0)}  # fmt: skip
@@ -174,6 +189,8 @@ def _definition(key: str) -> tuple | None:
         return METRIC_DEFINITIONS[key]
     if key in PRAXIS_DEFINITIONS:
         return PRAXIS_DEFINITIONS[key]
+    if key in INTERACTION_DEFINITIONS:
+        return INTERACTION_DEFINITIONS[key]
     family, _, rest = key.partition(".")
     measure = rest.split(".", 1)[0]
     return PRAXIS_DEFINITIONS.get(f"{family}.{measure}.<gesture>")

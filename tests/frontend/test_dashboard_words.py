@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from analysis.metrics import METRIC_DEFINITIONS
+from analysis.metrics.interaction import METRIC_DEFINITIONS as INTERACTION_DEFINITIONS
 from care.withdrawal import consent_withdraw
 from frontend.dashboards.components import metric_options, summary_card
-from frontend.dashboards.labels import metric_help, metric_label, metric_unit
+from frontend.dashboards.labels import KNOWN_UNITS, metric_help, metric_label, metric_unit
 from recordings.services import session_gaze_calibration_set
 from results.dashboard_selectors import MetricSummary, SessionPoint
 from tests.factories import make_analysed_session
@@ -22,12 +23,13 @@ NEUTRAL = "apathy.neutral_share"
 
 
 def test_every_metric_has_a_plain_name_help_and_a_known_unit():
-    for key, definition in METRIC_DEFINITIONS.items():
+    for key, definition in {**METRIC_DEFINITIONS, **INTERACTION_DEFINITIONS}.items():
         unit = definition.unit
         name = metric_label(key)
         assert "_" not in name and "." not in name and key not in name, key
-        assert metric_help(key), key
+        assert metric_help(key) == definition.description, key
         assert metric_unit(key).words and "_" not in metric_unit(key).words, (key, unit)
+        assert unit in KNOWN_UNITS, (key, unit)
     assert metric_unit(NEUTRAL).factor == 100.0 and (metric_unit(NEUTRAL).low, metric_unit(NEUTRAL).high) == (
         0,
         100,
