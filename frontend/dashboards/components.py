@@ -148,7 +148,8 @@ def summary_card(summary: MetricSummary) -> html.Article:
     unit = metric_unit(summary.metric, summary.unit)
     if summary.change is None:
         change = html.P(
-            "No earlier session to compare with (analysed with the same pipeline version).", className="muted"
+            "No earlier session to compare with (same protocol, analysed with the same pipeline version).",
+            className="muted",
         )
     else:
         size = abs(summary.change) * unit.factor

@@ -15,8 +15,9 @@ Conventions
 - Reviews count: the stereotypy metrics made of events take the clinicians' reviewed value
   (results.reviewed), shown as a whole-session value with the model's own value beside it.
 - Baseline: the median of the point values of the patient's first BASELINE_SESSIONS sessions
-  that were analysed with the same pipeline version as the latest session (the latest session
-  itself excluded), so that a change is never measured across incompatible pipeline versions.
+  that were of the same protocol and analysed with the same pipeline version as the latest
+  session (the latest session itself excluded), so that a change is never measured across
+  protocols (a praxis test against a free-play session) or incompatible pipeline versions.
 """
 
 from __future__ import annotations
@@ -228,7 +229,11 @@ def metric_summaries(*, points: list[SessionPoint]) -> list[MetricSummary]:
     for metric, series in sorted(by_metric.items()):
         series.sort(key=lambda p: (p.session_date, p.session_id))
         latest = series[-1]
-        earlier = [p for p in series[:-1] if p.pipeline_version == latest.pipeline_version]
+        earlier = [
+            p
+            for p in series[:-1]
+            if p.pipeline_version == latest.pipeline_version and p.protocol_code == latest.protocol_code
+        ]
         baseline_points = earlier[:BASELINE_SESSIONS]
         baseline = float(np.median([p.value for p in baseline_points])) if baseline_points else None
         change = None if baseline is None else float(latest.value) - baseline

@@ -1,5 +1,6 @@
 """The dashboard's reads: one point per session with its spread, baselines, figures."""
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -85,11 +86,20 @@ def test_the_baseline_never_crosses_a_pipeline_version(three_sessions):
     (summary,) = metric_summaries(points=points)
     assert summary.latest.session_date == date(2026, 11, 1)
     assert summary.baseline is None and summary.change is None  # no earlier 2.0.0 session
-    (before,) = metric_summaries(points=points[:2])
+    september, october = points[:2]
+    same_protocol = dataclasses.replace(october, protocol_code=september.protocol_code)
+    (before,) = metric_summaries(points=[september, same_protocol])
     # Baseline of October = the median of the sessions before it (September): 0.3.
     assert before.baseline == pytest.approx(0.3)
     assert before.change == pytest.approx(0.4)
     assert before.change_pct == pytest.approx(100 * 0.4 / 0.3)
+
+
+def test_the_baseline_never_crosses_a_protocol(three_sessions):
+    september, october = metric_session_points(patient=three_sessions.patient, metrics=[METRIC])[:2]
+    assert (september.protocol_code, october.protocol_code) != (october.protocol_code,) * 2
+    (summary,) = metric_summaries(points=[september, october])
+    assert summary.baseline is None and summary.change is None  # October's praxis test has no earlier one
 
 
 def test_the_figure_joins_only_sessions_of_one_protocol_and_pipeline_version(three_sessions):
