@@ -176,6 +176,9 @@ def probe(path: str | Path) -> VideoInfo:
     container = _open(path)
     with container:
         stream = container.streams.video[0]
+        # One decoder thread: frame threading holds the first picture back until every thread
+        # has a frame, which doubled the time an upload waits for its check.
+        stream.codec_context.thread_count = 1
         first = next(_decoded_frames(container, stream, path.name), None)
         if first is None:
             raise CorruptVideoError(

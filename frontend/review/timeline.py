@@ -3,7 +3,12 @@ time axis in seconds from the start of the video (the video's own clock)."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+import copy
+import json
+from functools import lru_cache
+from typing import Any
+
+from plotly.io.json import to_json_plotly
 from plotly.subplots import make_subplots
 
 from frontend.dashboards.labels import default_metrics, metric_label, metric_unit
@@ -43,7 +48,7 @@ def timeline_figure(
     analysable_s: dict[str, float] | None = None,
     tasks: list[tuple[str, float, float, str]] | None = None,
     speech: list[SpeechSegment] | None = None,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
     left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
     curves (value over [window_start_s, window_end_s)); a curve whose whole-session value rests
@@ -51,21 +56,19 @@ def timeline_figure(
     given: name, start_s, end_s, source) has a tasks row under the events (layout.meta.tasks_row:
     a drag along it fills the task marking form, js/timeline_drag.js). Speech heard on the
     audio track (speech given and not empty) has a row under them, one lane and colour per
-    speaker, named in the legend."""
+    speaker, named in the legend. The figure comes as plotly's JSON, ready for the page."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     first_speech = 2 if tasks is None else 3
     first_curve = first_speech + 1 if speech else first_speech
     rows = first_curve - 1 + len(shown)
     height_px = 120 + 115 * rows + (30 if speech else 0)
-    figure = make_subplots(
-        # About 40 px between panels, whatever their number: room for the next panel's title.
-        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (120 + 115 * rows - MARGIN_PX["t"] - MARGIN_PX["b"]),
-        row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(shown),
-        subplot_titles=["Behaviour events (click one to play it)"]
-        + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
-        + ["Who speaks (heard on the audio track; see the legend)"] * (first_curve - first_speech)
-        + [f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown],
-    )  # fmt: skip
+    layout, axes = _grid(
+        rows,
+        first_speech,
+        first_curve,
+        tuple(f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown),
+    )
+    traces: list[dict[str, Any]] = []
     counted = [e for e in events if e.counted]
     codes = list(
         dict.fromkeys(
@@ -75,8 +78,9 @@ def timeline_figure(
     for index, code in enumerate(codes):
         group = [e for e in counted if e.label == code]
         label = names.get(code, code)
-        figure.add_trace(
-            go.Bar(
+        traces.append(
+            dict(
+                type="bar",
                 orientation="h",
                 base=[e.start_s for e in group],
                 x=[max(e.end_s - e.start_s, 0.2) for e in group],
@@ -89,14 +93,13 @@ def timeline_figure(
                     for e in group
                 ],
                 showlegend=False,
-            ),
-            row=1,
-            col=1,
+                **axes[1],
+            )
         )
     if tasks is not None:
-        _task_bars(figure, tasks)
+        _task_bars(traces, layout, axes[2], tasks)
     if speech:
-        _speech_bars(figure, speech, row=first_speech)
+        _speech_bars(traces, speech, axes[first_speech])
     for row, metric in enumerate(shown, start=first_curve):
         unit = metric_unit(metric)
         windows = [(a, b, None if v is None else v * unit.factor) for a, b, v in curves[metric]]
@@ -107,15 +110,14 @@ def timeline_figure(
         over = (
             "" if seconds is None else f"<br>whole session: measured over {seconds:.0f} s of analysable time"
         )
-        figure.add_trace(
-            go.Scatter(x=xs, y=ys, mode="lines", line={"color": "#1f5f99", "width": 2, "shape": "hv"},
-                       name=metric_label(metric), hovertemplate="%{y:.3g} " + unit.words + over + "<extra></extra>",
-                       showlegend=False),
-            row=row, col=1,
+        traces.append(
+            dict(type="scatter", x=xs, y=ys, mode="lines", line={"color": "#1f5f99", "width": 2, "shape": "hv"},
+                 name=metric_label(metric), hovertemplate="%{y:.3g} " + unit.words + over + "<extra></extra>",
+                 showlegend=False, **axes[row]),
         )  # fmt: skip
         if unit.low is not None and unit.high is not None:
-            figure.update_yaxes(range=[unit.low, unit.high], row=row, col=1)
-    figure.update_layout(
+            layout[_axis_key(axes[row]["yaxis"])]["range"] = [unit.low, unit.high]
+    layout.update(
         height=height_px,
         # Room above the first panel's title for the speech legend.
         margin={**MARGIN_PX, "t": MARGIN_PX["t"] + 30} if speech else MARGIN_PX,
@@ -134,46 +136,83 @@ def timeline_figure(
              "line": {"color": "#f0a800", "width": 2}, "name": "now"},
         ],
     )  # fmt: skip
-    figure.update_xaxes(range=[0, max(duration_s, 1.0)], showgrid=True, gridcolor="#e9edf1")
-    figure.update_xaxes(title={"text": "time in the video (s)"}, row=rows, col=1)
-    figure.update_yaxes(gridcolor="#e9edf1")
-    return figure
+    for key, axis in layout.items():
+        if key.startswith("xaxis"):
+            axis.update(range=[0, max(duration_s, 1.0)], showgrid=True, gridcolor="#e9edf1")
+        elif key.startswith("yaxis"):
+            axis["gridcolor"] = "#e9edf1"
+    layout[_axis_key(axes[rows]["xaxis"])]["title"] = {"text": "time in the video (s)"}
+    return json.loads(to_json_plotly({"data": traces, "layout": layout}))
 
 
-def _task_bars(figure: go.Figure, tasks: list[tuple[str, float, float, str]]) -> None:
+@lru_cache(maxsize=64)
+def _grid_template(
+    rows: int, first_speech: int, first_curve: int, curve_titles: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
+    """The panels' layout and each row's axis names, built once per shape: plotly's figure
+    objects check every property as it is set, which took most of the session page's time."""
+    figure = make_subplots(
+        # About 40 px between panels, whatever their number: room for the next panel's title.
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (120 + 115 * rows - MARGIN_PX["t"] - MARGIN_PX["b"]),
+        row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(curve_titles),
+        subplot_titles=["Behaviour events (click one to play it)"]
+        + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
+        + ["Who speaks (heard on the audio track; see the legend)"] * (first_curve - first_speech)
+        + list(curve_titles),
+    )  # fmt: skip
+    axes = {row: dict(figure._grid_ref[row - 1][0][0].trace_kwargs) for row in range(1, rows + 1)}
+    return json.loads(to_json_plotly(figure.layout)), axes
+
+
+def _grid(
+    rows: int, first_speech: int, first_curve: int, curve_titles: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
+    layout, axes = _grid_template(rows, first_speech, first_curve, curve_titles)
+    return copy.deepcopy(layout), axes
+
+
+def _axis_key(reference: str) -> str:
+    """'x2' -> 'xaxis2', 'y' -> 'yaxis'."""
+    return f"{reference[0]}axis{reference[1:]}"
+
+
+def _task_bars(
+    traces: list[dict[str, Any]],
+    layout: dict[str, Any],
+    axes: dict[str, str],
+    tasks: list[tuple[str, float, float, str]],
+) -> None:
     """The visit's tasks on row 2, one lane per task (a proposal paler than a marked task); an
     empty row still spans the video so that a drag along it can mark the first task."""
     for name, start_s, end_s, source in tasks:
         proposed = source == "automatic"
-        figure.add_trace(
-            go.Bar(orientation="h", base=[start_s], x=[max(end_s - start_s, 0.2)], y=[name], name=name,
-                   marker={"color": "#8fb8b8" if proposed else "#0f6e6e"}, showlegend=False,
-                   hovertemplate=f"{name}<br>{start_s:.1f} to {end_s:.1f} s<br>"
-                   + ("proposed by the task model" if proposed else "marked") + "<extra></extra>"),
-            row=2, col=1,
+        traces.append(
+            dict(type="bar", orientation="h", base=[start_s], x=[max(end_s - start_s, 0.2)], y=[name], name=name,
+                 marker={"color": "#8fb8b8" if proposed else "#0f6e6e"}, showlegend=False,
+                 hovertemplate=f"{name}<br>{start_s:.1f} to {end_s:.1f} s<br>"
+                 + ("proposed by the task model" if proposed else "marked") + "<extra></extra>", **axes),
         )  # fmt: skip
-    figure.update_yaxes(showticklabels=bool(tasks), row=2, col=1)
+    layout[_axis_key(axes["yaxis"])]["showticklabels"] = bool(tasks)
     if not tasks:
-        figure.add_trace(
-            go.Scatter(x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip", showlegend=False),
-            row=2, col=1,
+        traces.append(
+            dict(type="scatter", x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip",
+                 showlegend=False, **axes),
         )  # fmt: skip
 
 
-def _speech_bars(figure: go.Figure, speech: list[SpeechSegment], *, row: int) -> None:
+def _speech_bars(traces: list[dict[str, Any]], speech: list[SpeechSegment], axes: dict[str, str]) -> None:
     """Speech segments as bars, one lane, colour and legend entry per speaker (a click plays the
     segment from its start, as an event bar)."""
     for speaker, (lane, words, colour) in SPEAKERS.items():
         group = [s for s in speech if s.speaker == speaker]
         if not group:
             continue
-        figure.add_trace(
-            go.Bar(orientation="h", base=[s.start_s for s in group], x=[max(s.end_s - s.start_s, 0.1) for s in group],
+        traces.append(
+            dict(type="bar", orientation="h", base=[s.start_s for s in group], x=[max(s.end_s - s.start_s, 0.1) for s in group],
                    y=[lane] * len(group), name=words, marker={"color": colour}, showlegend=True,
                    customdata=[["", s.start_s] for s in group],  # a click plays it
                    hovertemplate=[f"{words}<br>{s.start_s:.1f} to {s.end_s:.1f} s<br>attribution confidence "
-                                  f"{s.confidence:.0%}<extra></extra>" for s in group]),
-            row=row, col=1,
+                                  f"{s.confidence:.0%}<extra></extra>" for s in group], **axes),
         )  # fmt: skip
 
 

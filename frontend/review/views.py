@@ -9,7 +9,6 @@ Audit: the page load (VIEW), the overlay (VIEW), every request for the video wha
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from pathlib import Path
 
@@ -104,16 +103,14 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                 {"code": label.code, "name": label.name, "key": label.key} for label in ethogram
             ],
             "fps": recording.fps if recording else 25.0,
-            "timeline": json.loads(
-                timeline_figure(
-                    events=events,
-                    names=names,
-                    curves=curves,
-                    duration_s=duration_s,
-                    analysable_s=analysable_s,
-                    tasks=timeline_tasks(session),
-                    speech=timeline_speech(job),
-                ).to_json()
+            "timeline": timeline_figure(
+                events=events,
+                names=names,
+                curves=curves,
+                duration_s=duration_s,
+                analysable_s=analysable_s,
+                tasks=timeline_tasks(session),
+                speech=timeline_speech(job),
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),
             "can_review": can(request.user, Action.REVIEW_EVENTS, patient),
