@@ -117,7 +117,7 @@ def test_it_leaves_out_patients_without_research_export_consent(world, analysed,
 def test_wide_keeps_every_metric_with_valid_names(world, analysed, api):
     frame = _csv(api(world.statistician).get(_url(world), {"shape": "wide"}))
     assert len(frame) == 1  # one row per session
-    metric_columns = [c for c in frame.columns if c[:3] in ("ap_", "st_", "at_", "px_")]
+    metric_columns = [c for c in frame.columns if c[:3] in ("ap_", "st_", "at_", "px_", "ia_")]
     reviewable = [key for key in fixed_metric_keys() if key in reviewed_metric_keys()]
     # Empty everywhere or not; a metric made of events has a model-only column beside it.
     assert len(metric_columns) == len(fixed_metric_keys()) + len(reviewable)

@@ -37,9 +37,19 @@ MISSING_REASONS = {
     "stereotypy": "the shoulders (pose) were not detected long enough to measure movement",
     "attention": "no gaze or head direction was measured, or gaze on target needs a calibration",
     "praxis": "no gesture was performed or the protocol expects no gestures",
+    "interaction": "no audio track, or no speech heard or attributed to a speaker, or no other person "
+    "in view; eye contact also needs a gaze calibration",
 }
 # Words shortened in variable names, longest first so that compounds win.
 _ABBREVIATIONS = (
+    ("gaze_aversions_per_min_patient_speaking", "gav_pm_pt_speaking"),
+    ("while_patient_speaks", "pt_speaks"),
+    ("while_other_speaks", "oth_speaks"),
+    ("patient_speaking", "pt_speaking"),
+    ("response_latency", "resp_lat"),
+    ("eye_contact", "eyec"),
+    ("mutual_gaze", "mutgaze"),
+    ("patient_turn", "pt_turn"),
     ("gaze_aversion_speaking_minus_listening", "gav_speak_minus_listen"),
     ("gaze_aversion_while_speaking", "gav_speaking"),
     ("gaze_aversion_while_listening", "gav_listening"),
@@ -59,7 +69,13 @@ _ABBREVIATIONS = (
     ("duration_", "dur_"),
     ("_per_min", "_pm"),
 )
-_FAMILY_PREFIXES = {"apathy": "ap", "stereotypy": "st", "attention": "at", "praxis": "px"}
+_FAMILY_PREFIXES = {
+    "apathy": "ap",
+    "stereotypy": "st",
+    "attention": "at",
+    "praxis": "px",
+    "interaction": "ia",
+}
 
 
 @dataclass(frozen=True)
@@ -87,10 +103,11 @@ def metric_catalogue() -> dict[str, MetricInfo]:
     # analysis.metrics loads SciPy (seconds): only an export or a filter on metrics pays for it,
     # not every start of the web process.
     from analysis.metrics import METRIC_DEFINITIONS  # noqa: PLC0415
+    from analysis.metrics.interaction import METRIC_DEFINITIONS as INTERACTION_DEFINITIONS  # noqa: PLC0415
     from analysis.metrics.praxis import METRIC_DEFINITIONS as PRAXIS_DEFINITIONS  # noqa: PLC0415
 
     catalogue = {}
-    for key, definition in {**METRIC_DEFINITIONS, **PRAXIS_DEFINITIONS}.items():
+    for key, definition in {**METRIC_DEFINITIONS, **PRAXIS_DEFINITIONS, **INTERACTION_DEFINITIONS}.items():
         low, high = (
             None if math.isinf(bound) else float(bound) for bound in (definition.minimum, definition.maximum)
         )
