@@ -13,6 +13,9 @@ The scheme every coder file follows (features that add events add them through i
 - Times are clamped to [0, media duration]: an event never ends after the video.
 - The tasks of a semi-guided visit are one more track: tier (and code) "task", the task's name
   as the annotation.
+- Speech heard on the audio track is one track per speaker: tiers "speech patient", "speech
+  other" and "speech unknown" (BORIS: code "speech", the speaker as modifier), the speaker
+  attribution's confidence as the annotation.
 """
 
 import csv
@@ -26,6 +29,7 @@ from openpyxl import Workbook
 from recordings.selectors import protocol_task_names
 from results.dashboard_selectors import session_latest_job
 from results.reviewed import reviewed_events
+from results.selectors import job_speech_segments
 from results.task_selectors import segments_in_use, session_task_segments
 
 BORIS_COLUMNS = ("time", "subject", "code", "modifier", "comment")
@@ -223,7 +227,16 @@ def session_coded_events(session, *, reviewer_names: bool) -> list[CodedEvent]:
                 comment=f"{REVIEW_WORDS[event.status]}{by}",
             )
         )
-    return coded + session_task_intervals(session, reviewer_names=reviewer_names)
+    speech = speech_intervals(job) if job else []
+    return coded + speech + session_task_intervals(session, reviewer_names=reviewer_names)
+
+
+def speech_intervals(job) -> list[CodedEvent]:
+    """The speech the analysis heard, one track per speaker (patient, other, unknown)."""
+    return [
+        CodedEvent("speech", s.speaker, s.start_s, s.end_s, comment=f"speaker confidence {s.confidence:.2f}")
+        for s in job_speech_segments(job=job)
+    ]
 
 
 def session_task_intervals(session, *, reviewer_names: bool) -> list[CodedEvent]:
