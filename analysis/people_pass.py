@@ -5,7 +5,8 @@ the frame, or in a known person's body region) and every MAX_SKIPPED + 1 frames 
 stretches: a face track is smooth, and the tracker and the crops interpolate between
 detections (a 1 Hz sway of 30 px sampled at 3.3 per second is interpolated within about 13 px,
 a fraction of the crop's margin of 2 face widths each side of the face). Small faces (analysis/face_detection.py) are found by a tiled look every
-TILES_EVERY_S and followed by a zoom window at every run.
+TILES_EVERY_S, which only adds faces the other looks miss, and followed by a zoom window at
+every run, which stays put while the face does: a still face keeps one box.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from analysis.face_detection import FaceDetector, is_small, merge_detections, zoom_window
+from analysis.face_detection import (
+    FaceDetector,
+    add_new_faces,
+    is_small,
+    merge_detections,
+    zoom_anchor,
+    zoom_window,
+)
 from analysis.people import body_crop
 from analysis.runner import CpuClock
 from analysis.sampling import MotionGate
@@ -42,6 +50,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
     gate = MotionGate(MAX_SKIPPED, min_skipped=MIN_SKIPPED, full_rate=job.full_rate)
     last = np.empty((0, 5), dtype=np.float32)
     last_tiles_s = -np.inf
+    anchors: list[np.ndarray] = []
     clock = CpuClock()
     with FaceDetector() as detector:
         for frame in job.segment.frames():
@@ -55,15 +64,15 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
                 clock.lap("decoding and motion")
                 image = frame.image_rgb
                 looks = [detector.process(image)]
-                if frame.time_s - last_tiles_s >= TILES_EVERY_S:
-                    looks.append(detector.process_tiles(image))
-                    last_tiles_s = frame.time_s
+                anchors = [zoom_anchor(face, anchors) for face in last if is_small(face, height)]
                 looks += [
-                    detector.process_window(image, zoom_window(face, (width, height)))
-                    for face in last
-                    if is_small(face, height)
+                    detector.process_window(image, zoom_window(anchor, (width, height))) for anchor in anchors
                 ]
-                found = last = merge_detections(*looks)
+                found = merge_detections(*looks)
+                if frame.time_s - last_tiles_s >= TILES_EVERY_S:
+                    found = add_new_faces(found, detector.process_tiles(image))
+                    last_tiles_s = frame.time_s
+                last = found
                 clock.lap("face detection")
             frames.append(frame.index)
             times.append(frame.time_s)

@@ -251,7 +251,7 @@ def two_person_face_centres(
 # of the examiner's right side, inside the examiner's body region, in a 960 x 540 frame.
 EXAMINER_VIDEO_SIZE = (960, 540)
 EXAMINER_FACE_PX = 90
-PATIENT_FACE_PX = 45
+PATIENT_FACE_PX = 40
 _EXAMINER_X_PX = 40
 _PATIENT_X_PX = 300
 

@@ -1,4 +1,4 @@
-"""Two people in one frame: a small patient (a 45 px face, as a child farther from a wide
+"""Two people in one frame: a small patient (a 40 px face, as a child farther from a wide
 camera) standing inside a large examiner's body region, one of them rocking and the other
 still. The small face is tracked, a point on it chooses it, neither person's report holds a
 movement episode made by the other's movement nor a hand keypoint on the other person, and the
@@ -86,7 +86,7 @@ def test_the_small_face_is_tracked_and_a_point_on_it_chooses_it(patient_analysed
     assert patient_analysed.status == STATUS_OK
     assert np.hypot(*(_face_centre(patient_analysed) - PATIENT_CENTRE)) < PATIENT_TOLERANCE_PX
     heights = patient_analysed.tracks.patient().bbox_xywh[:, 3]
-    # The detector's box of a 45 px face (the photo's face box): within 30 %.
+    # The detector's box of a 40 px face (the photo's face box): within 30 %.
     assert np.nanmedian(heights) == pytest.approx(synthetic_video.PATIENT_FACE_PX, rel=0.3)
     patient = patient_analysed.tracks.patient()
     nose = patient.pose_xy[:, POSE_NOSE]
