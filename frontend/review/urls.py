@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from frontend.review import reanalyse, tasks, views
+from frontend.review import plotly_asset, reanalyse, tasks, views
 
 urlpatterns = [
-    path("plotly.min.js", views.plotly_js, name="plotly_js"),
+    path("plotly.min.js", plotly_asset.plotly_js, name="plotly_js"),
     path("<int:session_id>/", views.session_page, name="session_page"),
     path("<int:session_id>/video", views.session_video, name="session_video"),
     path("<int:session_id>/overlay.json", views.session_overlay, name="session_overlay"),

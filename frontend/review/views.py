@@ -10,16 +10,13 @@ Audit: the page load (VIEW), the overlay (VIEW), every request for the video wha
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
 
-import plotly
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.errors import ApplicationError
@@ -46,8 +43,6 @@ from results.praxis_scores import praxis_scores_for_session
 from results.reviewed import reviewed_events
 from results.reviews import coded_event_create, coded_event_remove, event_review_create
 from results.segment_metrics import NEEDS_REANALYSIS
-
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 def _session(user, session_id: int, action: Action) -> ClinicalSession:
@@ -387,11 +382,3 @@ def coded_event_delete(request: HttpRequest, session_id: int, coded_id: int) -> 
     coded_event_remove(coded=coded, by=request.user, request=request)
     messages.success(request, f"The added event at {coded.start_s:.1f} s was taken back.")
     return redirect(reverse("session_page", args=[session.pk]) + "#events-h")
-
-
-@require_GET
-@login_required
-@cache_control(private=True, max_age=7 * 24 * 3600)
-def plotly_js(request: HttpRequest) -> FileResponse:
-    """Plotly.js from the installed plotly package (no CDN)."""
-    return FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
