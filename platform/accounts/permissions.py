@@ -163,6 +163,7 @@ PATIENT_PATHS: dict[str, str] = {
     "results.eventreview": "event__patient",
     "results.codedevent": "session__patient",
     "results.tasksegment": "session__patient",
+    "results.speechsegment": "patient",
 }
 
 

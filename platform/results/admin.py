@@ -14,6 +14,7 @@ from results.models import (
     GestureReference,
     MetricSample,
     ModelVersion,
+    SpeechSegment,
     TaskSegment,
 )
 
@@ -84,6 +85,14 @@ class TaskSegmentAdmin(PatientDataReadOnlyAdmin):
     list_display = ("session", "task_code", "start_s", "end_s", "source", "marked_by", "updated_at")
     list_filter = ("source", "task_code")
     list_select_related = ("session__patient", "session__protocol", "marked_by")
+
+
+@admin.register(SpeechSegment)
+class SpeechSegmentAdmin(PatientDataReadOnlyAdmin):
+    action = Action.VIEW_METRICS
+    list_display = ("session", "start_s", "end_s", "speaker", "confidence")
+    list_filter = ("speaker",)
+    list_select_related = ("session__patient", "session__protocol")
 
 
 @admin.register(GestureReference)

@@ -46,6 +46,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "results.eventreview": ("review", "200 403 302 302 403"),
     "results.codedevent": ("coded", "200 403 302 302 403"),
     "results.tasksegment": ("segment", "200 403 302 302 403"),
+    "results.speechsegment": ("speech", "200 403 302 302 403"),
     "results.gesturereference": ("reference", "200 200 200 200 200"),
 }
 

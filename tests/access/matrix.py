@@ -22,7 +22,15 @@ from audit.services import access_record
 from patients.models import ErasureRequest, IdentityCorrection, StudyEnrolment
 from patients.study_view import study_session_key
 from recordings.models import ChunkedUpload, EthogramLabel, Protocol, ProtocolTask
-from results.models import AnalysisJob, CodedEvent, EventReview, GestureReference, ModelVersion, TaskSegment
+from results.models import (
+    AnalysisJob,
+    CodedEvent,
+    EventReview,
+    GestureReference,
+    ModelVersion,
+    SpeechSegment,
+    TaskSegment,
+)
 from tests import factories
 
 # uploader and clinician of the memory clinic, a colleague (clinician of the same team), an
@@ -164,6 +172,16 @@ def make_objects(world) -> Objects:
         "label": label.pk,
         "task": tasks[0].pk,
         "segment": segment.pk,
+        "speech": SpeechSegment.objects.create(
+            job=job,
+            patient=world.patient,
+            session=job.recording.session,
+            start_s=1.0,
+            end_s=2.5,
+            speaker="patient",
+            confidence=0.6,
+            speech_probability=0.9,
+        ).pk,
         "task_session": task_session.pk,
         "protocol": session.protocol.pk,
         "study": world.study.pk,
