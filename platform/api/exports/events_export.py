@@ -69,19 +69,7 @@ def _sessions(request: ExportRequest, kind: str, tasks: dict[int, list[TaskSegme
 
 
 def _keys(key: SessionKey, study_code: str) -> tuple:
-    return (
-        study_code,
-        key.pseudonym,
-        key.session_id,
-        key.visit_number,
-        key.session_date,
-        key.session_day,
-        key.protocol,
-        key.age,
-        key.sex,
-        key.group,
-        key.diagnosis_group,
-    )
+    return (study_code, *key.columns())
 
 
 def _task_row(key: SessionKey, study_code: str, number: int, segment: TaskSegment, job: AnalysisJob) -> tuple:

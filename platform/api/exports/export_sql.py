@@ -48,23 +48,7 @@ def keys_cte(keys: list[SessionKey], age_type: str) -> tuple[str, list]:
         ("grp", "text"),
         ("diagnosis", "text"),
     ]
-    rows = [
-        (
-            key.session_pk,
-            key.order,
-            key.pseudonym,
-            key.session_id,
-            key.visit_number,
-            key.session_date,
-            key.session_day,
-            key.protocol,
-            key.age,
-            key.sex,
-            key.group,
-            key.diagnosis_group,
-        )
-        for key in keys
-    ]
+    rows = [(key.session_pk, key.order, *key.columns()) for key in keys]
     return value_list("k", columns, rows)
 
 

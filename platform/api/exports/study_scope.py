@@ -57,6 +57,22 @@ class SessionKey:
     group: str | None
     diagnosis_group: str | None
 
+    def columns(self) -> tuple:
+        """The session's key and covariate columns, in the order every study table starts with
+        after the study code (pseudonym through diagnosis_group)."""
+        return (
+            self.pseudonym,
+            self.session_id,
+            self.visit_number,
+            self.session_date,
+            self.session_day,
+            self.protocol,
+            self.age,
+            self.sex,
+            self.group,
+            self.diagnosis_group,
+        )
+
 
 def consenting_patients(study: Study) -> QuerySet[Patient]:
     """Enrolled patients whose current consent includes research_export (accounts.permissions)."""

@@ -73,16 +73,7 @@ def tasks_table(request: ExportRequest) -> Table:
                 number += 1
                 yield (
                     request.study.code,
-                    key.pseudonym,
-                    key.session_id,
-                    key.visit_number,
-                    key.session_date,
-                    key.session_day,
-                    key.protocol,
-                    key.age,
-                    key.sex,
-                    key.group,
-                    key.diagnosis_group,
+                    *key.columns(),
                     number,
                     segment.task_code,
                     asked.get(segment.task_code),
