@@ -42,6 +42,12 @@ fi
 if [ "$WITH_DAEMON" = 1 ] && ! "$DOCKER" info >/dev/null 2>&1; then
     say "Starting dockerd"
     mkdir -p /var/log/docker
+    # A daemon that died with its machine's session can leave its containerd running (it holds the
+    # metadata database's lock, so a new containerd waits until dockerd gives up) and its pid files.
+    pkill -f '^/usr/sbin/dockerd' 2>/dev/null || true
+    pkill -f 'containerd --config /var/run/docker/containerd/containerd.toml' 2>/dev/null || true
+    for _ in $(seq 10); do pgrep -f 'containerd --config /var/run/docker/containerd' >/dev/null || break; sleep 1; done
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
     # setsid: the daemon outlives the shell that started it (bin/test, a test run).
     setsid /usr/sbin/dockerd >>/var/log/docker/dockerd.log 2>&1 </dev/null &
     for _ in $(seq 60); do "$DOCKER" info >/dev/null 2>&1 && break; sleep 1; done
