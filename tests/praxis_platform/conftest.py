@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.permissions import Action, can
 from analysis.gestures.synthetic import GestureStyle, synth_session
 from patients.models import Consent, ConsentScope
-from recordings.models import Protocol
+from recordings.models import Protocol, ProtocolTask
+from results.gesture_references import gesture_reference_create
 from results.models import AnalysisJob, BehaviourEvent
 from results.reviews import event_review_create
 from tests.factories import make_analysed_session, make_patient, make_protocol
@@ -50,6 +51,47 @@ def gesture_session(gestures: list[str], *, seed: int = 0, gap_s: float = 1.5, d
         plan.append((name, start, GestureStyle(duration_s=duration_s, hand="right")))
         start += duration_s + gap_s
     return synth_session(plan, duration_s=start + 0.5, fps=15.0, seed=seed)
+
+
+ITEMS = ("wave", "circle", "point")
+
+
+def items_protocol() -> Protocol:
+    """The praxis protocol with its items as its task list (what the session page marks)."""
+    protocol = praxis_protocol(ITEMS)
+    for position, item in enumerate(ITEMS, start=1):
+        ProtocolTask.objects.create(
+            protocol=protocol, position=position, code=item, name=item.title(), expected_max_duration_s=10
+        )
+    return protocol
+
+
+def expert_and_patient_sessions(world, performed: list[str]):
+    """An expert's references for the three items on one analysed session, and a patient's
+    analysed session in which the patient performs `performed`; returns (job, tracks, truth)."""
+    expert_tracks, expert_truth = gesture_session(list(ITEMS), seed=11)
+    protocol = items_protocol()
+    expert = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        tracks=expert_tracks,
+        protocol=protocol,
+        pipeline_version=PIPELINE_VERSION,
+    )
+    for t in expert_truth:
+        gesture_reference_create(
+            protocol=protocol,
+            gesture=t.gesture,
+            job=expert,
+            start_s=t.start_s,
+            end_s=t.end_s,
+            by=world.clinician,
+        )
+    tracks, truth = gesture_session(performed, seed=12)
+    job = make_analysed_session(
+        world.patient, by=world.clinician, tracks=tracks, protocol=protocol, pipeline_version=PIPELINE_VERSION
+    )
+    return job, tracks, truth
 
 
 def add_event(

@@ -9,54 +9,19 @@ import pytest
 from analysis.metrics.praxis import compute_praxis
 from analysis.metrics.segments import CUE
 from recordings.models import ProtocolTask
-from results.gesture_references import gesture_reference_create, praxis_inputs_for
+from results.gesture_references import praxis_inputs_for
 from results.task_segments import task_segment_mark
 from results.task_selectors import marked_protocol_segments
 from tests.factories import make_analysed_session, make_protocol
-from tests.praxis_platform.conftest import PIPELINE_VERSION, add_event, gesture_session, praxis_protocol
+from tests.praxis_platform.conftest import ITEMS, add_event, expert_and_patient_sessions
 from tests.tasks_platform.conftest import make_task_protocol
 from workers.analysis_run import _session_inputs
-
-ITEMS = ("wave", "circle", "point")
-
-
-def items_protocol():
-    """The praxis protocol with its items as its task list (what the session page marks)."""
-    protocol = praxis_protocol(ITEMS)
-    for position, item in enumerate(ITEMS, start=1):
-        ProtocolTask.objects.create(
-            protocol=protocol, position=position, code=item, name=item.title(), expected_max_duration_s=10
-        )
-    return protocol
 
 
 @pytest.fixture
 def praxis_visit(world):
-    """An expert's references for the three items on one analysed session, and a patient's session
-    in which the examiner asks wave, circle, point but the patient does wave, point, point."""
-    expert_tracks, expert_truth = gesture_session(list(ITEMS), seed=11)
-    protocol = items_protocol()
-    expert = make_analysed_session(
-        world.patient,
-        by=world.clinician,
-        tracks=expert_tracks,
-        protocol=protocol,
-        pipeline_version=PIPELINE_VERSION,
-    )
-    for t in expert_truth:
-        gesture_reference_create(
-            protocol=protocol,
-            gesture=t.gesture,
-            job=expert,
-            start_s=t.start_s,
-            end_s=t.end_s,
-            by=world.clinician,
-        )
-    tracks, truth = gesture_session(["wave", "point", "point"], seed=12)
-    job = make_analysed_session(
-        world.patient, by=world.clinician, tracks=tracks, protocol=protocol, pipeline_version=PIPELINE_VERSION
-    )
-    return job, tracks, truth
+    """The examiner asks wave, circle, point but the patient does wave, point, point."""
+    return expert_and_patient_sessions(world, ["wave", "point", "point"])
 
 
 def marked_and_analysed(world, praxis_visit):

@@ -10,14 +10,13 @@ from django.core.files.storage import default_storage
 
 from analysis.metrics import INTERVIEW_PARTS, PRAXIS_PART, compute_segment_metrics
 from recordings.models import ProtocolTask
-from results.gesture_references import gesture_reference_create, praxis_inputs_for
+from results.gesture_references import praxis_inputs_for
 from results.models import AnalysisJob, BehaviourEvent, MetricSample
 from results.segment_metrics import NEEDS_REANALYSIS
 from results.services import segment_results_replace
 from results.task_segments import task_segment_delete, task_segment_mark
 from tests.factories import make_analysed_session, make_protocol
-from tests.praxis_platform.conftest import PIPELINE_VERSION, gesture_session
-from tests.praxis_platform.test_praxis_cues import ITEMS, items_protocol
+from tests.praxis_platform.conftest import ITEMS, expert_and_patient_sessions, gesture_session
 from workers.celery import app
 from workers.dispatch import local_analyses_wait
 
@@ -40,28 +39,7 @@ def embedded():
 def analysed_praxis(world):
     """A praxis session analysed before any cue was marked: its praxis metrics and gesture events
     stored as the analysis stores them (hesitation unknown without cues)."""
-    expert_tracks, expert_truth = gesture_session(list(ITEMS), seed=11)
-    protocol = items_protocol()
-    expert = make_analysed_session(
-        world.patient,
-        by=world.clinician,
-        tracks=expert_tracks,
-        protocol=protocol,
-        pipeline_version=PIPELINE_VERSION,
-    )
-    for t in expert_truth:
-        gesture_reference_create(
-            protocol=protocol,
-            gesture=t.gesture,
-            job=expert,
-            start_s=t.start_s,
-            end_s=t.end_s,
-            by=world.clinician,
-        )
-    tracks, truth = gesture_session(list(ITEMS), seed=12)
-    job = make_analysed_session(
-        world.patient, by=world.clinician, tracks=tracks, protocol=protocol, pipeline_version=PIPELINE_VERSION
-    )
+    job, tracks, truth = expert_and_patient_sessions(world, list(ITEMS))
     inputs = praxis_inputs_for(job.recording)
     report = compute_segment_metrics(
         tracks,
