@@ -109,7 +109,10 @@ class ExportFilter(DateRangeFilter):
         return requested
 
 
-class StudyEventFilter(DateRangeFilter):
+class StudyTableExportFilter(DateRangeFilter):
+    """The filters of a study's table files (events, tasks): format, shifted dates, protocol,
+    pipeline version, event kind."""
+
     format = serializers.ChoiceField(choices=["csv", "parquet"], required=False)
     date_from = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
     date_to = serializers.DateField(required=False, help_text=_SHIFTED_DATES)
@@ -122,7 +125,7 @@ class StudyEventFilter(DateRangeFilter):
     validate_protocol = ExportFilter.validate_protocol
 
 
-class StudyEventExportFilter(StudyEventFilter):
+class StudyEventExportFilter(StudyTableExportFilter):
     """The events table's filters: its rows include the tasks of semi-guided visits (kind task)."""
 
     kind = serializers.ChoiceField(

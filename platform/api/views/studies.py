@@ -24,7 +24,7 @@ from api.exports.stat_files import file_chunks, stat_file
 from api.exports.study_export import Table, build_table, csv_stream, parquet_stream
 from api.exports.study_scope import ExportRequest
 from api.exports.tasks_export import tasks_table
-from api.filters import ExportFilter, StudyEventExportFilter, StudyEventFilter
+from api.filters import ExportFilter, StudyEventExportFilter, StudyTableExportFilter
 from api.renderers import MEDIA_TYPES, FileDownloadMixin, renderers_for
 from api.serializers import StudySerializer
 from audit.chain import chain_append
@@ -126,14 +126,14 @@ class StudyViewSet(
         return _file_response(table, file_format, f"{study.code}-events.{file_format}")
 
     @extend_schema(
-        parameters=[StudyEventFilter],
+        parameters=[StudyTableExportFilter],
         responses=_file_responses("csv", "parquet", description="One row per task of semi-guided visits."),
     )
     @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
     def tasks(self, request: Request, pk: str):
         """Task segments of semi-guided visits of consenting patients (marked, else proposed)."""
         study = self._exportable_study()
-        filters = validated_filters(StudyEventFilter, request)
+        filters = validated_filters(StudyTableExportFilter, request)
         file_format = self.requested_format(request, filters, "csv")
         table = tasks_table(self._export_request(study, filters))
         _audit_export(request, study, "tasks", filters, table)
