@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from analysis import PIPELINE_VERSION
 from analysis.errors import AnalysisError
+from analysis.metrics.eye_contact import contact_episodes
 from analysis.tracks import write_parquet
 from analysis.video import probe
 
@@ -92,7 +93,8 @@ def report_json(result: Any) -> dict[str, Any]:
             "models": [{"name": m.name, "version": m.version} for m in result.models],
             **result.report.to_json(),
             "audio": {"status": result.speech.status, "reason": result.speech.reason or None},
-            "segments": [segment.as_report() for segment in result.speech.segments],
+            "segments": [segment.as_report() for segment in result.speech.segments]
+            + [episode.as_report() for episode in contact_episodes(result.tracks)],
         }
     )
 

@@ -91,6 +91,12 @@ class Tracks:
         Who speaks then (analysis/speaker_attribution.py, SPEAKER_CODES): 0 no speech, 1 the
         patient, 2 the other person, 3 unknown; the same on every person's row of a frame.
         Files written before these columns existed read as no speech.
+    eye_contact, mutual_gaze : int8 arrays of shape (n,)
+        On the patient's rows (analysis/metrics/eye_contact.py, CONTACT_CODES): whether the
+        patient looks at the other person's face (eye_contact), and whether both look at each
+        other (mutual_gaze): 0 not measured (no calibrated gaze, no other face in view, or for
+        mutual gaze no head pose of the other person), 1 no, 2 yes; 0 on the other people's rows.
+        Files written before these columns existed read as not measured.
     """
 
     frame: np.ndarray
@@ -112,6 +118,8 @@ class Tracks:
     face_z: np.ndarray | None = None
     speech: np.ndarray | None = None
     speaker: np.ndarray | None = None
+    eye_contact: np.ndarray | None = None
+    mutual_gaze: np.ndarray | None = None
     metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -121,6 +129,10 @@ class Tracks:
             self.speech = np.zeros(len(self.frame), dtype=bool)
         if self.speaker is None:
             self.speaker = np.zeros(len(self.frame), dtype=np.int8)
+        if self.eye_contact is None:
+            self.eye_contact = np.zeros(len(self.frame), dtype=np.int8)
+        if self.mutual_gaze is None:
+            self.mutual_gaze = np.zeros(len(self.frame), dtype=np.int8)
 
     @classmethod
     def empty(cls, n: int) -> Tracks:
@@ -188,10 +200,14 @@ _ARRAY_FIELDS = (
     "face_z",
     "speech",
     "speaker",
+    "eye_contact",
+    "mutual_gaze",
 )
-_SCALAR_COLUMNS = ("frame", "time_s", "person_id", "is_patient", "measured", "speech", "speaker")
+_SCALAR_COLUMNS = (
+    "frame", "time_s", "person_id", "is_patient", "measured", "speech", "speaker", "eye_contact", "mutual_gaze",
+)  # fmt: skip
 # Columns later than the first schema: absent in older files, filled by __post_init__.
-_LATER_COLUMNS = ("face_z", "speech", "speaker")
+_LATER_COLUMNS = ("face_z", "speech", "speaker", "eye_contact", "mutual_gaze")
 
 
 def _to_column(values: np.ndarray) -> pa.Array:

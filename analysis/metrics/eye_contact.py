@@ -45,6 +45,13 @@ MIN_OFF_AXIS_DEG = 20.0
 # (twice OTHER_FACE_EVERY_S, 0.5 s, in patient_pass.py): a longer gap means their face was lost.
 OTHER_HEAD_MAX_GAP_S = 1.0
 
+# Per-frame codes of the Parquet tracks' `eye_contact` and `mutual_gaze` columns.
+NOT_MEASURED, NO_CONTACT, CONTACT = 0, 1, 2
+CONTACT_CODES = {"not measured": NOT_MEASURED, "no": NO_CONTACT, "yes": CONTACT}
+# The report's and the timeline's episode kinds: the patient looks at the other person's face,
+# and both look at each other.
+EYE_CONTACT, MUTUAL_GAZE = "eye_contact", "mutual_gaze"
+
 NO_SECOND_PERSON = "no second person's face was in view"
 NO_OTHER_HEAD_POSE = "the other person's head pose was never measured (their face mesh found no face)"
 
@@ -184,6 +191,57 @@ def eye_contact_frames(
     return EyeContactFrames(
         t, contact & analysable, analysable, mutual & mutual_analysable, mutual_analysable, reason
     )
+
+
+def write_frame_columns(tracks: Tracks, frames: EyeContactFrames) -> None:
+    """The tracks' per-frame `eye_contact` and `mutual_gaze` columns (CONTACT_CODES) on the
+    patient's rows, from frames computed on tracks.patient() (same rows, same order)."""
+    rows = np.flatnonzero(tracks.is_patient)
+    rows = rows[np.argsort(tracks.time_s[rows], kind="stable")]
+    for name, decided, measured in (
+        ("eye_contact", frames.contact, frames.analysable),
+        ("mutual_gaze", frames.mutual, frames.mutual_analysable),
+    ):
+        column = np.full(len(tracks), NOT_MEASURED, dtype=np.int8)
+        column[rows] = np.where(measured, np.where(decided, CONTACT, NO_CONTACT), NOT_MEASURED)
+        setattr(tracks, name, column)
+
+
+@dataclass(frozen=True)
+class ContactEpisode:
+    """A stretch of eye contact (kind EYE_CONTACT) or mutual gaze (MUTUAL_GAZE), in s."""
+
+    kind: str
+    start_s: float
+    end_s: float
+
+    def as_report(self) -> dict:
+        """The report.json form (a `segments` entry)."""
+        return {"kind": self.kind, "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3)}
+
+
+def contact_episodes(tracks: Tracks, min_hold_s: float | None = None) -> list[ContactEpisode]:
+    """Eye-contact and mutual-gaze episodes from the patient's per-frame columns, in time order:
+    within each stretch of measured frames, the runs of "yes" held at least min_hold_s (the
+    metrics' gaze_min_hold_s, as the mutual-gaze episodes per minute), each from its first
+    frame to one frame period after its last. An unmeasured frame ends an episode."""
+    hold_s = MetricsConfig().gaze_min_hold_s if min_hold_s is None else min_hold_s
+    patient = tracks.patient()
+    t = np.asarray(patient.time_s, dtype=np.float64)
+    period = frame_period_s(t)
+    if not np.isfinite(period):
+        return []
+    episodes: list[ContactEpisode] = []
+    for kind, codes in ((EYE_CONTACT, patient.eye_contact), (MUTUAL_GAZE, patient.mutual_gaze)):
+        measured = np.flatnonzero(codes != NOT_MEASURED)
+        for block in np.split(measured, np.flatnonzero(np.diff(measured) > 1) + 1):
+            if block.size == 0:
+                continue
+            for run in stable_runs(codes[block] == CONTACT, period, hold_s):
+                if run.state:
+                    start, last = block[run.start], block[run.stop - 1]
+                    episodes.append(ContactEpisode(kind, float(t[start]), float(t[last] + period)))
+    return sorted(episodes, key=lambda e: (e.start_s, e.kind))
 
 
 def _spans_mask(time_s: np.ndarray, spans: list[tuple[float, float]]) -> np.ndarray:

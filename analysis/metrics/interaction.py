@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from analysis.audio import STATUS_SPEECH, SpeechAnalysis
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.definitions import INF, NON_NEGATIVE, SHARE, MetricDefinition
-from analysis.metrics.eye_contact import KEYS, eye_contact_frames, eye_contact_values
+from analysis.metrics.eye_contact import KEYS, eye_contact_frames, eye_contact_values, write_frame_columns
 from analysis.metrics.segments import ProtocolSegment
 from analysis.results import MetricsReport, MetricValue
 from analysis.speaker_attribution import OTHER, PATIENT, UNKNOWN
@@ -132,7 +132,8 @@ def interaction_report(
 ) -> MetricsReport:
     """The interaction family (METRIC_DEFINITIONS), NaN with the reason where it cannot be
     measured: the conversation measures from the speech, the eye-contact ones from every
-    person's rows of tracks and the protocol's calibration segment (metrics/eye_contact.py)."""
+    person's rows of tracks and the protocol's calibration segment (metrics/eye_contact.py).
+    The tracks' per-frame `eye_contact` and `mutual_gaze` columns are written in place."""
     report = _conversation_report(speech)
     if tracks is None:
         eye = {
@@ -140,7 +141,9 @@ def interaction_report(
         }
     else:
         config = config or MetricsConfig()
-        eye = eye_contact_values(eye_contact_frames(tracks, config, segments), speech, config)
+        frames = eye_contact_frames(tracks, config, segments)
+        write_frame_columns(tracks, frames)
+        eye = eye_contact_values(frames, speech, config)
     report.metrics[FAMILY].update(eye)
     return report
 
