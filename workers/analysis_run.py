@@ -29,6 +29,7 @@ from django.core.files.storage import default_storage
 
 from accounts.errors import ApplicationError
 from analysis.errors import AnalysisCancelled, AnalysisError
+from analysis.metrics.eye_contact import contact_episodes
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.pose import PoseBackend, PoseModel
 from analysis.pose_mmpose import MMPoseModel, PoseBackendError, check_mmpose_ready
@@ -307,6 +308,7 @@ def run_analysis_job(*, job_id: int, task_id: str) -> str:
         task_segments=task_segments,
         task_model=task_model,
         speech_segments=[segment.as_report() for segment in result.speech.segments] if result.speech else [],
+        contact_episodes=[episode.as_report() for episode in contact_episodes(result.tracks)],
     )
     if analysis_results_replace(job_id=job_id, task_id=task_id, outcome=outcome) is None:
         default_storage.delete(tracks_name)

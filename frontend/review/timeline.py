@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from frontend.dashboards.labels import default_metrics, metric_label, metric_unit
 from results.models import SpeechSegment
 from results.reviewed import ReviewedEvent
-from results.selectors import job_speech_segments
+from results.selectors import job_eye_contact, job_speech_segments
 
 MAX_CURVES = 4
 MARGIN_PX = {"l": 130, "r": 16, "t": 36, "b": 40}
@@ -32,11 +32,23 @@ SPEAKERS = {
     "other": ("other person", "the other person speaks", "#3a6fb0"),
     "unknown": ("speaker unknown", "speech, speaker unknown", "#8c8c8c"),
 }
+# Eye contact: each lane's name and colour, and the row's title.
+CONTACT_LANES = {
+    "eye_contact": ("looks at the other person", "the patient looks at the other person's face", "#2a7f62"),
+    "mutual_gaze": ("mutual gaze", "both look at each other", "#b5179e"),
+}
+EYE_CONTACT_TITLE = "Eye contact (the patient's gaze toward the other person's face)"
 
 
 def timeline_speech(job) -> list[SpeechSegment]:
     """The speech row's segments for the page's analysis job (none without one)."""
     return job_speech_segments(job=job) if job else []
+
+
+def timeline_eye_contact(job) -> dict[str, Any] | None:
+    """The eye-contact row's episodes and reasons (results.selectors.job_eye_contact); None
+    without an analysis, or for one that did not measure eye contact."""
+    return job_eye_contact(job=job) if job else None
 
 
 def timeline_figure(
@@ -48,6 +60,7 @@ def timeline_figure(
     analysable_s: dict[str, float] | None = None,
     tasks: list[tuple[str, float, float, str]] | None = None,
     speech: list[SpeechSegment] | None = None,
+    eye_contact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
     left out; customdata = [element id, start_s]) and up to MAX_CURVES windowed metrics as step
@@ -56,15 +69,20 @@ def timeline_figure(
     given: name, start_s, end_s, source) has a tasks row under the events (layout.meta.tasks_row:
     a drag along it fills the task marking form, js/timeline_drag.js). Speech heard on the
     audio track (speech given and not empty) has a row under them, one lane and colour per
-    speaker, named in the legend. The figure comes as plotly's JSON, ready for the page."""
+    speaker, named in the legend. An analysis that measured eye contact (eye_contact given,
+    timeline_eye_contact) has a row of its episodes, eye contact and mutual gaze on their own
+    lanes, or the reason it could not be measured written across the row. The figure comes as
+    plotly's JSON, ready for the page."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     first_speech = 2 if tasks is None else 3
-    first_curve = first_speech + 1 if speech else first_speech
+    first_eye = first_speech + 1 if speech else first_speech
+    first_curve = first_eye + 1 if eye_contact else first_eye
     rows = first_curve - 1 + len(shown)
     height_px = 120 + 115 * rows + (30 if speech else 0)
     layout, axes = _grid(
         rows,
         first_speech,
+        first_eye,
         first_curve,
         tuple(f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown),
     )
@@ -100,6 +118,8 @@ def timeline_figure(
         _task_bars(traces, layout, axes[2], tasks)
     if speech:
         _speech_bars(traces, speech, axes[first_speech])
+    if eye_contact:
+        _contact_bars(traces, layout, eye_contact, axes[first_eye])
     for row, metric in enumerate(shown, start=first_curve):
         unit = metric_unit(metric)
         windows = [(a, b, None if v is None else v * unit.factor) for a, b, v in curves[metric]]
@@ -147,7 +167,7 @@ def timeline_figure(
 
 @lru_cache(maxsize=64)
 def _grid_template(
-    rows: int, first_speech: int, first_curve: int, curve_titles: tuple[str, ...]
+    rows: int, first_speech: int, first_eye: int, first_curve: int, curve_titles: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
     """The panels' layout and each row's axis names, built once per shape: plotly's figure
     objects check every property as it is set, which took most of the session page's time."""
@@ -157,7 +177,8 @@ def _grid_template(
         row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(curve_titles),
         subplot_titles=["Behaviour events (click one to play it)"]
         + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
-        + ["Who speaks (heard on the audio track; see the legend)"] * (first_curve - first_speech)
+        + ["Who speaks (heard on the audio track; see the legend)"] * (first_eye - first_speech)
+        + [EYE_CONTACT_TITLE] * (first_curve - first_eye)
         + list(curve_titles),
     )  # fmt: skip
     axes = {row: dict(figure._grid_ref[row - 1][0][0].trace_kwargs) for row in range(1, rows + 1)}
@@ -165,9 +186,9 @@ def _grid_template(
 
 
 def _grid(
-    rows: int, first_speech: int, first_curve: int, curve_titles: tuple[str, ...]
+    rows: int, first_speech: int, first_eye: int, first_curve: int, curve_titles: tuple[str, ...]
 ) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
-    layout, axes = _grid_template(rows, first_speech, first_curve, curve_titles)
+    layout, axes = _grid_template(rows, first_speech, first_eye, first_curve, curve_titles)
     return copy.deepcopy(layout), axes
 
 
@@ -213,6 +234,47 @@ def _speech_bars(traces: list[dict[str, Any]], speech: list[SpeechSegment], axes
                    customdata=[["", s.start_s] for s in group],  # a click plays it
                    hovertemplate=[f"{words}<br>{s.start_s:.1f} to {s.end_s:.1f} s<br>attribution confidence "
                                   f"{s.confidence:.0%}<extra></extra>" for s in group], **axes),
+        )  # fmt: skip
+
+
+def _contact_bars(
+    traces: list[dict[str, Any]], layout: dict[str, Any], eye_contact: dict[str, Any], axes: dict[str, str]
+) -> None:
+    """Eye-contact and mutual-gaze episodes as bars on their own lanes (a click plays the
+    episode); where eye contact, or only mutual gaze, was not measured, or was measured and never
+    seen, a line of text across the row says so."""
+    notes = []
+    seconds = eye_contact["measured_s"]
+    if not eye_contact["measured"]:
+        notes.append(f"Eye contact not measured: {eye_contact['reason'] or 'no reason was recorded'}.")
+    elif not eye_contact["episodes"]:
+        notes.append(
+            "No eye contact in the " + (f"{seconds:.0f} s measured." if seconds else "frames measured.")
+        )
+    if eye_contact["measured"] and eye_contact["mutual_reason"]:
+        notes.append(f"Mutual gaze not measured: {eye_contact['mutual_reason']}.")
+    for kind, (lane, words, colour) in CONTACT_LANES.items():
+        group = [e for e in eye_contact["episodes"] if e.kind == kind]
+        if not group:
+            continue
+        traces.append(
+            dict(type="bar", orientation="h", base=[e.start_s for e in group], x=[max(e.end_s - e.start_s, 0.1) for e in group],
+                 y=[lane] * len(group), name=words, marker={"color": colour}, showlegend=False,
+                 customdata=[["", e.start_s] for e in group],  # a click plays it
+                 hovertemplate=[f"{words}<br>{e.start_s:.1f} to {e.end_s:.1f} s<extra></extra>" for e in group], **axes),
+        )  # fmt: skip
+    if not traces or traces[-1].get("yaxis") != axes["yaxis"]:
+        # An empty row keeps its axes (and the video's time span) for the note.
+        traces.append(
+            dict(type="scatter", x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip",
+                 showlegend=False, **axes),
+        )  # fmt: skip
+        layout[_axis_key(axes["yaxis"])]["showticklabels"] = False
+    if notes:
+        layout.setdefault("annotations", []).append(
+            dict(text=" ".join(notes), xref=f"{axes['xaxis']} domain", yref=f"{axes['yaxis']} domain", x=0.5, y=0.5,
+                 showarrow=False, font={"size": 13, "color": "#1d2733"}, bgcolor="rgba(255,255,255,0.85)",
+                 name="eye contact note"),
         )  # fmt: skip
 
 

@@ -27,7 +27,7 @@ from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.tasks import task_panel, timeline_tasks
-from frontend.review.timeline import timeline_figure, timeline_speech
+from frontend.review.timeline import timeline_eye_contact, timeline_figure, timeline_speech
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
 from recordings.services import recording_patient_confirm, session_gaze_calibration_set
@@ -106,6 +106,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                 analysable_s=analysable_s,
                 tasks=timeline_tasks(session),
                 speech=timeline_speech(job),
+                eye_contact=timeline_eye_contact(job),
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),
             "can_review": can(request.user, Action.REVIEW_EVENTS, patient),

@@ -164,6 +164,7 @@ PATIENT_PATHS: dict[str, str] = {
     "results.codedevent": "session__patient",
     "results.tasksegment": "session__patient",
     "results.speechsegment": "patient",
+    "results.eyecontactepisode": "patient",
 }
 
 

@@ -30,6 +30,7 @@ from results.models import (
     BehaviourEvent,
     CodedEvent,
     EventReview,
+    EyeContactEpisode,
     MetricSample,
     SpeechSegment,
     TaskSegment,
@@ -116,7 +117,8 @@ def recording_delete_video(*, recording: Recording, by: Any, reason: str) -> Rec
 
 @transaction.atomic
 def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[str, int]:
-    """Delete the patient's metric samples, behaviour events, speech segments, the clinicians' reviews of those
+    """Delete the patient's metric samples, behaviour events, speech segments, eye-contact
+    episodes, the clinicians' reviews of those
     events and the events they coded (reviews are protected from any other deletion, so they
     are removed here explicitly and counted in the audit) and every stored file derived from
     their analysis jobs (tracks, overlay caches), whatever the order in which consent was
@@ -126,6 +128,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
     n_coded, _ = CodedEvent.objects.filter(session__patient=patient).delete()
     n_tasks, _ = TaskSegment.objects.filter(session__patient=patient).delete()
     n_speech, _ = SpeechSegment.objects.filter(patient=patient).delete()
+    n_contact, _ = EyeContactEpisode.objects.filter(patient=patient).delete()
     events = BehaviourEvent.objects.filter(patient=patient)
     n_events = events.count()
     events.delete()
@@ -138,6 +141,7 @@ def derived_results_delete(*, patient: Patient, by: Any, reason: str) -> dict[st
         "coded_events": n_coded,
         "task_segments": n_tasks,
         "speech_segments": n_speech,
+        "eye_contact_episodes": n_contact,
     }
     access_record(
         user=by,

@@ -11,6 +11,7 @@ from results.models import (
     BehaviourEvent,
     CodedEvent,
     EventReview,
+    EyeContactEpisode,
     GestureReference,
     MetricSample,
     ModelVersion,
@@ -92,6 +93,14 @@ class SpeechSegmentAdmin(PatientDataReadOnlyAdmin):
     action = Action.VIEW_METRICS
     list_display = ("session", "start_s", "end_s", "speaker", "confidence")
     list_filter = ("speaker",)
+    list_select_related = ("session__patient", "session__protocol")
+
+
+@admin.register(EyeContactEpisode)
+class EyeContactEpisodeAdmin(PatientDataReadOnlyAdmin):
+    action = Action.VIEW_METRICS
+    list_display = ("session", "kind", "start_s", "end_s")
+    list_filter = ("kind",)
     list_select_related = ("session__patient", "session__protocol")
 
 

@@ -373,3 +373,28 @@ class SpeechSegment(models.Model):
 
     def __str__(self) -> str:
         return f"speech ({self.speaker}) {self.start_s:.1f}-{self.end_s:.1f} s"
+
+
+class EyeContactEpisode(models.Model):
+    """A stretch in which the patient looked at the other person's face (eye contact), or in which
+    both looked at each other (mutual gaze), as the analysis decided it frame by frame."""
+
+    KINDS = [("eye_contact", "eye contact"), ("mutual_gaze", "mutual gaze")]
+    job = models.ForeignKey(AnalysisJob, on_delete=models.CASCADE, related_name="eye_contact_episodes")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT)
+    session = models.ForeignKey("recordings.ClinicalSession", on_delete=models.PROTECT)
+    kind = models.CharField(max_length=12, choices=KINDS)
+    start_s = models.FloatField(validators=[MinValueValidator(0)])
+    end_s = models.FloatField()
+
+    class Meta:
+        ordering = ["start_s"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_s__gte=models.F("start_s")) & Q(start_s__gte=0),
+                name="eye_contact_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start_s:.1f}-{self.end_s:.1f} s"

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from patients.models import Patient
 from recordings.models import ClinicalSession, Recording
-from results.models import AnalysisJob, BehaviourEvent, MetricSample, SpeechSegment
+from results.models import AnalysisJob, BehaviourEvent, EyeContactEpisode, MetricSample, SpeechSegment
 
 
 def analysis_results_counts(*, recording: Recording, pipeline_version: str) -> dict[str, int]:
@@ -85,3 +85,33 @@ def job_speech_segments(*, job: AnalysisJob) -> list[SpeechSegment]:
     """The speech the analysis heard on the job's recording, in time order, each with its speaker
     (patient, other or unknown) and the attribution's confidence."""
     return list(SpeechSegment.objects.filter(job=job).order_by("start_s", "pk"))
+
+
+# The session-level samples that say whether eye contact and mutual gaze were measured, and why not.
+EYE_CONTACT_SHARE = "interaction.eye_contact_share"
+MUTUAL_GAZE_RATE = "interaction.mutual_gaze_episodes_per_min"
+
+
+def job_eye_contact(*, job: AnalysisJob) -> dict[str, Any] | None:
+    """The job's eye-contact and mutual-gaze episodes in time order, with whether each was
+    measured: {"episodes", "measured" (bool), "measured_s" (the analysable time, None when not
+    measured or not known), "reason" (why eye contact was not measured, else ""), "mutual_reason"
+    (the same for mutual gaze)}.
+    None for an analysis that did not measure eye contact at all (one made before it existed)."""
+    samples = {
+        row["metric"]: row
+        for row in MetricSample.objects.filter(
+            job=job, is_session_level=True, metric__in=[EYE_CONTACT_SHARE, MUTUAL_GAZE_RATE]
+        ).values("metric", "value", "reason", "analysable_s")
+    }
+    share = samples.get(EYE_CONTACT_SHARE)
+    if share is None:
+        return None
+    mutual = samples.get(MUTUAL_GAZE_RATE) or {"value": None, "reason": "not measured"}
+    return {
+        "episodes": list(EyeContactEpisode.objects.filter(job=job).order_by("start_s", "pk")),
+        "measured": share["value"] is not None,
+        "measured_s": share["analysable_s"] if share["value"] is not None else None,
+        "reason": share["reason"] if share["value"] is None else "",
+        "mutual_reason": mutual["reason"] if mutual["value"] is None else "",
+    }

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from results.models import AnalysisJob, BehaviourEvent, MetricSample, SpeechSegment
+from results.models import AnalysisJob, BehaviourEvent, EyeContactEpisode, MetricSample, SpeechSegment
 
 
 @dataclass
@@ -27,6 +27,8 @@ class AnalysisOutcome:
     task_model : "<name> <version>" of the task model that proposed them, "" when none ran
     speech_segments : report.json's speech segments ({"start_s", "end_s", "speaker",
         "confidence", "speech_probability"}), [] without audio or speech
+    contact_episodes : report.json's eye-contact and mutual-gaze episodes ({"kind", "start_s",
+        "end_s"}, analysis.metrics.eye_contact), [] where eye contact was never seen or measured
     """
 
     report: Any
@@ -38,6 +40,7 @@ class AnalysisOutcome:
     task_segments: list[Any] = field(default_factory=list)
     task_model: str = ""
     speech_segments: list[dict[str, Any]] = field(default_factory=list)
+    contact_episodes: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -143,16 +146,37 @@ def _speech_rows(job: AnalysisJob, outcome: AnalysisOutcome) -> list[SpeechSegme
     return rows
 
 
+def _contact_rows(job: AnalysisJob, outcome: AnalysisOutcome) -> list[EyeContactEpisode]:
+    session = job.recording.session
+    rows = [
+        EyeContactEpisode(
+            job=job,
+            patient_id=session.patient_id,
+            session=session,
+            kind=episode["kind"],
+            start_s=max(0.0, float(episode["start_s"])),
+            end_s=float(episode["end_s"]),
+        )
+        for episode in outcome.contact_episodes
+    ]
+    for row in rows:
+        row.clean_fields(exclude=["job", "patient", "session"])
+    return rows
+
+
 def analysis_results_store(
     *, job: AnalysisJob, earlier: QuerySet[AnalysisJob], outcome: AnalysisOutcome
 ) -> tuple[list[MetricSample], list[BehaviourEvent]]:
-    """Store the job's metric samples, events and speech segments, replacing the metric samples
-    and speech segments of the `earlier` jobs (so re-running a recording never duplicates rows). The earlier jobs' events are left to
-    the caller, which moves their reviews first."""
+    """Store the job's metric samples, events, speech segments and eye-contact episodes, replacing
+    the metric samples, speech segments and eye-contact episodes of the `earlier` jobs (so
+    re-running a recording never duplicates rows). The earlier jobs' events are left to the
+    caller, which moves their reviews first."""
     MetricSample.objects.filter(job__in=earlier).delete()
     SpeechSegment.objects.filter(job__in=earlier).delete()
+    EyeContactEpisode.objects.filter(job__in=earlier).delete()
     samples, events = _result_rows(job, outcome)
     SpeechSegment.objects.bulk_create(_speech_rows(job, outcome), batch_size=2000)
+    EyeContactEpisode.objects.bulk_create(_contact_rows(job, outcome), batch_size=2000)
     MetricSample.objects.bulk_create(samples, batch_size=2000)
     BehaviourEvent.objects.bulk_create(events, batch_size=2000)
     return samples, events

@@ -47,6 +47,7 @@ ADMIN_MODELS: dict[str, tuple[str, str]] = {
     "results.codedevent": ("coded", "200 403 302 302 403"),
     "results.tasksegment": ("segment", "200 403 302 302 403"),
     "results.speechsegment": ("speech", "200 403 302 302 403"),
+    "results.eyecontactepisode": ("eye_contact", "200 403 302 302 403"),
     "results.gesturereference": ("reference", "200 200 200 200 200"),
 }
 

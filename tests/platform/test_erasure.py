@@ -16,7 +16,14 @@ from care.withdrawal import consent_withdraw
 from frontend.review.overlay import overlay_storage_name
 from patients.models import ConsentScope, ErasureRequest, Patient
 from patients.services import consent_record
-from results.models import AnalysisJob, BehaviourEvent, GestureReference, MetricSample, SpeechSegment
+from results.models import (
+    AnalysisJob,
+    BehaviourEvent,
+    EyeContactEpisode,
+    GestureReference,
+    MetricSample,
+    SpeechSegment,
+)
 from results.reviews import event_review_create
 from tests.factories import make_session
 
@@ -24,7 +31,7 @@ from tests.factories import make_session
 @pytest.fixture
 def patient_with_everything(world, store_recording, api_statistician_export):
     """The memory-clinic patient with a session and notes, a stored video, a finished analysis
-    with tracks, an overlay cache, metrics, a speech segment, an event with a review, a gesture reference, a signed
+    with tracks, an overlay cache, metrics, a speech segment, an eye-contact episode, an event with a review, a gesture reference, a signed
     consent document, and one study export that held them."""
     patient = world.patient
     session = make_session(patient, by=world.clinician)
@@ -59,6 +66,9 @@ def patient_with_everything(world, store_recording, api_statistician_export):
         speaker="patient",
         confidence=0.7,
         speech_probability=0.9,
+    )
+    EyeContactEpisode.objects.create(
+        job=job, patient=patient, session=session, kind="eye_contact", start_s=0.5, end_s=1.0
     )
     event_review_create(
         event=event, reviewer=world.clinician, decision="confirm", note="Jeanne rocks when tired"
