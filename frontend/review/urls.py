@@ -5,7 +5,7 @@ from django.urls import path
 from frontend.review import plotly_asset, reanalyse, tasks, views
 
 urlpatterns = [
-    path("plotly.min.js", plotly_asset.plotly_js, name="plotly_js"),
+    path(f"plotly-basic-{plotly_asset.PLOTLY_JS_VERSION}.min.js", plotly_asset.plotly_js, name="plotly_js"),
     path("<int:session_id>/", views.session_page, name="session_page"),
     path("<int:session_id>/video", views.session_video, name="session_video"),
     path("<int:session_id>/overlay.json", views.session_overlay, name="session_overlay"),

@@ -15,6 +15,8 @@ The admin's pages are generated from its registered models (tests/access/admin_t
 
 from dataclasses import dataclass
 
+from frontend.review.plotly_asset import PLOTLY_JS_VERSION
+
 DATA, NO_DATA = True, False
 
 
@@ -152,7 +154,9 @@ TABLE: dict[str, list[Probe]] = {
     "upload:start": [post("/upload/api/start/", "400 400 400 400 403 403 403 401", DATA)],
     "upload:status": [get("/upload/api/{upload}/", "200 404 404 404 404 404 404 401", NO_DATA)],
     "upload:job_status": [get("/upload/api/jobs/{job}/", "200 200 200 404 404 404 200 401", NO_DATA)],
-    "plotly_js": [get("/sessions/plotly.min.js", "200 200 200 200 200 200 200 302", NO_DATA)],
+    "plotly_js": [
+        get(f"/sessions/plotly-basic-{PLOTLY_JS_VERSION}.min.js", "200 200 200 200 200 200 200 302", NO_DATA)
+    ],
     "session_page": [get(SESSION, "404 200 200 404 404 404 404 302", DATA)],
     "session_video": [get(SESSION + "video", VIDEO_ANSWERS.format(ok=200), DATA)]
     + [

@@ -3,9 +3,9 @@ browser that has it already is answered 304 without the body."""
 
 import gzip
 
-from frontend.review.plotly_asset import PLOTLY_JS
+from frontend.review.plotly_asset import PLOTLY_JS, PLOTLY_JS_VERSION
 
-URL = "/sessions/plotly.min.js"
+URL = f"/sessions/plotly-basic-{PLOTLY_JS_VERSION}.min.js"  # the version in the URL: no stale cache
 
 
 def test_plotly_js_is_gzipped_for_a_browser_that_accepts_it(world, login):
