@@ -9,7 +9,8 @@ change after session 35), serves the site on a local thread, and prints p50 and 
   graph of the default metrics has drawn its points and the summary cards are shown; browser
   cache warm after a first, separately reported load);
 - the data callback alone (POST _dash-update-component through Django, in-process).
-Goal: p95 under 1 s.
+Goals: p95 under 1 s (aiming at 0.5 s); the first load, with an empty browser cache (scripts,
+plotly.js included, fetched and evaluated), under 1.5 s.
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def main() -> None:
         print(
             f"goal p95 < 1000 ms: {'met' if np.percentile(load_times, 95) < 1 and statistics.quantiles(callback_times, n=20)[-1] < 1 else 'NOT met'}"
         )
+        print(f"goal first load < 1500 ms: {'met' if first < 1.5 else 'NOT met'}")
     finally:
         if server is not None:
             server.terminate()
