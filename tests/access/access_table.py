@@ -108,6 +108,7 @@ TABLE: dict[str, list[Probe]] = {
     ],
     "study-events": [get(STUDY + "events/", "404 404 404 404 200 404 403 401", DATA)],
     "study-tasks": [get(STUDY + "tasks/", "404 404 404 404 200 404 403 401", DATA)],
+    "study-speech": [get(STUDY + "speech/", "404 404 404 404 200 404 403 401", DATA)],
     "study-export": [
         get(STUDY + "export/?format=csv", "404 404 404 404 200 404 403 401", DATA),
         get(STUDY + "export/?format=csv&date_from={today}", "404 404 404 404 200 404 403 401", DATA),

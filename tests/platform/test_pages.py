@@ -313,7 +313,7 @@ def test_the_navigation_shows_only_what_the_role_may_use(world, login, persona, 
 def test_the_studies_page_lists_the_statisticians_studies(world, login):
     html = login(world.statistician).get(reverse("study_list")).content.decode()
     assert "apathy-2026" in html and "/api/v1/" in html
-    for table in ("export/?format=csv", "events/", "tasks/", "datapackage/?format=zip"):
+    for table in ("export/?format=csv", "events/", "tasks/", "speech/", "datapackage/?format=zip"):
         assert re.search(rf"/api/v1/studies/\d+/{re.escape(table)}", html), table
     assert AccessEvent.objects.filter(user=world.statistician, action="list", object_type="study").exists()
 

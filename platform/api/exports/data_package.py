@@ -18,6 +18,7 @@ from accounts.models import Study
 from analysis import PIPELINE_VERSION
 from api.exports.export_columns import MODEL_ONLY_SUFFIX, Column, event_columns, long_columns, wide_columns
 from api.exports.metric_catalogue import MISSING_REASONS, fixed_metric_keys, metric_catalogue, window_length_s
+from api.exports.speech_export import speech_columns
 from api.exports.study_export import Table, csv_stream
 from recordings.models import Protocol
 from results.reviewed import reviewed_metric_keys
@@ -97,6 +98,7 @@ def _dictionary_columns(study: Study) -> list[tuple[str, Column]]:
         "metrics_long": long_columns(study, keys),
         "metrics_wide": wide,
         "events": event_columns(study),
+        "speech": speech_columns(study),
     }
     return [(table, column) for table, columns in tables.items() for column in columns]
 

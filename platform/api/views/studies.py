@@ -1,5 +1,6 @@
 """Studies and their exports for statisticians: metrics (long or wide; CSV, Parquet, SPSS,
-Stata), behaviour events, the data package with its codebook, and the data dictionary."""
+Stata), behaviour events, tasks, speech segments, the data package with its codebook, and the
+data dictionary."""
 
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -20,6 +21,7 @@ from api.exports.data_package import (
     package_zip_stream,
 )
 from api.exports.events_export import events_table
+from api.exports.speech_export import speech_table
 from api.exports.stat_files import file_chunks, stat_file
 from api.exports.study_export import Table, build_table, csv_stream, parquet_stream
 from api.exports.study_scope import ExportRequest
@@ -138,6 +140,23 @@ class StudyViewSet(
         table = tasks_table(self._export_request(study, filters))
         _audit_export(request, study, "tasks", filters, table)
         return _file_response(table, file_format, f"{study.code}-tasks.{file_format}")
+
+    @extend_schema(
+        parameters=[StudyTableExportFilter],
+        responses=_file_responses(
+            "csv", "parquet", description="One row per speech segment heard on the recordings' audio."
+        ),
+    )
+    @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
+    def speech(self, request: Request, pk: str):
+        """Speech segments of consenting patients' current analyses: times, speaker (patient,
+        other or unknown) and the attribution's confidence."""
+        study = self._exportable_study()
+        filters = validated_filters(StudyTableExportFilter, request)
+        file_format = self.requested_format(request, filters, "csv")
+        table = speech_table(self._export_request(study, filters))
+        _audit_export(request, study, "speech", filters, table)
+        return _file_response(table, file_format, f"{study.code}-speech.{file_format}")
 
     @extend_schema(
         parameters=[_PackageFormat],
