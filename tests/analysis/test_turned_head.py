@@ -33,7 +33,13 @@ import pytest
 from analysis import synthetic_head
 from analysis.gaze import head_pose_deg
 from analysis.metrics.config import MetricsConfig
-from analysis.metrics.eye_contact import eye_contact_frames
+from analysis.metrics.eye_contact import (
+    CONTACT,
+    EYE_CONTACT,
+    MUTUAL_GAZE,
+    contact_episodes,
+    eye_contact_frames,
+)
 from analysis.metrics.segments import ProtocolSegment
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.tracks import N_FACE_LANDMARKS
@@ -109,6 +115,20 @@ def test_eye_contact_and_mutual_gaze_follow_the_turns(facing_each_other):
     assert frames.mutual_analysable[toward].all()
     np.testing.assert_array_equal(frames.mutual[toward], frames.contact[toward])
     assert not (frames.mutual & ~frames.contact).any()
+
+
+def test_the_analysis_keeps_each_frame_s_decision_and_its_episodes(facing_each_other):
+    patient = facing_each_other.tracks.patient()
+    frames = eye_contact_frames(facing_each_other.tracks, MetricsConfig(), SEGMENTS)
+    np.testing.assert_array_equal(patient.eye_contact == CONTACT, frames.contact)
+    np.testing.assert_array_equal(patient.mutual_gaze == CONTACT, frames.mutual)
+    # One episode of each kind, within the turn toward the other person (a frame that falls
+    # outside the tolerance lasts under the 0.2 s an episode must hold, so it splits none).
+    for kind in (EYE_CONTACT, MUTUAL_GAZE):
+        episodes = [e for e in contact_episodes(facing_each_other.tracks) if e.kind == kind]
+        assert len(episodes) == 1, episodes
+        assert TOWARD[0] <= episodes[0].start_s <= TOWARD[0] + SETTLE_S
+        assert episodes[0].end_s == pytest.approx(TOWARD[1], abs=0.1)
 
 
 def test_a_face_turned_away_makes_eye_contact_but_no_mutual_gaze(other_turned_away):
