@@ -163,16 +163,16 @@ ANALYSIS_HEARTBEAT_STALE_S=60
 ANALYSIS_SWEEP_EVERY_S=10
 EOF
 chmod 600 "$WORK/env"
-PYTHONPATH="$REPO_ROOT/platform" quiet "$PYTHON" - "$WORK" <<'PY'
+quiet "$PYTHON" - "$WORK" <<'PY'
 import sys
 from pathlib import Path
 
-from recordings.demo_media import make_demo_video
+from analysis.synthetic_video import make_person_video
 
 work = Path(sys.argv[1])
-make_demo_video(work / "first-visit.mp4", duration_s=6.0, motion="nod", motion_hz=0.8)
+make_person_video(work / "first-visit.mp4", duration_s=6.0, motion="nod", motion_hz=0.8)
 # Long enough to be caught running and killed.
-make_demo_video(work / "second-visit.mp4", duration_s=10.0, motion="rock", motion_hz=1.2)
+make_person_video(work / "second-visit.mp4", duration_s=10.0, motion="rock", motion_hz=1.2)
 PY
 done_step "https://localhost:$HTTPS_PORT"
 

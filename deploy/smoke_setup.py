@@ -15,8 +15,7 @@ from accounts.models import CareTeam
 from accounts.roles import Role
 from accounts.services import care_team_create, roles_ensure, user_create
 from patients.services import patient_create
-from recordings.models import Protocol
-from workers.management.commands.demo import CARE_TEAM_NAME, PROTOCOLS, USERS
+from workers.management.commands.demo import CARE_TEAM_NAME, USERS, protocols_ensure
 
 roles_ensure()
 team = CareTeam.objects.filter(name=CARE_TEAM_NAME).first() or care_team_create(name=CARE_TEAM_NAME)
@@ -32,8 +31,7 @@ for username, role, first_name, last_name in USERS:
         first_name=first_name,
         last_name=last_name,
     )
-for spec in PROTOCOLS:
-    Protocol.objects.get_or_create(code=spec["code"], defaults={k: v for k, v in spec.items() if k != "code"})
+protocols_ensure()
 patient = patient_create(
     care_team=team,
     full_name="Smoke Test",

@@ -170,6 +170,25 @@ PATIENTS = (
 )
 
 
+def protocols_ensure() -> None:
+    """The demo's protocols and their task lists, created once (also used by deploy/smoke_setup.py)."""
+    for spec in PROTOCOLS:
+        protocol, _ = Protocol.objects.get_or_create(
+            code=spec["code"], defaults={k: v for k, v in spec.items() if k not in ("code", "tasks")}
+        )
+        for position, (code, name, instructions, max_s) in enumerate(spec.get("tasks", ()), start=1):
+            ProtocolTask.objects.get_or_create(
+                protocol=protocol,
+                code=code,
+                defaults={
+                    "position": position,
+                    "name": name,
+                    "instructions": instructions,
+                    "expected_max_duration_s": max_s,
+                },
+            )
+
+
 class Command(BaseCommand):
     help = "Create (or complete) the demo site: users for every role, patients, consent, sessions, analysed videos."
 
@@ -189,21 +208,7 @@ class Command(BaseCommand):
             role: self._user(username, role, first, last, password=password, team=team, study=study)
             for username, role, first, last in USERS
         }
-        for spec in PROTOCOLS:
-            protocol, _ = Protocol.objects.get_or_create(
-                code=spec["code"], defaults={k: v for k, v in spec.items() if k not in ("code", "tasks")}
-            )
-            for position, (code, name, instructions, max_s) in enumerate(spec.get("tasks", ()), start=1):
-                ProtocolTask.objects.get_or_create(
-                    protocol=protocol,
-                    code=code,
-                    defaults={
-                        "position": position,
-                        "name": name,
-                        "instructions": instructions,
-                        "expected_max_duration_s": max_s,
-                    },
-                )
+        protocols_ensure()
         clinician, uploader = users[Role.CLINICIAN], users[Role.UPLOADER]
         recordings: list[Recording] = []
         with tempfile.TemporaryDirectory(prefix="demo-videos-") as tmp:
