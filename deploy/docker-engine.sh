@@ -42,8 +42,10 @@ fi
 if [ "$WITH_DAEMON" = 1 ] && ! "$DOCKER" info >/dev/null 2>&1; then
     say "Starting dockerd"
     mkdir -p /var/log/docker
-    # A daemon that died with its machine's session can leave its containerd running (it holds the
-    # metadata database's lock, so a new containerd waits until dockerd gives up) and its pid files.
+    # A daemon from an earlier boot leaves its pid files: when a restored machine has reused the pid
+    # in containerd.pid for another process, dockerd waits on that process as if it were its
+    # containerd and gives up ("timeout waiting for containerd to start"). Stop what is left of
+    # an earlier daemon and remove the pid files first.
     pkill -f '^/usr/sbin/dockerd' 2>/dev/null || true
     pkill -f 'containerd --config /var/run/docker/containerd/containerd.toml' 2>/dev/null || true
     for _ in $(seq 10); do pgrep -f 'containerd --config /var/run/docker/containerd' >/dev/null || break; sleep 1; done
