@@ -5,15 +5,14 @@ Why: a task segmenter must be trained and its evaluation checked before any clin
 a session; the synthetic set says that the model and its measures work, not how well it does in
 a clinic (that is the cross-validation over marked sessions).
 
-Each subject has a body size (shoulder width 45-80 px at 1280 x 720), limb proportions, a head
-pose bias (SD yaw 10, pitch 15, roll 5 degrees: a camera high in a corner sees everyone looking
-down; estimation bias), a furnished room (a
-random position and camera distance for each task's station) and a walking speed. A session is:
+Each subject has a body size (shoulder width 45-80 px at 1280 x 720), limb proportions, a
+furnished room (a random position and camera distance for each task's station) and a walking
+speed (0.8-2.5 SW/s: older adults walk slowly, about 0.3-1 m/s). A session is:
 a lead-in, then the five tasks in a random order (one may be left out, one done again), separated
 by idle gaps in which the person walks to the next station. Every performance draws its own
 speed, amplitude and way of holding things (hand positions moved by 0.08 SW), and half of
 them a pause of 2-5 s with the hands at rest; in 30 % the head stays level (not everyone looks at
-their hands). Tasks last 12-50 s. The tasks are distinct movement patterns of the wrists relative to the
+their hands). Tasks last 8-50 s. The tasks are distinct movement patterns of the wrists relative to the
 shoulders, the head and the hips (SW = shoulder width; x to the image's right, y down):
 
 - pill_box: seated, both hands low in front (y about 1.1 SW), small quick alternating movements
@@ -36,7 +35,11 @@ seated legs read as standing (foreshortened or hidden thighs: knees placed as st
 drop-outs (1.5 % of frames and short bursts) and
 missing hands (10-40 % of frames, and for a quarter of the subjects never found, as often in
 room-scale video); the wrist paths are smoothed over 0.4 s so that changes of
-posture take time, as a body's do.
+posture take time, as a body's do. The head pose carries a per-subject bias (SD yaw 10, pitch 20,
+roll 5 degrees: a camera high in a corner sees everyone looking down; estimation bias); for a
+quarter of the subjects it is one still estimate that does not follow the head's turns (a small
+face), and the face is lost in bursts over 0-50 % of the session (the face mesh fails on small
+or turned faces).
 """
 
 from __future__ import annotations
@@ -83,7 +86,10 @@ class _Body:
 
 
 def _plan(
-    rng: np.random.Generator, task_codes: tuple[str, ...], task_s: tuple[float, float] = (12, 50)
+    rng: np.random.Generator,
+    task_codes: tuple[str, ...],
+    task_s: tuple[float, float] = (8, 50),
+    gap_s: tuple[float, float] = (4, 12),
 ) -> list[tuple[str, float]]:
     """(code or BACKGROUND, duration_s) in order: lead-in, tasks with idle gaps, lead-out."""
     order = list(rng.permutation(task_codes))
@@ -94,7 +100,7 @@ def _plan(
     plan: list[tuple[str, float]] = [(BACKGROUND, float(rng.uniform(3, 8)))]
     for code in order:
         plan.append((code, float(rng.uniform(*task_s))))
-        plan.append((BACKGROUND, float(rng.uniform(4, 12))))
+        plan.append((BACKGROUND, float(rng.uniform(*gap_s))))
     return plan
 
 
@@ -129,7 +135,9 @@ def _task_motion(code: str, t: np.ndarray, rng: np.random.Generator, body: _Body
         hands[side][:, 1] += _osc(t, 0.3 * speed, 0.15 * amp, ph[0])
         hands[other][:] = (_HANGING[other][0] * 0.8, 1.2)
         head[:, 1] = -rng.uniform(15, 25)
-        body.hip_px[at, 0] += _osc(t, 0.08 * speed, 2.0 * amp, ph[2]) * body.scale[at] * body.stride[at]
+        # walking between spots of the plant, from where the person stands (no jump at the start)
+        spots = _osc(t, 0.08 * speed, 2.0 * amp, ph[2]) - _osc(t[:1], 0.08 * speed, 2.0 * amp, ph[2])
+        body.hip_px[at, 0] += spots * body.scale[at] * body.stride[at]
     elif code == "read_article":
         hands["left"][:], hands["right"][:] = (0.28, 0.5), (-0.28, 0.5)
         period = rng.uniform(6, 14) / speed
@@ -162,11 +170,19 @@ def _task_motion(code: str, t: np.ndarray, rng: np.random.Generator, body: _Body
     body.seated[at] = code in _SEATED
 
 
-def _idle_motion(t: np.ndarray, rng: np.random.Generator, body: _Body, at: slice, target: np.ndarray) -> None:
+def _idle_motion(
+    t: np.ndarray,
+    rng: np.random.Generator,
+    body: _Body,
+    at: slice,
+    target: np.ndarray,
+    *,
+    walk_sw_s: tuple[float, float],
+) -> None:
     """Stand, then walk to the next station's position (target, px) with swinging arms."""
     start = body.hip_px[at.start].copy()
     distance = float(np.linalg.norm(target - start))
-    speed_px = rng.uniform(1.5, 2.5) * body.scale[at.start] * body.stride[at.start]
+    speed_px = rng.uniform(*walk_sw_s) * body.scale[at.start] * body.stride[at.start]
     walk_s = min(distance / max(speed_px, 1e-6), 0.8 * t[-1]) if len(t) else 0.0
     begin = rng.uniform(0, max(t[-1] - walk_s, 0)) if len(t) else 0.0
     progress = np.clip((t - begin) / max(walk_s, 1e-6), 0, 1)
@@ -249,6 +265,24 @@ def _observe(
     return pose, visibility, hands
 
 
+def _observe_head(head_deg: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """What a face model reports of the head pose (n, 3) deg: a per-subject bias (the camera's
+    height and angle), noise; for a quarter of the subjects one still estimate that does not
+    follow the head's turns (a small or blurred face); and the face lost in bursts of 1-8 s
+    over 0-50 % of the session (NaN)."""
+    n = len(head_deg)
+    bias = rng.normal(0, (10.0, 20.0, 5.0))  # yaw, pitch, roll
+    turns = np.zeros_like(head_deg) if rng.random() < 0.25 else head_deg
+    head = turns + bias + rng.normal(0, 2.0, (n, 3))
+    lost = np.zeros(n, dtype=bool)
+    share = rng.uniform(0, 0.5)
+    while lost.mean() < share:
+        first = int(rng.integers(0, n))
+        lost[first : first + int(rng.uniform(1, 8) * SOURCE_FPS)] = True
+    head[lost] = np.nan
+    return head
+
+
 @dataclass(frozen=True)
 class Kinematics:
     """A session's plan, its frame classes (index into (BACKGROUND, *task_codes)) and the
@@ -268,16 +302,21 @@ def session_kinematics(
     *,
     room_px: tuple[int, int] = (1280, 720),
     sw_px: float | None = None,
-    task_s: tuple[float, float] = (12, 50),
+    task_s: tuple[float, float] = (8, 50),
+    gap_s: tuple[float, float] = (4, 12),
+    walk_sw_s: tuple[float, float] = (0.8, 2.5),
+    station_x: tuple[float, float] = (0.2, 0.8),
 ) -> Kinematics:
     """The movements of one subject's session in a room_px picture (width, height); the body's
-    shoulder width is sw_px (default: random, 45-80 px at 1280 x 720, so the feet stay in view)."""
+    shoulder width is sw_px (default: random, 45-80 px at 1280 x 720, so the feet stay in view).
+    Tasks last task_s seconds, idle gaps gap_s, the person walks at walk_sw_s between stations
+    placed across station_x of the picture's width (a gap too short for the walk hurries it)."""
     width, height = room_px
-    plan = _plan(rng, task_codes, task_s)
+    plan = _plan(rng, task_codes, task_s, gap_s)
     bounds = np.round(np.cumsum([0.0] + [d for _, d in plan]) * SOURCE_FPS).astype(int)
     n = int(bounds[-1])
     sw_px = rng.uniform(45, 80) * height / 720 if sw_px is None else sw_px
-    stations = {c: (rng.uniform(0.2, 0.8) * width, rng.uniform(0.5, 0.6) * height) for c in task_codes}
+    stations = {c: (rng.uniform(*station_x) * width, rng.uniform(0.5, 0.6) * height) for c in task_codes}
     depth = {c: rng.uniform(0.8, 1.2) for c in task_codes}
     body = _Body(
         left=np.zeros((n, 2)),
@@ -302,7 +341,7 @@ def session_kinematics(
                 if upcoming is None
                 else np.linspace(body.scale[before], depth[upcoming], len(t))
             )
-            _idle_motion(t, rng, body, at, target)
+            _idle_motion(t, rng, body, at, target, walk_sw_s=walk_sw_s)
         else:
             body.hip_px[at] = stations[code]
             body.scale[at] = depth[code]
@@ -323,9 +362,8 @@ def synthetic_session(
     rng = np.random.default_rng(seed)
     kinematics = session_kinematics(rng, task_codes)
     n = len(kinematics.frame_class)
-    bias = rng.normal(0, (10.0, 15.0, 5.0))  # yaw, pitch, roll: the camera's height and angle
-    head = kinematics.head_deg + bias + rng.normal(0, 2.0, (n, 3))
     pose, visibility, hands = _observe(kinematics.pose_px, rng, kinematics.sw_px[:, None], kinematics.seated)
+    head = _observe_head(kinematics.head_deg, rng)
     time_s = np.arange(n) / SOURCE_FPS
     features = features_from_keypoints(time_s, pose, visibility, hands, head, rate_hz)
     source = np.clip(np.round(features.time_s * SOURCE_FPS).astype(int), 0, n - 1)

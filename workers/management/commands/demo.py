@@ -25,6 +25,7 @@ from accounts.models import CareTeam, Study
 from accounts.roles import Role
 from accounts.services import care_team_create, roles_ensure, study_create, user_create
 from analysis.synthetic_video import make_person_video
+from analysis.tasks.demo_video import make_task_demo_video
 from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope, Patient, PatientIdentity
 from patients.selectors import consent_active_scopes
@@ -40,7 +41,8 @@ from workers.dispatch import local_analyses_wait
 # A documented password for the local demo only; set DEMO_PASSWORD to choose another.
 DEFAULT_DEMO_PASSWORD = "demo-platform-2026"  # noqa: S105
 CARE_TEAM_NAME = "Demo memory clinic"
-# The demo's videos: short and small, so that `manage.py demo` analyses them in about a minute.
+# The demo's videos: short and small, so that `manage.py demo` analyses them in about a minute
+# (the semi-guided visit's rendered video in about a minute more).
 DEMO_VIDEO = {
     "duration_s": 8.0,
     "fps": 15.0,
@@ -48,6 +50,9 @@ DEMO_VIDEO = {
     "amplitude_px": 20.0,
     "photo_height_fraction": 0.85,
 }
+# The semi-guided visit's video: a drawn person doing the five tasks (about 80 s), so that the
+# task model trained on the synthetic set has something to propose (analysis.tasks.demo_video).
+TASK_VIDEO = {"rendered": "semi-guided tasks"}
 STUDY_CODE = "demo-apathy"
 
 USERS = (
@@ -163,7 +168,12 @@ PATIENTS = (
         scopes=(ConsentScope.STORE_VIDEO, ConsentScope.ANALYSE, ConsentScope.MODEL_TRAINING),
         withdrawn=(ConsentScope.MODEL_TRAINING,),
         sessions=(
-            (60, "semi-guided-tasks", "Five daily-living tasks.", {"motion": "nod", "motion_hz": 0.5}),
+            (
+                60,
+                "semi-guided-tasks",
+                "Five daily-living tasks (demo video: a drawn person doing the five tasks).",
+                TASK_VIDEO,
+            ),
             (7, "praxis-test", "Short praxis screening.", {"motion": "still", "duration_s": 6.0}),
         ),
     ),
@@ -308,7 +318,10 @@ class Command(BaseCommand):
                 if ConsentScope.STORE_VIDEO not in consent_active_scopes(patient=patient):
                     continue
                 name = f"{protocol_code}-{session_date:%Y%m%d}.mp4"
-                path = make_person_video(tmp / name, **{**DEMO_VIDEO, **video})
+                if video == TASK_VIDEO:
+                    path, _ = make_task_demo_video(tmp / name)
+                else:
+                    path = make_person_video(tmp / name, **{**DEMO_VIDEO, **video})
                 stored = recording_create_from_file(
                     session=session,
                     file_path=path,
