@@ -20,7 +20,7 @@ from accounts.errors import ApplicationError
 from accounts.permissions import Action, can, require
 from recordings.models import ClinicalSession, Protocol
 from recordings.selectors import protocol_task_names, protocol_tasks
-from results.models import TaskSegment
+from results.models import ModelVersion, TaskSegment
 from results.task_segments import (
     task_segment_accept,
     task_segment_correct,
@@ -39,6 +39,7 @@ def task_panel(user, session: ClinicalSession, *, has_video: bool) -> dict:
         return {"task_panel": None}
     names = {task.code: task.name for task in tasks}
     segments = session_task_segments(session=session)
+    model = active_task_model()
     return {
         "task_panel": {
             "tasks": [
@@ -56,11 +57,22 @@ def task_panel(user, session: ClinicalSession, *, has_video: bool) -> dict:
                 for segment in segments
             ],
             "n_proposed": sum(1 for segment in segments if segment.source == TaskSegment.Source.AUTOMATIC),
-            "has_model": active_task_model() is not None,
+            "proposed_by": _proposing_model(segments, model),
+            "has_model": model is not None,
             "can_mark": can(user, Action.MARK_TASKS, session.patient),
             "keys_on": has_video,
         }
     }
+
+
+def _proposing_model(segments: list[TaskSegment], model: ModelVersion | None) -> str:
+    """The model that proposed the visit's tasks ("<name> <version>"), and what it was trained
+    on when it is the active one and its metrics say (the demo's model: the synthetic set)."""
+    label = next((s.model_version for s in segments if s.source == TaskSegment.Source.AUTOMATIC), "")
+    if label and model is not None and label == f"{model.name} {model.version}":
+        trained_on = (model.metrics or {}).get("trained_on", "")
+        return f"{label}, {trained_on}" if trained_on else label
+    return label
 
 
 def timeline_tasks(session: ClinicalSession) -> list[tuple[str, float, float, str]] | None:

@@ -174,7 +174,8 @@ def _grid_template(
     figure = make_subplots(
         # About 40 px between panels, whatever their number: room for the next panel's title.
         rows=rows, cols=1, shared_xaxes=True, vertical_spacing=40 / (120 + 115 * rows - MARGIN_PX["t"] - MARGIN_PX["b"]),
-        row_heights=[1.2] + [0.6] * (first_curve - 2) + [1.0] * len(curve_titles),
+        # The tasks row as tall as the events row: a lane per task, each named.
+        row_heights=[1.2] * (first_speech - 1) + [0.6] * (first_curve - first_speech) + [1.0] * len(curve_titles),
         subplot_titles=["Behaviour events (click one to play it)"]
         + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
         + ["Who speaks (heard on the audio track; see the legend)"] * (first_eye - first_speech)
@@ -213,7 +214,7 @@ def _task_bars(
                  hovertemplate=f"{name}<br>{start_s:.1f} to {end_s:.1f} s<br>"
                  + ("proposed by the task model" if proposed else "marked") + "<extra></extra>", **axes),
         )  # fmt: skip
-    layout[_axis_key(axes["yaxis"])]["showticklabels"] = bool(tasks)
+    layout[_axis_key(axes["yaxis"])].update(showticklabels=bool(tasks), dtick=1)  # every task's name
     if not tasks:
         traces.append(
             dict(type="scatter", x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip",

@@ -45,6 +45,9 @@ def test_the_demo_builds_a_site_for_every_role_and_a_second_run_changes_nothing(
     assert Consent.objects.filter(withdrawn_at__isnull=False).count() == 1
     tasks = ProtocolTask.objects.filter(protocol__code="semi-guided-tasks").order_by("position")
     assert [task.position for task in tasks] == [1, 2, 3, 4, 5]
+    # The semi-guided visit's video is the rendered person doing the five tasks, not a face.
+    [task_video] = Recording.objects.filter(session__protocol__code="semi-guided-tasks")
+    assert 60 <= task_video.duration_s <= 90
 
     call_command("demo", "--no-analysis", stdout=StringIO())
     assert counts() == first

@@ -7,6 +7,7 @@ import pytest
 from audit.models import AccessEvent
 from results.models import ModelVersion, TaskSegment
 from results.task_segments import ProposedSegment, task_segments_propose
+from results.task_training import SYNTHETIC_NOTE
 from tests.factories import make_analysed_session
 
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -23,18 +24,24 @@ def test_the_session_page_lists_the_tasks_and_says_to_mark_them_by_hand(world, v
 
 def test_with_an_active_task_model_the_page_asks_to_accept_or_correct(world, visit, login):
     ModelVersion.objects.create(
-        name="task-segmenter", version="1", kind=ModelVersion.Kind.TASK, is_active=True
+        name="task-segmenter",
+        version="1",
+        kind=ModelVersion.Kind.TASK,
+        is_active=True,
+        metrics={"trained_on": SYNTHETIC_NOTE},
     )
     task_segments_propose(
         session=visit.session,
         job=visit.job,
         segments=[ProposedSegment("pill_box", 1.0, 6.0, 0.8)],
-        model_version="1",
+        model_version="task-segmenter 1",
     )
     html = login(world.clinician).get(f"/sessions/{visit.session.pk}/").content.decode()
     assert "Mark the tasks by hand" not in html
     assert "The task model proposed 1 task below: accept each one that is right" in html
     assert "task model (proposal, confidence 80 %)" in html and ">Accept</button>" in html
+    # Which model proposed them, and that it learnt from the synthetic set, not from patients.
+    assert f"Model: task-segmenter 1, {SYNTHETIC_NOTE}." in html
 
 
 def test_marking_by_keys_posts_json_and_the_page_shows_the_task(world, visit, login):
