@@ -4,8 +4,9 @@ layout (the 16 MediaPipe points COCO lacks, such as the eye corners, fingers and
 
 The site provides the model: an MMPose config file and its RTMPose checkpoint (settings
 MMPOSE_CONFIG and MMPOSE_CHECKPOINT; deploy/workers.md says where to put them). Nothing is
-downloaded. mmcv must be compiled against the host's CUDA, so mmpose is not in the default
-install: deploy/install_gpu.sh installs it. Each missing piece (the files, CUDA, mmpose) raises
+downloaded. mmcv must be compiled (against the host's CUDA on a GPU worker; with its CPU operators
+for the tests, which run RTMPose on the CPU), so mmpose is not in the default install:
+deploy/install_gpu.sh installs it. Each missing piece (the files, CUDA, mmpose) raises
 PoseBackendError with a sentence naming it; there is no silent fallback to another model.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -60,10 +62,22 @@ def _check_cuda(device: str) -> None:
         )
 
 
-def _import_mmpose():
+def _import_mmpose() -> SimpleNamespace:
+    """mmpose's model builder and data pipeline, and mmengine's checkpoint loader.
+
+    Not `mmpose.apis` (init_model, inference_topdown): it imports every inferencer and visualiser,
+    and those import torchvision, whose PyPI wheels load only with the CUDA build of torch.
+    """
     try:
         import mmpose  # noqa: PLC0415 (optional GPU dependency: absent on CPU workers)
-        from mmpose.apis import inference_topdown, init_model  # noqa: PLC0415 (as above)
+        import torch  # noqa: PLC0415 (loads in seconds; only this backend needs it here)
+        from mmengine.config import Config  # noqa: PLC0415 (as mmpose)
+        from mmengine.dataset import Compose, pseudo_collate  # noqa: PLC0415 (as mmpose)
+        from mmengine.model.utils import revert_sync_batchnorm  # noqa: PLC0415 (as mmpose)
+        from mmengine.registry import init_default_scope  # noqa: PLC0415 (as mmpose)
+        from mmengine.runner import load_checkpoint  # noqa: PLC0415 (as mmpose)
+        from mmpose.datasets.datasets.utils import parse_pose_metainfo  # noqa: PLC0415 (as mmpose)
+        from mmpose.models import build_pose_estimator  # noqa: PLC0415 (as mmpose)
     except ImportError as error:
         if error.name and error.name.split(".")[0] in {"mmpose", "mmcv", "mmengine", "mmdet"}:
             raise PoseBackendError(
@@ -73,7 +87,34 @@ def _import_mmpose():
             f"mmpose is installed but cannot be imported ({error}). Run deploy/install_gpu.sh again; it "
             "installs the versions that work together."
         ) from error
-    return mmpose.__version__, init_model, inference_topdown
+    return SimpleNamespace(
+        version=mmpose.__version__,
+        torch=torch,
+        Config=Config,
+        Compose=Compose,
+        pseudo_collate=pseudo_collate,
+        revert_sync_batchnorm=revert_sync_batchnorm,
+        init_default_scope=init_default_scope,
+        load_checkpoint=load_checkpoint,
+        parse_pose_metainfo=parse_pose_metainfo,
+        build_pose_estimator=build_pose_estimator,
+    )
+
+
+def build_pose_network(config_path: str | Path, device: str):
+    """The network of an MMPose top-down config, with the initial weights of its layers (nothing is
+    downloaded: a pretrained backbone named in the config is not fetched), in eval mode on `device`.
+    MMPoseModel then loads the site's checkpoint into it."""
+    mm = _import_mmpose()
+    config = mm.Config.fromfile(str(config_path))
+    config.model.train_cfg = None
+    config.model.backbone.init_cfg = None
+    mm.init_default_scope(config.get("default_scope", "mmpose"))
+    network = mm.revert_sync_batchnorm(mm.build_pose_estimator(config.model))
+    network.cfg = config
+    # COCO-17, the layout this backend maps (a checkpoint's own metadata replaces it when loaded).
+    network.dataset_meta = mm.parse_pose_metainfo({"from_file": "configs/_base_/datasets/coco.py"})
+    return network.to(device).eval()
 
 
 def coco_to_mediapipe(keypoints_xy: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -137,9 +178,12 @@ class MMPoseModel(ClosesOnExit):
         config = _check_file(config_path, "RTMPose config", "MMPOSE_CONFIG")
         checkpoint = _check_file(checkpoint_path, "RTMPose checkpoint", "MMPOSE_CHECKPOINT")
         _check_cuda(device)
-        mmpose_version, init_model, self._inference_topdown = _import_mmpose()
-        self._model = init_model(str(config), str(checkpoint), device=device)
-        self.version = f"mmpose-{mmpose_version}+sha256.{_sha256_prefix(checkpoint)}"
+        self._mm = _import_mmpose()
+        self._model = build_pose_network(config, device)
+        loaded = self._mm.load_checkpoint(self._model, str(checkpoint), map_location="cpu")
+        self._model.dataset_meta = loaded.get("meta", {}).get("dataset_meta", self._model.dataset_meta)
+        self._pipeline = self._mm.Compose(self._model.cfg.test_dataloader.dataset.pipeline)
+        self.version = f"mmpose-{self._mm.version}+sha256.{_sha256_prefix(checkpoint)}"
 
     def process(self, image_rgb: np.ndarray) -> PoseObservation | None:
         """The body in one image (the whole image is the person's box), or None when the model's
@@ -151,10 +195,17 @@ class MMPoseModel(ClosesOnExit):
         """
         # MMPose's data preprocessors expect OpenCV's BGR order.
         image_bgr = np.ascontiguousarray(image_rgb[..., ::-1])
-        samples = self._inference_topdown(self._model, image_bgr)
-        if not samples:
-            return None
-        instances = samples[0].pred_instances
+        height, width = image_bgr.shape[:2]
+        sample = self._pipeline(
+            {
+                "img": image_bgr,
+                "bbox": np.array([[0, 0, width, height]], dtype=np.float32),
+                "bbox_score": np.ones(1, dtype=np.float32),
+                **self._model.dataset_meta,
+            }
+        )
+        with self._mm.torch.no_grad():
+            instances = self._model.test_step(self._mm.pseudo_collate([sample]))[0].pred_instances
         keypoints = np.asarray(instances.keypoints, dtype=np.float32)[0]
         scores = np.asarray(instances.keypoint_scores, dtype=np.float32)[0]
         if keypoints.shape[0] != N_COCO_KEYPOINTS:
