@@ -1,48 +1,115 @@
 #!/usr/bin/env bash
-# Install MMPose (RTMPose) for the GPU worker, into the active Python environment.
+# Install MMPose (RTMPose) into a Python environment: the GPU worker's (mmcv's operators compiled
+# against CUDA), and the test environment's (bin/test: CPU operators, so that the backend runs in
+# the suite on CPU).
 #
-# Why a script and not a pip extra: mmpose 1.3.2 needs mmcv < 2.2.0, and mmcv 2.1.0 has no wheel
-# for Python 3.11 with torch 2.13, so it is compiled here (against the host's CUDA when torch has
-# CUDA; about 11 minutes on 2 cores). mmpose and mmdet are then installed without their declared
-# dependencies (chumpy, which RTMPose does not use, does not import on Python 3.11), and the
-# dependencies they do use are installed one by one.
+# Why a script and not a pip extra: mmpose 1.3.2 and mmdet 3.3.0 need mmcv < 2.2.0, and mmcv 2.1.0
+# has no wheel for Python 3.11 with torch 2.13, so it is compiled here (against the host's CUDA
+# when torch has CUDA). mmcv-lite, which has no compiled operators, is not enough: RTMPose itself
+# uses none, but `mmpose.models` imports every model of mmpose (and RTMPose's backbone those of
+# mmdet), and some of them load mmcv's compiled operators at import. torchvision is not needed:
+# analysis/pose_mmpose.py does not import `mmpose.apis`, the one part of mmpose that uses it (and
+# torchvision's PyPI wheels load only with the CUDA build of torch).
+# mmcv, mmengine, mmpose and mmdet are installed without their declared dependencies (they would
+# add opencv-python over the project's opencv-contrib-python, torchvision, and chumpy, which does
+# not import on Python 3.11), and the packages they do use are installed by name: nothing the
+# platform installed changes (bin/test's environment gains packages, none is replaced).
 #
 # Run it after torch (the CUDA build on GPU hosts) and `pip install ".[gpu]"`:
 #   bash deploy/install_gpu.sh
-# Environment: PIP (default: pip), MAX_JOBS (parallel compile jobs, default 2),
-#   TORCH_CUDA_ARCH_LIST (e.g. "8.0;8.6;9.0" to compile mmcv's CUDA ops for those GPUs).
+# Environment:
+#   PYTHON                the environment's Python (default: python)
+#   MMCV_OPS              cuda or cpu: which operators mmcv is compiled with (default: cuda when
+#                         torch is built with CUDA, else cpu)
+#   TORCH_CUDA_ARCH_LIST  e.g. "8.0;8.6;9.0": the GPUs mmcv's CUDA operators are compiled for
+#   MAX_JOBS              parallel compile jobs (default 2)
+#   WHEEL_CACHE           a folder that keeps the compiled wheels (mmcv, xtcocotools) by the versions
+#                         they were built for: only the first install on a machine compiles (mmcv
+#                         with CPU operators: 650 CPU-seconds, about 6 minutes on 2 idle cores),
+#                         later ones take seconds. Default: none.
 set -euo pipefail
 
-PIP=${PIP:-pip}
+PYTHON=${PYTHON:-python}
+PIP=("$PYTHON" -m pip)
 export MAX_JOBS=${MAX_JOBS:-2}
+MMCV_VERSION=2.1.0
+XTCOCOTOOLS_VERSION=1.14.3
 
-python - <<'PY'
+read -r torch_version torch_cuda numpy_version python_tag < <("$PYTHON" - <<'PY'
+import sys
+
+import numpy
 import torch
-print(f"torch {torch.__version__}, CUDA {'available' if torch.cuda.is_available() else 'not available'}"
-      f" (built for CUDA {torch.version.cuda})")
+
+print(torch.__version__, torch.version.cuda or "none", numpy.__version__, f"cp{sys.version_info[0]}{sys.version_info[1]}")
 PY
-if python -c "import torch, sys; sys.exit(0 if torch.version.cuda else 1)"; then
-  # Compile mmcv's CUDA operators even when the build host has no GPU (docker build).
-  export FORCE_CUDA=1
+)
+MMCV_OPS=${MMCV_OPS:-$([ "$torch_cuda" = none ] && echo cpu || echo cuda)}
+echo "torch $torch_version (CUDA $torch_cuda), numpy $numpy_version; mmcv's operators for $MMCV_OPS"
+if [ "$MMCV_OPS" = cuda ]; then
+    # Compile the CUDA operators even when the build host has no GPU (docker build).
+    export FORCE_CUDA=1
+else
+    unset FORCE_CUDA
 fi
 
-echo "1/4 build tools"
-$PIP install "setuptools<70" wheel ninja
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+if [ -n "${WHEEL_CACHE:-}" ]; then
+    # Compiled code is tied to torch (mmcv's C++ ABI), numpy (xtcocotools' C API) and Python.
+    mmcv_dir="$WHEEL_CACHE/mmcv-$MMCV_VERSION-$MMCV_OPS-${TORCH_CUDA_ARCH_LIST:-default}-torch-$torch_version-$python_tag"
+    xtcocotools_dir="$WHEEL_CACHE/xtcocotools-$XTCOCOTOOLS_VERSION-numpy-$numpy_version-$python_tag"
+    mkdir -p "$WHEEL_CACHE"
+    # One build at a time on this machine (several checkouts may share the cache).
+    exec 8>"$WHEEL_CACHE/.mmcv.lock"
+    flock 8
+else
+    mmcv_dir="$work/mmcv"
+    xtcocotools_dir="$work/xtcocotools"
+fi
 
-echo "2/4 mmcv 2.1.0, compiled from source (the long step)"
-$PIP install --no-build-isolation mmcv==2.1.0
+# setuptools < 70 (mmcv's setup.py imports pkg_resources), Cython and ninja only for the builds:
+# on PYTHONPATH, so that the environment's own setuptools stays as it is.
+build_tools="$work/build-tools"
+with_build_tools() { PYTHONPATH="$build_tools" PATH="$build_tools/bin:$PATH" "$@"; }
 
-echo "3/4 mmpose and mmdet, without their declared dependencies"
-$PIP install --no-deps mmpose==1.3.2 mmdet==3.3.0
+built_wheel() { compgen -G "$1/$2-*.whl" | head -1; }
+if [ -z "$(built_wheel "$mmcv_dir" mmcv)" ] || [ -z "$(built_wheel "$xtcocotools_dir" xtcocotools)" ]; then
+    echo "1/4 build tools"
+    "${PIP[@]}" install --quiet --no-warn-conflicts --target "$build_tools" "setuptools<70" wheel ninja "cython<3.1"
+fi
 
-echo "4/4 what mmpose uses"
-$PIP install --no-build-isolation --no-binary xtcocotools xtcocotools
-$PIP install pycocotools shapely terminaltables munkres json_tricks scipy mmengine
+echo "2/4 mmcv $MMCV_VERSION, compiled from source (the long step; cached in ${WHEEL_CACHE:-no folder})"
+if [ -z "$(built_wheel "$mmcv_dir" mmcv)" ]; then
+    started=$(date +%s)
+    # Without debug information (Python's own CFLAGS ask for it): it tripled the compile time.
+    CFLAGS="${CFLAGS:-} -g0" with_build_tools "${PIP[@]}" wheel --quiet --no-deps --no-build-isolation --no-binary mmcv \
+        --wheel-dir "$work/mmcv-build" "mmcv==$MMCV_VERSION"
+    mkdir -p "$mmcv_dir" && mv "$work"/mmcv-build/mmcv-*.whl "$mmcv_dir/"
+    echo "    compiled in $(($(date +%s) - started)) s"
+fi
+if [ -z "$(built_wheel "$xtcocotools_dir" xtcocotools)" ]; then
+    # Its PyPI wheel is built against numpy 1 and does not import with numpy 2: compiled here.
+    with_build_tools "${PIP[@]}" wheel --quiet --no-deps --no-build-isolation --no-binary xtcocotools \
+        --wheel-dir "$work/xtcocotools-build" "xtcocotools==$XTCOCOTOOLS_VERSION"
+    mkdir -p "$xtcocotools_dir" && mv "$work"/xtcocotools-build/xtcocotools-*.whl "$xtcocotools_dir/"
+fi
+"${PIP[@]}" install --quiet --no-warn-conflicts --no-deps "$(built_wheel "$mmcv_dir" mmcv)" "$(built_wheel "$xtcocotools_dir" xtcocotools)"
 
-python - <<'PY'
+echo "3/4 mmengine, mmpose and mmdet, without their declared dependencies"
+"${PIP[@]}" install --quiet --no-warn-conflicts --no-deps mmengine==0.10.7 mmpose==1.3.2 mmdet==3.3.0
+
+echo "4/4 what they use"
+"${PIP[@]}" install --quiet --no-warn-conflicts addict yapf termcolor json_tricks munkres pycocotools shapely \
+    terminaltables
+
+"$PYTHON" - <<'PY'
 import mmcv
 import mmpose
-from mmpose.apis import inference_topdown, init_model  # noqa: F401
+from mmcv.ops import nms  # noqa: F401 (the compiled operators load)
+from mmengine.runner import load_checkpoint  # noqa: F401
+from mmpose.models import build_pose_estimator  # noqa: F401
+from mmdet.models import CSPNeXt  # noqa: F401 (RTMPose's backbone)
 
 print(f"mmcv {mmcv.__version__} and mmpose {mmpose.__version__} are installed.")
 PY
