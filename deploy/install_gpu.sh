@@ -79,8 +79,9 @@ if [ -z "$(built_wheel "$mmcv_dir" mmcv)" ] || [ -z "$(built_wheel "$xtcocotools
     "${PIP[@]}" install --quiet --no-warn-conflicts --target "$build_tools" "setuptools<70" wheel ninja "cython<3.1"
 fi
 
-echo "2/4 mmcv $MMCV_VERSION, compiled from source (the long step; cached in ${WHEEL_CACHE:-no folder})"
+echo "2/4 mmcv $MMCV_VERSION and xtcocotools $XTCOCOTOOLS_VERSION, compiled from source unless in ${WHEEL_CACHE:-a cache}"
 if [ -z "$(built_wheel "$mmcv_dir" mmcv)" ]; then
+    echo "    compiling mmcv (the long step)"
     started=$(date +%s)
     # Without debug information (Python's own CFLAGS ask for it): it tripled the compile time.
     CFLAGS="${CFLAGS:-} -g0" with_build_tools "${PIP[@]}" wheel --quiet --no-deps --no-build-isolation --no-binary mmcv \
