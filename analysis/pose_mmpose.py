@@ -89,6 +89,7 @@ def _import_mmpose() -> SimpleNamespace:
         ) from error
     return SimpleNamespace(
         version=mmpose.__version__,
+        configs=Path(mmpose.__file__).parent / ".mim" / "configs",
         torch=torch,
         Config=Config,
         Compose=Compose,
@@ -113,7 +114,7 @@ def build_pose_network(config_path: str | Path, device: str):
     network = mm.revert_sync_batchnorm(mm.build_pose_estimator(config.model))
     network.cfg = config
     # COCO-17, the layout this backend maps (a checkpoint's own metadata replaces it when loaded).
-    network.dataset_meta = mm.parse_pose_metainfo({"from_file": "configs/_base_/datasets/coco.py"})
+    network.dataset_meta = mm.parse_pose_metainfo({"from_file": str(mm.configs / "_base_/datasets/coco.py")})
     return network.to(device).eval()
 
 
