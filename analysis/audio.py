@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import math
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,3 +230,31 @@ def analyse_speech(path: str | Path) -> SpeechAnalysis:
     if not segments:
         return SpeechAnalysis(STATUS_NO_SPEECH, duration_s)
     return SpeechAnalysis(STATUS_SPEECH, duration_s, segments, levels)
+
+
+class SpeechInBackground:
+    """analyse_speech(path) in a thread started at once, so that the audio is decoded and its
+    voice activity found while the worker processes analyse the picture (the voice-activity
+    model and the decoder release the GIL). cpu_s: the thread's CPU seconds, once done."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.cpu_s = 0.0
+        self._outcome: SpeechAnalysis | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), name="speech", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: str | Path) -> None:
+        start = time.thread_time()
+        try:
+            self._outcome = analyse_speech(path)
+        except BaseException as error:  # raised again in the caller's thread by result()
+            self._outcome = error
+        self.cpu_s = time.thread_time() - start
+
+    def result(self) -> SpeechAnalysis:
+        """The speech analysis, waiting for the thread; its error is raised here."""
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome

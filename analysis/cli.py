@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from analysis import PIPELINE_VERSION
 from analysis.errors import AnalysisError
-from analysis.metrics.eye_contact import contact_episodes
+from analysis.runner import START_JOB, WorkerPool
 from analysis.tracks import write_parquet
 from analysis.video import probe
 
@@ -56,10 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         help="a point on the patient (px) at time T (s), overriding the automatic choice",
     )
     run.add_argument(
-        "--motion-adaptive",
+        "--full-rate",
         action="store_true",
-        help="run the models where the picture changed and every 5th frame of a still stretch "
-        "(faster; default: every model on every analysed frame)",
+        help="every model on every analysed frame (the reference; default: the body models where "
+        "the patient's body moved and every 5th frame of a still stretch)",
     )
     run.add_argument("--timings", action="store_true", help="print each stage's wall time (s) on stderr")
     probe = commands.add_parser("probe", help="print a video's properties as JSON")
@@ -83,6 +83,9 @@ def _jsonable(value: Any) -> Any:
 
 def report_json(result: Any) -> dict[str, Any]:
     """report.json's content for an AnalysisResult."""
+    # The metrics import SciPy (about a second): `run` starts its workers first (_run).
+    from analysis.metrics.eye_contact import contact_episodes  # noqa: PLC0415
+
     video = dataclasses.asdict(result.video)
     return _jsonable(
         {
@@ -99,10 +102,9 @@ def report_json(result: Any) -> dict[str, Any]:
     )
 
 
-def _run(args: argparse.Namespace) -> int:
-    probe(args.video)  # a bad file fails here, before the models are loaded
-    # MediaPipe and torch load in seconds: `probe` and --help answer without them.
-    from analysis.pipeline import analyse_video  # noqa: PLC0415
+def _analysed(args: argparse.Namespace, pool: WorkerPool | None) -> Any:
+    """analyse_video with a progress bar on stderr."""
+    from analysis.pipeline import analyse_video  # noqa: PLC0415 - imported once the workers start
 
     with tqdm(
         total=100, unit="%", file=sys.stderr, desc="analysing", bar_format="{l_bar}{bar}| {elapsed}"
@@ -112,15 +114,30 @@ def _run(args: argparse.Namespace) -> int:
             bar.set_description(stage)
             bar.update(round(fraction * 100) - bar.n)
 
-        result = analyse_video(
+        return analyse_video(
             args.video,
             target_fps=args.fps,
             device=args.device,
             progress=progress,
             patient_point=args.patient_point,
             workers=args.workers,
-            full_rate=not args.motion_adaptive,
+            pool=pool,
+            full_rate=args.full_rate,
         )
+
+
+def _run(args: argparse.Namespace) -> int:
+    probe(args.video)  # a bad file fails here, before the models are loaded
+    # The worker processes start, and load MediaPipe and torch, while this process imports the
+    # pipeline and its metrics (SciPy: about a second of CPU); `probe` and --help load neither.
+    pool = WorkerPool(args.workers) if args.workers > 1 else None
+    try:
+        if pool is not None:
+            pool.start_warm_up(args.device, START_JOB)
+        result = _analysed(args, pool)
+    finally:
+        if pool is not None:
+            pool.close()
     args.out.mkdir(parents=True, exist_ok=True)
     write_parquet(result.tracks, args.out / "tracks.parquet")
     (args.out / "report.json").write_text(json.dumps(report_json(result), indent=2, allow_nan=False))

@@ -1,10 +1,15 @@
 """Pass 2, run in a worker process on one time segment: every model on the patient, and the
 other people's faces.
 
-For each analysed frame, a motion measure (analysis/sampling.py) on the patient's body crop and
-face decides whether the models look at it; skipped rows are filled from the measured ones at
-the end of the segment. The models see the patient's crop with every other tracked person's
-region blanked (analysis/people.py, other_person_region), and a hand or body point that still
+For each analysed frame, a motion measure (analysis/sampling.py) on the patient's body crop
+decides whether the body models (pose, hands) look at it; their skipped rows are filled from the
+measured ones at the end of the segment. The face models (face mesh, head pose, gaze,
+expression) look at every analysed frame: they cost about a quarter of the body models, and the
+head's and the eyes' jitter (the noise floors) and the lips during speech are measured there,
+which filled rows would hide. While no hand is tracked, the hand model looks for one every
+HAND_SEARCH_EVERY_S only (its palm detector is the costliest model and runs at every call until
+it has two hands). The models see the patient's crop with every other tracked person's region
+blanked (analysis/people.py, other_person_region), and a hand or body point that still
 lands in such a region is discarded: another person's movement cannot become the patient's.
 Face crops for the expression network are collected and classified in batches at the end of the
 segment. The other people's faces get face mesh (landmarks, head pose) on a window around their
@@ -28,8 +33,8 @@ from analysis.hands import HandsModel
 from analysis.people import other_person_region
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
 from analysis.runner import CpuClock
-from analysis.sampling import MotionGate, fill_skipped
-from analysis.segment_jobs import PATIENT_FIELDS, PatientJob
+from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate, fill_skipped
+from analysis.segment_jobs import BODY_FIELDS, PATIENT_FIELDS, PatientJob
 from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
 
 BATCH_FRAMES = 16
@@ -39,11 +44,8 @@ BATCH_FRAMES = 16
 MODEL_LONG_SIDE_PX = 640
 # MediaPipe visibility above which a wrist counts as in view (hands are then looked for).
 WRIST_VISIBLE = 0.3
-# Thumbnail long sides (px) of the motion measure on the patient's body crop and face.
+# Thumbnail long side (px) of the motion measure on the patient's body crop.
 BODY_THUMBNAIL_PX = 64
-FACE_THUMBNAIL_PX = 32
-# The face region whose motion is measured: the face box grown by this factor (eyebrows, chin).
-FACE_REGION_SCALE = 1.4
 # Another person's face mesh runs at most once per this many seconds (their head pose moves
 # slowly; it is what the patient's gaze is tested against), on a window this many face sizes.
 OTHER_FACE_EVERY_S = 0.5
@@ -56,6 +58,11 @@ BLANK_LEVEL = 128
 def _emotion(device: str | None) -> EmotionClassifier:
     """The expression network, loaded once per process and kept for every later job."""
     return EmotionClassifier(device=device)
+
+
+def load_expression_network(device: str | None) -> None:
+    """Import the models' modules and load the expression network in this worker process."""
+    _emotion(device)
 
 
 def warm_up(device: str | None) -> None:
@@ -94,8 +101,11 @@ class _SegmentModels:
     tracking state belongs to one stretch of one video; making one costs about 0.1 s), the
     expression network is the process's."""
 
-    def __init__(self, device: str | None, pose_model: Callable[[], PoseBackend] | None) -> None:
+    def __init__(
+        self, device: str | None, pose_model: Callable[[], PoseBackend] | None, *, full_rate: bool
+    ) -> None:
         self.clock = CpuClock()
+        self.hand_search = HandSearch(0.0 if full_rate else HAND_SEARCH_EVERY_S)
         self.pose = (pose_model or PoseModel)()
         self.hands = HandsModel()
         self.mesh = FaceMeshModel(max_faces=1)
@@ -115,9 +125,10 @@ class _SegmentModels:
         for model in (self.pose, self.hands, self.mesh, *self.other_meshes.values()):
             model.close()
 
-    def patient(self, image: np.ndarray, job: PatientJob, i: int, out: Tracks) -> None:
-        """Run the models on frame i's patient crop, other people blanked; write row i of out
-        in full-frame px (expression: queued for the batch)."""
+    def patient(self, image: np.ndarray, job: PatientJob, i: int, out: Tracks, *, body: bool) -> None:
+        """Run the face models, and the body models when body is True, on frame i's patient
+        crop, other people blanked; write row i of out in full-frame px (expression: queued for
+        the batch)."""
         height, width = image.shape[:2]
         x0, y0, x1, y1 = (int(v) for v in job.crops[i])
         blanks = [
@@ -145,20 +156,8 @@ class _SegmentModels:
             return xy / scale + offset
 
         self.clock.lap("decoding, motion and crops")
-        body = self.pose.process(region)
-        self.clock.lap("pose")
-        if body is not None:
-            out.pose_xy[i] = to_frame(body.keypoints_xy)
-            out.pose_visibility[i] = np.where(_inside(out.pose_xy[i], blanks), 0.0, body.visibility)
-            out.pose_confidence[i] = body.confidence
-        for hand in self.hands.process(region) if _hands_may_be_visible(body) else ():
-            keypoints = to_frame(hand.keypoints_xy)
-            if _inside(keypoints, blanks).any():
-                continue  # reaches into another person's region: theirs, or not the patient's alone
-            side = HANDS.index(hand.handedness)
-            out.hands_xy[i, side] = keypoints
-            out.hands_confidence[i, side] = hand.confidence
-        self.clock.lap("hands")
+        if body:
+            self._body(region, job.times_s[i], i, out, to_frame=to_frame, blanks=blanks)
         faces = self.mesh.process(region)
         if faces:
             landmarks = to_frame(faces[0].landmarks_xy)
@@ -173,6 +172,36 @@ class _SegmentModels:
             self.face_rows.append(i)
             self.face_crops.append(face_crops(region, faces[0].bbox_xywh[None], self.emotion.input_size)[0])
         self.clock.lap("face mesh, head pose, gaze")
+
+    def _body(
+        self,
+        region: np.ndarray,
+        time_s: float,
+        i: int,
+        out: Tracks,
+        *,
+        to_frame: Callable[[np.ndarray], np.ndarray],
+        blanks: list[tuple[int, int, int, int]],
+    ) -> None:
+        """Pose, and hands where they may be seen and are tracked or due to be looked for."""
+        body = self.pose.process(region)
+        self.clock.lap("pose")
+        if body is not None:
+            out.pose_xy[i] = to_frame(body.keypoints_xy)
+            out.pose_visibility[i] = np.where(_inside(out.pose_xy[i], blanks), 0.0, body.visibility)
+            out.pose_confidence[i] = body.confidence
+        if not _hands_may_be_visible(body) or not self.hand_search.due(time_s):
+            return
+        hands = self.hands.process(region)
+        self.hand_search.found(time_s, bool(hands))
+        for hand in hands:
+            keypoints = to_frame(hand.keypoints_xy)
+            if _inside(keypoints, blanks).any():
+                continue  # reaches into another person's region: theirs, or not the patient's alone
+            side = HANDS.index(hand.handedness)
+            out.hands_xy[i, side] = keypoints
+            out.hands_confidence[i, side] = hand.confidence
+        self.clock.lap("hands")
 
     def other_face(self, image: np.ndarray, box_xywh: np.ndarray, person: int) -> np.ndarray | None:
         """Face mesh landmarks (478, 2) in frame px of another person, or None."""
@@ -193,7 +222,8 @@ class _SegmentModels:
 
 def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, Any]:
     """Pass 2 on one time segment. Returns the PATIENT_FIELDS arrays (n, ...) in full-frame px,
-    measured (n,) (whether the models ran on each frame; the other rows were filled), the
+    measured (n,) (whether the body models ran on each frame; on the other rows their fields
+    were filled, the face models ran on every frame), the
     models' (name, version), and the other people's faces: others_rows (m, 2) (frame i of the
     segment, person k of the job), others_face_xy (m, 478, 2), others_head_pose_deg (m, 3)."""
     n = len(job.times_s)
@@ -204,7 +234,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
     others_rows: list[tuple[int, int]] = []
     others_xy: list[np.ndarray] = []
     others_head: list[np.ndarray] = []
-    with _SegmentModels(job.device, job.pose_model) as models:
+    with _SegmentModels(job.device, job.pose_model, full_rate=job.full_rate) as models:
         i = 0
         for frame in job.segment.frames():
             if i >= n or abs(frame.time_s - job.times_s[i]) > 1e-6:
@@ -214,15 +244,10 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
                 )
             gray = frame.image_gray
             size = (gray.shape[1], gray.shape[0])
-            regions = [
-                (tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX),
-                (_grown(job.faces_xywh[i], FACE_REGION_SCALE, size), FACE_THUMBNAIL_PX),
-            ]
-            if gate.should_run(gray, regions):
-                measured[i] = True
-                models.patient(frame.image_rgb, job, i, out)
+            measured[i] = gate.should_run(gray, [(tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX)])
+            models.patient(frame.image_rgb, job, i, out, body=bool(measured[i]))
             models.clock.lap("decoding, motion and crops")
-            for k in np.flatnonzero(job.others_detected[i]):
+            for k in np.flatnonzero(job.others_in_view[i]):
                 if frame.time_s - last_other_s[k] >= OTHER_FACE_EVERY_S - 1e-6:
                     last_other_s[k] = frame.time_s
                     landmarks = models.other_face(frame.image_rgb, job.others_xywh[i, k], int(k))
@@ -236,7 +261,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
                 tick(BATCH_FRAMES)
         tick(i % BATCH_FRAMES)
         models.classify_faces(out)
-    for name in PATIENT_FIELDS:
+    for name in BODY_FIELDS:
         fill_skipped(getattr(out, name), job.times_s, measured)
     return {
         "models": models.infos(),

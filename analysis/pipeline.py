@@ -6,23 +6,22 @@ processes (analysis/docs/pipeline.md explains why and what each costs):
 1. people (analysis/people_pass.py): every face, small ones included, where the picture
    changes and at a lower rate in still stretches; the faces are linked into tracks over the
    whole video in this process, and the patient's track is chosen;
-2. patient (analysis/patient_pass.py): body pose, hands, face mesh (head pose, gaze) and facial
-   expression on a crop around the patient's face track in which the other people are blanked,
-   run where the patient's picture changed (motion-adaptive sampling, analysis/sampling.py),
-   mapped back to full-frame px; face mesh and head pose of the other people's faces;
+2. patient (analysis/patient_pass.py): face mesh (head pose, gaze) and facial expression on
+   every analysed frame, body pose and hands where the patient's body moved (motion-adaptive
+   sampling, analysis/sampling.py), on a crop around the patient's face track in which the
+   other people are blanked, mapped back to full-frame px; the other people's faces;
 3. native rate (analysis/native_pass.py): where the sampled rows show fast hand movement
    (metrics/native_rate.py, candidate_windows), every frame of the video decoded again and the
    body-pose model run, so that hand flapping is measured at the video's own frame rate.
 
-Then the metrics (analysis.metrics) are computed on the patient's rows. This process imports
-neither MediaPipe nor torch: the worker processes do (analysis/runner.py).
+The audio's speech segments are found in a thread meanwhile. Then the metrics (analysis.metrics)
+are computed on the patient's rows. This process imports neither MediaPipe nor torch.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,16 +30,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from analysis import PIPELINE_VERSION
-from analysis.audio import SpeechAnalysis
+from analysis.audio import SpeechAnalysis, SpeechInBackground
 from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
 from analysis.metrics.interaction import interaction_report
 from analysis.metrics.praxis import compute_praxis
 from analysis.native_jobs import native_pass
 from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
-from analysis.runner import ProgressCallback, Runner, WorkerPool, report_progress
+from analysis.runner import ProgressCallback, Runner, StageClock, WorkerPool, cpu_sums, report_progress
 from analysis.segment_jobs import PATIENT_FIELDS, PeopleJob, patient_jobs
-from analysis.speaker_attribution import attributed_speech
+from analysis.speaker_attribution import attribute_speech
 from analysis.tracks import Tracks
 from analysis.video import VideoInfo, VideoSegment, analysis_ticks, probe, split_segments
 
@@ -74,11 +73,11 @@ class AnalysisResult:
     video : VideoInfo
     tracks : Tracks
         One row per analysed frame for the patient (NaN where a model found nothing; `measured`
-        False on rows filled from their neighbours) plus, for each other tracked person, one row
-        per analysed frame their track spans (person_id, bbox_xywh and face_confidence from the
-        face detector, interpolated where it did not look, `measured` False there; face_xy and
-        head_pose_deg where their face mesh ran). With status "no_person_found":
-        one all-NaN row per analysed frame with person_id -1.
+        False where the body fields were filled from their neighbours) plus, for each other
+        tracked person, one row per analysed frame their track spans (person_id, bbox_xywh and
+        face_confidence from the face detector, interpolated where it did not look, `measured`
+        False there; face_xy and head_pose_deg where their face mesh ran). With status
+        "no_person_found": one all-NaN row per analysed frame with person_id -1.
     models : list of ModelInfo
     status : "ok" or "no_person_found"
     report : MetricsReport
@@ -87,8 +86,7 @@ class AnalysisResult:
     message : str
         A sentence for a person when status is not "ok", else "".
     stage_s : dict
-        Wall time (s) of each stage (start, people, tracking, patient, native, metrics), and the CPU
-        time (s) of the worker jobs' parts, summed over processes ("cpu <stage>: <part>").
+        Wall time (s) of each stage, and the CPU time (s) of the jobs' parts ("cpu <stage>: <part>")
     speech : SpeechAnalysis
         Speech segments of the audio track, or the status saying why there are none.
     """
@@ -116,7 +114,7 @@ def analyse_video(
     pose_model: Callable[[], PoseBackend] | None = None,
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
-    full_rate: bool = True,
+    full_rate: bool = False,
     protocol_segments: list[ProtocolSegment] | None = None,
 ) -> AnalysisResult:
     """Analyse one session video.
@@ -140,10 +138,9 @@ def analyse_video(
         MediaPipe Pose (analysis.pose.PoseModel).
     praxis_references, expected_gestures : a praxis protocol's reference trajectories and
         expected gestures, so that each performed gesture is scored (see compute_praxis).
-    full_rate : True (the default) runs every model on every analysed frame; False runs them
-        where the picture changed (motion-adaptive sampling, about 40 % faster on a session that
-        is still two thirds of the time), whose jitter measures are not yet within tolerance of
-        the full-rate run (analysis/docs/pipeline.md, Speed).
+    full_rate : True runs every model on every analysed frame (the reference); False (the
+        default) runs the body models where the patient's body moved and the people pass at a
+        lower rate (motion-adaptive sampling; tolerances in analysis/docs/pipeline.md, Speed).
     protocol_segments : the protocol's marked segments (baseline, gaze calibration, stories, cues;
         analysis.metrics.ProtocolSegment), which the metrics that need a reference use.
 
@@ -156,10 +153,10 @@ def analyse_video(
     AnalysisCancelled
         should_continue() returned False.
     """
-    clock = _StageClock()
-    path = Path(path)
+    clock, path = StageClock(), Path(path)
     point = PatientPoint(*patient_point) if patient_point is not None else None
     info = probe(path)
+    speech_job = SpeechInBackground(path)  # beside the video passes
     n_segments = pool.workers if pool is not None else workers
     video_segments = [
         VideoSegment(path, target_fps, s, e)
@@ -180,6 +177,7 @@ def analyse_video(
                 return _no_person(
                     path=path,
                     info=info,
+                    speech=speech_job,
                     frames=frames,
                     times_s=times_s,
                     target_fps=target_fps,
@@ -227,9 +225,10 @@ def analyse_video(
     )
     report_progress(progress, "metrics", 1.0)
     clock.lap("metrics")
-    speech = attributed_speech(path, tracks)
+    speech = attribute_speech(speech_job.result(), tracks)
+    clock.lap("speech")  # waiting for the speech thread, and the speakers
     report.merge(interaction_report(speech, tracks, protocol_segments))
-    clock.lap("speech")
+    clock.lap("interaction")
     return AnalysisResult(
         video=info,
         tracks=tracks,
@@ -238,35 +237,13 @@ def analyse_video(
         report=report,
         stage_s={
             **clock.laps,
-            **_cpu_sums("people", people),
-            **_cpu_sums("patient", parts),
-            **_cpu_sums("native", native_parts),
+            **cpu_sums("people", people),
+            **cpu_sums("patient", parts),
+            **cpu_sums("native", native_parts),
+            "cpu speech: decoding and voice activity": speech_job.cpu_s,
         },
         speech=speech,
     )
-
-
-def _cpu_sums(stage: str, results: list[dict[str, Any]]) -> dict[str, float]:
-    """CPU seconds per part of a stage, summed over its jobs ("cpu <stage>: <part>")."""
-    sums: dict[str, float] = {}
-    for result in results:
-        for part, seconds in result["cpu_s"].items():
-            key = f"cpu {stage}: {part}"
-            sums[key] = sums.get(key, 0.0) + seconds
-    return sums
-
-
-class _StageClock:
-    """Wall time of each stage, in seconds."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, stage: str) -> None:
-        now = time.perf_counter()
-        self.laps[stage] = now - self._last
-        self._last = now
 
 
 def _detector_info() -> ModelInfo:
@@ -277,6 +254,7 @@ def _no_person(
     *,
     path: Path,
     info: VideoInfo,
+    speech: SpeechInBackground,
     frames: np.ndarray,
     times_s: np.ndarray,
     target_fps: float,
@@ -290,7 +268,8 @@ def _no_person(
     detector = _detector_info()
     tracks.metadata = _metadata(path, target_fps, [detector], None, False)
     report = _session_report(tracks, references, expected_gestures, protocol_segments)
-    report.merge(interaction_report(speech := attributed_speech(path, tracks), tracks, protocol_segments))
+    attributed = attribute_speech(speech.result(), tracks)
+    report.merge(interaction_report(attributed, tracks, protocol_segments))
     report_progress(progress, "metrics", 1.0)
     return AnalysisResult(
         video=info,
@@ -298,7 +277,7 @@ def _no_person(
         models=[detector],
         status=STATUS_NO_PERSON,
         report=report,
-        speech=speech,
+        speech=attributed,
         message=(
             f"No person was found in {path.name}: no face was detected for long enough "
             "to be tracked. Check that the patient's face is visible to the camera."

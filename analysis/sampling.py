@@ -1,9 +1,10 @@
-"""Motion-adaptive sampling: the models run where the picture changed, not on a still person.
+"""Motion-adaptive sampling: the costly models run where the picture changed, not on a still person.
 
 A still person gives the same keypoints frame after frame (up to the models' jitter), so
-running the costly models on every analysed frame of a still stretch buys nothing. A cheap
-measure, at the full analysis rate, decides instead: the share of pixels, in small grayscale
-thumbnails of the regions that matter (the person's body crop and face), that changed by more
+running the body models (pose, hands) and the face detector on every analysed frame of a still
+stretch buys nothing. A cheap measure, at the full analysis rate, decides instead: the share of
+pixels, in small grayscale thumbnails of the regions that matter (the patient's body crop; for
+the face detector the whole frame and each person's body), that changed by more
 than CHANGED_LEVEL gray levels since the last frame the models saw. When no region changed, the
 frame is skipped, up to MAX_SKIPPED_TICKS in a row, so a still stretch is still measured at
 target_fps / (MAX_SKIPPED_TICKS + 1) (2 per second at the default 10 fps) and slow drifts are
@@ -12,8 +13,9 @@ followed. The rows of skipped frames are then filled from the measured frames on
 
 Why these numbers: thumbnails are shrunk with area averaging, which divides camera noise by
 the shrink factor (4 to 10 here), so a change of CHANGED_LEVEL levels is a real edge moving,
-not noise; a blink or a mouth opening changes several % of a 32 px face thumbnail, a body
-moving by 2 px of the frame changes its outline, over 1 % of a 64 px body thumbnail.
+not noise; a body moving by 2 px of the frame changes its outline, over 1 % of a 64 px body
+thumbnail. The face models are not sampled (analysis/patient_pass.py): the noise floors are
+measured on the head's and eyes' jitter, which filled rows would not have.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ CHANGED_SHARE = 0.01
 THUMBNAIL_PX = 64
 # Analysed frames skipped in a row at most (a still person is measured every 5th frame).
 MAX_SKIPPED_TICKS = 4
+# While no hand is tracked, hands are looked for at most this often (s): a hand that comes into
+# view is found within a third of a second, a fraction of a gesture (1 to 3 s); once found, it
+# is followed at every frame the body models look at. Not in full-rate runs.
+HAND_SEARCH_EVERY_S = 0.3
 
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1 px, exclusive ends
 
@@ -63,16 +69,11 @@ class MotionGate:
     Parameters
     ----------
     max_skipped : frames skipped in a row at most.
-    min_skipped : frames skipped after each measured frame whatever the motion (a lower rate
-        for signals that are smooth even while the person moves, such as face boxes).
     full_rate : True to run on every frame (the reference the sampled run is compared with).
     """
 
-    def __init__(
-        self, max_skipped: int = MAX_SKIPPED_TICKS, *, min_skipped: int = 0, full_rate: bool = False
-    ) -> None:
+    def __init__(self, max_skipped: int = MAX_SKIPPED_TICKS, *, full_rate: bool = False) -> None:
         self.max_skipped = max_skipped
-        self.min_skipped = min_skipped
         self.full_rate = full_rate
         self._reference: np.ndarray | None = None
         self._skipped = 0
@@ -85,10 +86,7 @@ class MotionGate:
             or self._reference is None
             or self._reference.shape != gray.shape
             or self._skipped >= self.max_skipped
-            or (
-                self._skipped >= self.min_skipped
-                and any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
-            )
+            or any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
         )
         if run:
             self._reference = gray
@@ -96,6 +94,22 @@ class MotionGate:
         else:
             self._skipped += 1
         return run
+
+
+class HandSearch:
+    """When the hand model runs: at every call while it tracks a hand, and every every_s while
+    it has none (every call when every_s is 0)."""
+
+    def __init__(self, every_s: float) -> None:
+        self.every_s = every_s
+        self._next_s = -np.inf
+
+    def due(self, time_s: float) -> bool:
+        return time_s >= self._next_s
+
+    def found(self, time_s: float, any_hand: bool) -> None:
+        """What the hand model found at time_s."""
+        self._next_s = -np.inf if any_hand else time_s + self.every_s - 1e-6
 
 
 def fill_skipped(values: np.ndarray, times_s: np.ndarray, measured: np.ndarray) -> None:

@@ -35,6 +35,8 @@ PATIENT_FIELDS = (
     "hands_xy",
     "hands_confidence",
 )
+# The fields of the body models (pose, hands), filled where motion-adaptive sampling skipped them.
+BODY_FIELDS = ("pose_xy", "pose_visibility", "pose_confidence", "hands_xy", "hands_confidence")
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,9 @@ class PatientJob:
     crops (n, 4) the patient's crop (x0, y0, x1, y1) px; faces_xywh (n, 4) the patient's face
     box; others_xywh (n, k, 4) the other tracked people's face boxes (NaN where their track is
     not alive), others_extent_xywh (n, k, 4) the box covering each one's face boxes within
-    BLANK_WINDOW_S around the frame (what is blanked), and others_detected (n, k) where their
-    face was detected (they have a row)."""
+    BLANK_WINDOW_S around the frame (what is blanked), and others_in_view (n, k) where their
+    face was detected, or lies between two detections where the detector did not look (they
+    have a row there, and their face mesh may run)."""
 
     segment: VideoSegment
     times_s: np.ndarray
@@ -52,7 +55,7 @@ class PatientJob:
     faces_xywh: np.ndarray
     others_xywh: np.ndarray
     others_extent_xywh: np.ndarray
-    others_detected: np.ndarray
+    others_in_view: np.ndarray
     device: str | None
     pose_model: Callable[[], PoseBackend] | None = None
     full_rate: bool = False
@@ -84,11 +87,15 @@ def patient_jobs(
     faces = patient.boxes_between(rows)
     crops = np.array([body_crop(box, size_wh) for box in faces], dtype=np.int64).reshape(-1, 4)
     others_xywh = np.full((len(rows), len(others), 4), np.nan, dtype=np.float32)
-    others_detected = np.zeros((len(rows), len(others)), dtype=bool)
+    others_in_view = np.zeros((len(rows), len(others)), dtype=bool)
+    detector_ran = np.concatenate([p["ran"] for p in people])
     for k, track in enumerate(others):
         alive = track.alive(rows)
         others_xywh[alive, k] = track.boxes_between(rows[alive])
-        others_detected[track.rows, k] = True
+        # Not only where detected: in a still stretch the detector looks once a second, and
+        # their face mesh runs every OTHER_FACE_EVERY_S (patient_pass.py).
+        others_in_view[:, k] = alive & ~detector_ran
+        others_in_view[track.rows, k] = True
     extents = _extents(others_xywh, times_s)
     bounds = np.cumsum([0] + [len(p["times_s"]) for p in people])
     return [
@@ -99,7 +106,7 @@ def patient_jobs(
             faces_xywh=faces[a:b],
             others_xywh=others_xywh[a:b],
             others_extent_xywh=extents[a:b],
-            others_detected=others_detected[a:b],
+            others_in_view=others_in_view[a:b],
             device=device,
             pose_model=pose_model,
             full_rate=full_rate,

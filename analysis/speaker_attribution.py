@@ -21,11 +21,10 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from analysis.audio import WINDOW_S, SpeechAnalysis, analyse_speech
+from analysis.audio import WINDOW_S, SpeechAnalysis
 from analysis.tracks import FACE_LEFT_EYE_OUTER, FACE_RIGHT_EYE_OUTER, Tracks
 
 FACE_UPPER_LIP_INNER, FACE_LOWER_LIP_INNER = 13, 14
@@ -93,8 +92,9 @@ def mouth_tracks(tracks: Tracks) -> list[MouthTrack]:
     for person in np.unique(tracks.person_id):
         if person < 0:
             continue
-        # Rows filled from their neighbours (not measured) would read as a still mouth.
-        rows = tracks.select((tracks.person_id == person) & tracks.measured)
+        # Every row: the face models look at every analysed frame (motion-adaptive sampling
+        # fills the body models' fields only), and rows without a face mesh are NaN.
+        rows = tracks.select(tracks.person_id == person)
         order = np.argsort(rows.time_s, kind="stable")
         role = PATIENT if bool(rows.is_patient.any()) else OTHER
         out.append(MouthTrack(role, rows.time_s[order], lip_aperture_iod(rows.face_xy[order])))
@@ -192,8 +192,3 @@ def attribute_speech(speech: SpeechAnalysis, tracks: Tracks) -> SpeechAnalysis:
     ]
     tracks.speech, tracks.speaker = frame_speech(tracks.time_s, spans, [a.speaker for a in found])
     return dataclasses.replace(speech, segments=segments)
-
-
-def attributed_speech(path: str | Path, tracks: Tracks) -> SpeechAnalysis:
-    """The recording's speech segments (analyse_speech) with their speakers (attribute_speech)."""
-    return attribute_speech(analyse_speech(path), tracks)

@@ -77,10 +77,11 @@ class Tracks:
     hands_confidence : float32 array of shape (n, 2)
         Per-hand confidence in [0, 1]; NaN when that hand was not detected.
     measured : bool array of shape (n,)
-        True where the models looked at this row's frame; False on a patient row filled from
-        the measured rows on either side because the patient's picture had not changed
-        (motion-adaptive sampling, analysis/sampling.py). Files written before this column
-        existed read as all True.
+        True where the models looked at this row's frame; False on a patient row whose body
+        fields (pose, hands) were filled from the measured rows on either side because the
+        patient's body had not moved (motion-adaptive sampling, analysis/sampling.py; the face
+        models look at every analysed frame), and on another person's row where the face
+        detector did not look. Files written before this column existed read as all True.
     face_z : float32 array of shape (n, 478)
         The face mesh's depth of each landmark in px (MediaPipe's z, on the scale of x: relative
         to the head's centre, smaller is nearer the camera). Files written before this column

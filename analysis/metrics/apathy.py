@@ -42,6 +42,7 @@ from analysis.timeseries.preprocessing import (
     nanquantile,
     nanstd,
     pose_points,
+    running_median,
     savgol_smooth,
     share_of,
     speed_per_s,
@@ -53,6 +54,8 @@ from analysis.tracks import (
 )
 
 FAMILY = "apathy"
+# Window (s) of the running median of the shoulder line's roll (head_angles_relative_to_torso).
+SHOULDER_ROLL_MEDIAN_S = 1.0
 FACE_REGIONS: dict[str, tuple[int, ...]] = {
     "brows": (46, 53, 52, 65, 55, 70, 63, 105, 66, 107, 276, 283, 282, 295, 285, 300, 293, 334, 296, 336),
     "lids": (
@@ -120,12 +123,14 @@ def facial_region_speeds(
 def head_angles_relative_to_torso(tracks: Tracks, config: MetricsConfig) -> np.ndarray:
     """Head yaw, pitch, roll (deg, n_frames x 3), masked by face confidence and gap-filled, with
     the roll taken relative to the shoulder line where the shoulders are seen: a person swaying
-    as a whole, or a camera that rolls, tilts head and shoulders together."""
+    as a whole, or a camera that rolls, tilts head and shoulders together. The shoulder line's
+    roll is its running median over SHOULDER_ROLL_MEDIAN_S: a torso leans over seconds, and the
+    pose model's frame-to-frame jitter of the shoulders would otherwise read as head motion."""
     head = mask_low_confidence(tracks.head_pose_deg, tracks.face_confidence, config.min_face_confidence)
     head = interpolate_short_gaps(head, tracks.time_s, config.max_gap_s)
     pose = pose_points(tracks.pose_xy, tracks.pose_visibility, config.min_pose_visibility)
     _, angle, _ = torso_frame(pose[:, POSE_LEFT_SHOULDER], pose[:, POSE_RIGHT_SHOULDER], tracks.time_s)
-    shoulder_roll = np.rad2deg(angle)
+    shoulder_roll = running_median(np.rad2deg(angle), tracks.time_s, SHOULDER_ROLL_MEDIAN_S)
     seen = np.isfinite(shoulder_roll)
     if seen.any():
         head[seen, 2] -= shoulder_roll[seen] - np.median(shoulder_roll[seen])

@@ -8,6 +8,8 @@ excluded from every statistic; coverage says how many frames a metric rests on.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.signal import savgol_filter
 
@@ -96,6 +98,22 @@ def odd_window_frames(window_s: float, period_s: float, order: int) -> int:
     frames = round(window_s / period_s) if np.isfinite(period_s) and period_s > 0 else 0
     frames = max(frames, order + 3)
     return frames if frames % 2 == 1 else frames + 1
+
+
+def running_median(values: np.ndarray, time_s: np.ndarray, window_s: float) -> np.ndarray:
+    """Median of each frame's window_s neighbourhood (an odd number of frames, at least 3) of a
+    per-frame signal (n_frames,), NaN frames left out; NaN where the frame itself is NaN."""
+    x = np.asarray(values, dtype=np.float64)
+    period = frame_period_s(time_s)
+    frames = round(window_s / period) if np.isfinite(period) and period > 0 else 0
+    half = max(frames // 2, 1)
+    if x.size == 0:
+        return x.copy()
+    padded = np.pad(x, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows stay NaN
+        return np.where(np.isfinite(x), np.nanmedian(windows, axis=1), np.nan)
 
 
 def savgol_smooth(

@@ -9,6 +9,7 @@ from analysis.metrics.windows import sliding_starts, tiling_windows
 from analysis.timeseries.preprocessing import (
     interpolate_short_gaps,
     mask_low_confidence,
+    running_median,
     savgol_smooth,
     speed_per_s,
 )
@@ -52,3 +53,17 @@ def test_windows_tile_the_session_and_cut_the_last_one():
     np.testing.assert_array_equal(sliding_starts(50, 40, 5), [0, 5, 10])
     with pytest.raises(ValueError, match="window_s must be positive"):
         tiling_windows(t, 0.0)
+
+
+def test_running_median_damps_frame_to_frame_jitter_and_keeps_a_lean_and_the_gaps() -> None:
+    t = np.arange(200) / 10.0  # 20 s at 10 fps
+    lean = np.where(t < 10.0, 0.0, 10.0)  # the torso leans by 10 deg at 10 s
+    jitter = np.random.default_rng(0).normal(0.0, 1.0, t.size)  # 1 deg SD, frame to frame
+    values = lean + jitter
+    values[30] = np.nan
+    median = running_median(values, t, 1.0)
+    away = (np.abs(t - 10.0) > 0.6) & np.isfinite(values)
+    # A median of 11 frames keeps about a third of white jitter's SD (sqrt(pi / 2 / 11) = 0.38).
+    assert np.std(median[away] - lean[away]) < 0.5
+    assert abs(np.mean(median[away] - lean[away])) < 0.2  # the lean is kept
+    assert np.isnan(median[30])

@@ -73,6 +73,25 @@ def test_what_was_not_detected_is_nan_not_zero(person_result: AnalysisResult) ->
     assert not np.any(patient.pose_xy == 0)
 
 
+def test_by_default_the_face_models_see_every_frame_and_the_body_models_a_still_body_less(
+    person_result: AnalysisResult,
+) -> None:
+    patient = person_result.tracks.patient()
+    assert person_result.tracks.metadata["sampling"] == "motion-adaptive"
+    measured = patient.measured
+    # A still photo: the body models look at every 5th frame (and the first), not at each.
+    assert 12 <= measured.sum() <= 20, measured.astype(int)
+    # The face models looked at every frame: an expression for each (never filled).
+    assert np.isfinite(patient.emotion_probs[~measured]).all(axis=1).mean() > 0.9
+    # The body's skipped rows lie on the line between the measured rows around them.
+    done = np.flatnonzero(measured)
+    inside = np.flatnonzero(~measured & (np.arange(len(patient)) < done[-1]))
+    nose = patient.pose_xy[:, POSE_NOSE, 0]
+    np.testing.assert_allclose(
+        nose[inside], np.interp(patient.time_s[inside], patient.time_s[done], nose[done]), atol=1e-3
+    )
+
+
 def test_a_video_without_anyone_gives_nan_tracks(empty_video: Path) -> None:
     result = analyse_video(empty_video, workers=1)
     assert result.status == STATUS_NO_PERSON

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.sampling import MAX_SKIPPED_TICKS, MotionGate, changed_share, fill_skipped
+from analysis.sampling import (
+    HAND_SEARCH_EVERY_S,
+    MAX_SKIPPED_TICKS,
+    HandSearch,
+    MotionGate,
+    changed_share,
+    fill_skipped,
+)
 
 FRAME = (0, 0, 320, 240)
 
@@ -56,3 +63,19 @@ def test_emotion_probabilities_filled_by_interpolation_still_sum_to_one() -> Non
     probs = np.array([[1.0, 0.0], [np.nan, np.nan], [0.2, 0.8]])
     fill_skipped(probs, times, np.array([True, False, True]))
     assert probs[1].sum() == pytest.approx(1.0)
+
+
+def test_hands_are_looked_for_every_third_of_a_second_until_one_is_tracked() -> None:
+    search = HandSearch(HAND_SEARCH_EVERY_S)
+    calls = []
+    for k in range(20):  # 2 s at 10 fps; a hand comes into view at 1.0 s and leaves at 1.5 s
+        t = k / 10
+        if search.due(t):
+            calls.append(k)
+            search.found(t, 1.0 <= t < 1.5)
+    # Searched at 0, 0.3, 0.6, 0.9 s, found at 1.2 s (within 0.3 s of coming into view), followed
+    # at every frame while tracked, then searched again every 0.3 s.
+    assert calls == [0, 3, 6, 9, 12, 13, 14, 15, 18]
+    every_frame = HandSearch(0.0)  # full-rate runs
+    every_frame.found(0.0, False)
+    assert every_frame.due(0.1)
