@@ -7,7 +7,7 @@ metrics, 30 ten-second windows each, whole-session values, two protocols, a pipe
 change after session 35), serves the site on a local thread, and prints p50 and p95 of:
 - the time to a fully rendered dashboard in headless Chromium (navigation start until every
   graph of the default metrics has drawn its points and the summary cards are shown; browser
-  cache warm after a first, separately reported load);
+  cache warm), and the median of first loads, each in a new browser context (an empty cache);
 - the data callback alone (POST _dash-update-component through Django, in-process).
 Goals: p95 under 1 s (aiming at 0.5 s); the first load, with an empty browser cache (scripts,
 plotly.js included, fetched and evaluated), under 1.5 s.
@@ -42,6 +42,7 @@ N_SESSIONS = 50
 N_WINDOWS = 30
 LOADS = int(os.environ.get("BENCH_LOADS", "20"))
 CALLBACKS = int(os.environ.get("BENCH_CALLBACKS", "50"))
+COLD_LOADS = int(os.environ.get("BENCH_COLD_LOADS", "5"))
 METRICS = (
     "apathy.neutral_share",
     "apathy.facial_motion_energy",
@@ -108,7 +109,8 @@ def bench_callback(world) -> list[float]:
     return times[1:]
 
 
-def bench_browser(world, base_url: str) -> tuple[float, list[float]]:
+def bench_browser(world, base_url: str) -> tuple[list[float], list[float]]:
+    """(first loads, each in a new browser context: an empty cache; loads with a warm cache)."""
     from playwright.sync_api import sync_playwright
 
     from tests.factories import PASSWORD
@@ -123,25 +125,37 @@ def bench_browser(world, base_url: str) -> tuple[float, list[float]]:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
         )
-        # bypass_csp: wait_for_function evaluates its predicate as a string, which the pages' CSP
-        # forbids; the page itself runs as under its CSP otherwise.
-        page = browser.new_page(viewport={"width": 1366, "height": 850}, bypass_csp=True)
-        page.goto(base_url + "/login/")
-        page.fill("input[name=username]", world.clinician.username)
-        page.fill("input[name=password]", PASSWORD)
-        with page.expect_navigation():
-            page.locator("form [type=submit]").first.click()
-        times = []
-        for _ in range(LOADS + 1):
+
+        def logged_in_page():
+            # bypass_csp: wait_for_function evaluates its predicate as a string, which the pages'
+            # CSP forbids; the page itself runs as under its CSP otherwise.
+            page = browser.new_context(viewport={"width": 1366, "height": 850}, bypass_csp=True).new_page()
+            page.goto(base_url + "/login/")
+            page.fill("input[name=username]", world.clinician.username)
+            page.fill("input[name=password]", PASSWORD)
+            with page.expect_navigation():
+                page.locator("form [type=submit]").first.click()
+            return page
+
+        def load(page) -> float:
             start = time.perf_counter()
             page.goto(url)
             page.wait_for_function(rendered, timeout=60_000, polling=16)
-            times.append(time.perf_counter() - start)
+            return time.perf_counter() - start
+
+        # One first load is one sample of a busy machine's worst moment: a few, and their median.
+        cold = []
+        for index in range(COLD_LOADS):
+            page = logged_in_page()
+            cold.append(load(page))
+            if index < COLD_LOADS - 1:
+                page.context.close()
+        warm = [load(page) for _ in range(LOADS)]
         page.screenshot(
             path=str(ROOT / "tests" / "e2e" / "artifacts" / "bench-dashboard-50-sessions.png"), full_page=True
         )
         browser.close()
-    return times[0], times[1:]
+    return cold, warm
 
 
 def main() -> None:
@@ -158,11 +172,16 @@ def main() -> None:
         server.is_ready.wait()
         if server.error:
             raise server.error
-        first, load_times = bench_browser(world, f"http://127.0.0.1:{server.port}")
+        cold_times, load_times = bench_browser(world, f"http://127.0.0.1:{server.port}")
+        first = statistics.median(cold_times)
         print(f"patient with {N_SESSIONS} sessions x {len(METRICS)} metrics x {N_WINDOWS} windows")
         print(f"data callback (server, in-process):      {percentiles(callback_times)}")
         print(f"dashboard fully rendered in Chromium:    {percentiles(load_times)}")
-        print(f"first load (cold browser cache):         {first * 1000:7.1f} ms")
+        print(
+            f"first load (cold browser cache):         median {first * 1000:7.1f} ms   (n={len(cold_times)}: "
+            + ", ".join(f"{t * 1000:.0f}" for t in cold_times)
+            + " ms)"
+        )
         print(
             f"goal p95 < 1000 ms: {'met' if np.percentile(load_times, 95) < 1 and statistics.quantiles(callback_times, n=20)[-1] < 1 else 'NOT met'}"
         )
