@@ -11,10 +11,10 @@ HAND_SEARCH_EVERY_S only (its palm detector is the costliest model and runs at e
 it has two hands). The models see the patient's crop with every other tracked person's region
 blanked (analysis/people.py, other_person_region), and a hand or body point that still
 lands in such a region is discarded: another person's movement cannot become the patient's.
-Face crops for the expression network are collected and classified in batches at the end of the
-segment. The other people's faces get face mesh (landmarks, head pose) on a window around their
-face box, at most every OTHER_FACE_EVERY_S, so that the patient's gaze can be tested against
-their face.
+Face crops for the expression network are collected and classified in batches of
+EXPRESSION_BATCH. The other people's faces get face mesh (landmarks, head pose) on a window
+around their face box, at most every OTHER_FACE_EVERY_S, so that the patient's gaze can be
+tested against their face.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ BODY_THUMBNAIL_PX = 64
 # slowly; it is what the patient's gaze is tested against), on a window this many face sizes.
 OTHER_FACE_EVERY_S = 0.5
 OTHER_FACE_WINDOW_SCALE = 2.0
+# Expression crops classified together (64 x 64 float32, 16 kB each): a batch this size costs
+# no more per crop than a larger one, and the queue no longer grows with the segment's length
+# (a whole hour's crops held 290 MB per worker).
+EXPRESSION_BATCH = 256
 # Gray level of the blanked regions of other people.
 BLANK_LEVEL = 128
 
@@ -172,6 +176,8 @@ class _SegmentModels:
             self.face_rows.append(i)
             self.face_crops.append(face_crops(region, faces[0].bbox_xywh[None], self.emotion.input_size)[0])
         self.clock.lap("face mesh, head pose, gaze")
+        if len(self.face_crops) >= EXPRESSION_BATCH:
+            self.classify_faces(out)
 
     def _body(
         self,
@@ -213,10 +219,11 @@ class _SegmentModels:
         return faces[0].landmarks_xy + np.array([x0, y0], dtype=np.float32) if faces else None
 
     def classify_faces(self, out: Tracks) -> None:
-        """The queued expression crops, in batches."""
+        """The queued expression crops, in one batch; the queue is emptied."""
         self.clock.lap("decoding, motion and crops")
         if self.face_crops:
             out.emotion_probs[self.face_rows] = self.emotion.predict_crops(np.stack(self.face_crops))
+        self.face_rows, self.face_crops = [], []
         self.clock.lap("expression")
 
 
