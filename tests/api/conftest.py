@@ -1,11 +1,12 @@
-"""API fixtures: one analysed session of the memory-clinic patient, and token clients."""
+"""API fixtures: one analysed session of the memory-clinic patient, the speech heard on it, and
+token clients."""
 
 from dataclasses import dataclass
 
 import pytest
 
 from recordings.models import Recording
-from results.models import AnalysisJob, BehaviourEvent
+from results.models import AnalysisJob, BehaviourEvent, SpeechSegment
 from tests import factories
 
 
@@ -39,6 +40,19 @@ def make_analysed_session(patient, *, by, on=None, n_windows: int = 3) -> Analys
     return Analysed(
         session=recording.session, recording=recording, job=job, event=job.events.get(), queued_job=queued_job
     )
+
+
+HEARD = [(0.5, 2.0, "patient", 0.8, 0.93), (2.5, 4.0, "other", 0.6, 0.88), (4.5, 5.0, "unknown", 0.0, 0.7)]
+
+
+def add_speech(analysed: Analysed) -> None:
+    """Three speech segments on the analysed session, one per speaker (start_s, end_s, speaker,
+    confidence, speech probability as in HEARD)."""
+    for start_s, end_s, speaker, confidence, probability in HEARD:
+        SpeechSegment.objects.create(
+            job=analysed.job, patient=analysed.session.patient, session=analysed.session, start_s=start_s,
+            end_s=end_s, speaker=speaker, confidence=confidence, speech_probability=probability,
+        )  # fmt: skip
 
 
 @pytest.fixture

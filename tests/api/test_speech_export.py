@@ -11,19 +11,8 @@ from django.utils import timezone
 
 from audit.models import AccessEvent
 from patients.models import Consent, ConsentScope, StudyEnrolment
-from results.models import SpeechSegment
-from tests.api.conftest import make_analysed_session
+from tests.api.conftest import add_speech, make_analysed_session
 from tests.factories import make_patient
-
-HEARD = [(0.5, 2.0, "patient", 0.8, 0.93), (2.5, 4.0, "other", 0.6, 0.88), (4.5, 5.0, "unknown", 0.0, 0.7)]
-
-
-def _speak(analysed) -> None:
-    for start_s, end_s, speaker, confidence, probability in HEARD:
-        SpeechSegment.objects.create(
-            job=analysed.job, patient=analysed.session.patient, session=analysed.session, start_s=start_s,
-            end_s=end_s, speaker=speaker, confidence=confidence, speech_probability=probability,
-        )  # fmt: skip
 
 
 def _url(world) -> str:
@@ -36,7 +25,7 @@ def _rows(response) -> list[dict]:
 
 
 def test_each_segment_is_a_row_under_the_study_keys(world, analysed, api):
-    _speak(analysed)
+    add_speech(analysed)
     response = api(world.statistician).get(_url(world), {"format": "csv"})
     rows = _rows(response)
 
@@ -55,7 +44,7 @@ def test_each_segment_is_a_row_under_the_study_keys(world, analysed, api):
 
 
 def test_the_parquet_file_has_the_same_rows(world, analysed, api):
-    _speak(analysed)
+    add_speech(analysed)
     response = api(world.statistician).get(_url(world), {"format": "parquet"})
     assert response.status_code == 200
     frame = pd.read_parquet(io.BytesIO(b"".join(response.streaming_content)))
@@ -64,12 +53,12 @@ def test_the_parquet_file_has_the_same_rows(world, analysed, api):
 
 
 def test_patients_without_research_export_consent_are_left_out(world, analysed, api):
-    _speak(analysed)
+    add_speech(analysed)
     withdrawn = make_patient(
         world.memory_clinic, name="Anne Petit", hospital_number="H-0004", by=world.clinician
     )
     StudyEnrolment.objects.create(study=world.study, patient=withdrawn)
-    _speak(make_analysed_session(withdrawn, by=world.clinician))
+    add_speech(make_analysed_session(withdrawn, by=world.clinician))
     Consent.objects.filter(patient=withdrawn, scope=ConsentScope.RESEARCH_EXPORT).update(
         withdrawn_at=timezone.now(), withdrawn_by=world.clinician
     )
@@ -79,7 +68,7 @@ def test_patients_without_research_export_consent_are_left_out(world, analysed, 
 
 
 def test_the_export_is_audited_per_patient(world, analysed, api):
-    _speak(analysed)
+    add_speech(analysed)
     _rows(api(world.statistician).get(_url(world)))
     summary = AccessEvent.objects.get(action=AccessEvent.Action.EXPORT, object_type="study")
     assert summary.details["export"] == "speech" and summary.details["rows"] == 3
