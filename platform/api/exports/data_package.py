@@ -1,6 +1,7 @@
-"""What travels with the data: the Frictionless data package (a Table Schema per resource with
-types, units, minimum, maximum, allowed values and the reasons for missing values), the data
-dictionary (JSON and CSV), the printable codebook, and the zip bundling them with a manifest.
+"""What travels with the data: the Frictionless data package (metrics long and wide, events,
+speech segments; a Table Schema per resource with types, units, minimum, maximum, allowed values
+and the reasons for missing values), the data dictionary (JSON and CSV), the printable codebook,
+and the zip bundling them with a manifest.
 """
 
 import csv
@@ -27,6 +28,7 @@ RESOURCE_PATHS = {
     "metrics_long": "data/metrics_long.csv",
     "metrics_wide": "data/metrics_wide.csv",
     "events": "data/events.csv",
+    "speech": "data/speech.csv",
 }
 
 
@@ -63,10 +65,10 @@ def table_schema(columns: list[Column]) -> dict[str, Any]:
     return {"fields": fields, "missingValues": [""]}
 
 
-def package_descriptor(study: Study, long: Table, wide: Table, events: Table) -> dict[str, Any]:
-    """datapackage.json for the three resources as the zip lays them out."""
+def package_descriptor(study: Study, tables: dict[str, Table]) -> dict[str, Any]:
+    """datapackage.json for the resources (tables by RESOURCE_PATHS name) as the zip lays them out."""
     resources = []
-    for name, table in (("metrics_long", long), ("metrics_wide", wide), ("events", events)):
+    for name, table in tables.items():
         resources.append(
             {
                 "name": name,
@@ -83,8 +85,8 @@ def package_descriptor(study: Study, long: Table, wide: Table, events: Table) ->
         "name": study.code.lower(),
         "title": study.title,
         "description": (
-            f"Pseudonymised metrics and behaviour events of study {study.code}; pipeline version "
-            f"{_pipeline_version()}; windows of {window_length_s():g} s. See codebook.html."
+            f"Pseudonymised metrics, behaviour events and speech segments of study {study.code}; "
+            f"pipeline version {_pipeline_version()}; windows of {window_length_s():g} s. See codebook.html."
         ),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "resources": resources,
@@ -195,6 +197,9 @@ def codebook_html(study: Study) -> str:
         "The events table lists every model event with its latest review and every event a clinician added "
         "(source = clinician), and every task of a semi-guided visit (kind = task, its code in reviewed_kind, "
         "source = marked or automatic).</li>"
+        "<li>The speech table has a row per stretch of speech heard on the audio track of a recording's current "
+        "analysis: its times, who spoke (patient, other or unknown, from the mouth movement that goes with the "
+        "sound) and the attribution's confidence.</li>"
         "<li>An empty cell is a missing value: the metric could not be measured (never 0).</li></ul>",
         "<h2>Columns</h2>"
         + _html_table(
@@ -264,15 +269,14 @@ class _ZipSink:
         return data
 
 
-def package_zip_stream(
-    study: Study, filters: dict, long: Table, wide: Table, events: Table
-) -> Iterator[bytes]:
-    """The zip, streamed: each CSV as written, then datapackage.json, codebook.html and
-    manifest.json (export time, filters, row counts and the sha256 of every file)."""
+def package_zip_stream(study: Study, filters: dict, tables: dict[str, Table]) -> Iterator[bytes]:
+    """The zip, streamed: each CSV (tables by RESOURCE_PATHS name) as written, then
+    datapackage.json, codebook.html and manifest.json (export time, filters, row counts and the
+    sha256 of every file)."""
     sink = _ZipSink()
     files: dict[str, dict[str, Any]] = {}
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, table in (("metrics_long", long), ("metrics_wide", wide), ("events", events)):
+        for name, table in tables.items():
             digest = hashlib.sha256()
             with archive.open(RESOURCE_PATHS[name], "w", force_zip64=True) as entry:
                 for chunk in csv_stream(table):
@@ -281,7 +285,7 @@ def package_zip_stream(
                     yield sink.take()
             files[RESOURCE_PATHS[name]] = {"sha256": digest.hexdigest(), "rows": table.row_count}
         extras = {
-            "datapackage.json": json.dumps(package_descriptor(study, long, wide, events), indent=2).encode(),
+            "datapackage.json": json.dumps(package_descriptor(study, tables), indent=2).encode(),
             "codebook.html": codebook_html(study).encode(),
         }
         for path, data in extras.items():

@@ -48,7 +48,8 @@ class _PackageFormat(ExportFilter):
     format = serializers.ChoiceField(
         choices=["json", "zip"],
         required=False,
-        help_text="json: datapackage.json; zip: data, datapackage.json, codebook and manifest.",
+        help_text="json: datapackage.json; zip: data (metrics long and wide, events, speech), "
+        "datapackage.json, codebook and manifest.",
     )
     shape = None
 
@@ -164,19 +165,25 @@ class StudyViewSet(
     )
     @action(detail=True, methods=["get"], renderer_classes=renderers_for("json", "zip"))
     def datapackage(self, request: Request, pk: str):
-        """The data package: datapackage.json (Table Schemas of every resource), or format=zip
-        with the data, the codebook and a manifest (export time, filters, rows, sha256)."""
+        """The data package: datapackage.json (Table Schemas of every resource: metrics long and
+        wide, events, speech segments), or format=zip with the data, the codebook and a manifest
+        (export time, filters, rows, sha256)."""
         study = self._exportable_study()
         filters = validated_filters(_PackageFormat, request)
         file_format = self.requested_format(request, filters, "json")
-        long = build_table(self._export_request(study, {**filters, "shape": "long"}))
-        wide = build_table(self._export_request(study, {**filters, "shape": "wide"}))
-        events = events_table(self._export_request(study, filters))
+        tables = {
+            "metrics_long": build_table(self._export_request(study, {**filters, "shape": "long"})),
+            "metrics_wide": build_table(self._export_request(study, {**filters, "shape": "wide"})),
+            "events": events_table(self._export_request(study, filters)),
+            "speech": speech_table(self._export_request(study, filters)),
+        }
         if file_format != "zip":
-            return Response(package_descriptor(study, long, wide, events))
-        _audit_export(request, study, "data package", filters, long, events)
+            return Response(package_descriptor(study, tables))
+        # The wide table repeats the long table's session values: its rows are not counted again.
+        counted = (tables["metrics_long"], tables["events"], tables["speech"])
+        _audit_export(request, study, "data package", filters, *counted)
         response = StreamingHttpResponse(
-            package_zip_stream(study, filters, long, wide, events), content_type=MEDIA_TYPES["zip"]
+            package_zip_stream(study, filters, tables), content_type=MEDIA_TYPES["zip"]
         )
         response["Content-Disposition"] = f'attachment; filename="{study.code}-datapackage.zip"'
         return response
