@@ -22,6 +22,8 @@ from frontend.dashboards.labels import (
 )
 from results.dashboard_selectors import MetricSummary, SessionPoint
 
+# Distinct reasons a card lists when sessions could not be measured for different reasons.
+MAX_REASONS_SHOWN = 3
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -247,4 +249,35 @@ def empty_reason(metric: str, stored: list[SessionPoint], calibrated: set[int]) 
             "Needs calibration: on the session page, mark a few seconds where the patient looks at the "
             "target. Without it the number would mean 'unknown', not 'never'."
         )
-    return "Could not be measured in these sessions (e.g. the face or body was not visible)."
+    return _stored_reasons(stored) or (
+        "Could not be measured in these sessions (e.g. the face or body was not visible)."
+    )
+
+
+def _sentence(words: str) -> str:
+    words = words.strip().rstrip(".")
+    return words[:1].upper() + words[1:] + "."
+
+
+def _stored_reasons(stored: list[SessionPoint]) -> str:
+    """The reasons the analysis stored for the unmeasured sessions, in words: one reason for all,
+    or the most recent session's with the other distinct ones after it; "" when none was stored."""
+    unmeasured = sorted(
+        (p for p in stored if p.value is None and p.reason),
+        key=lambda p: (p.session_date, p.session_id),
+        reverse=True,
+    )
+    if not unmeasured:
+        return ""
+    distinct = list(dict.fromkeys(p.reason.strip().rstrip(".") for p in unmeasured))
+    if len(distinct) == 1:
+        where = "this session" if len(unmeasured) == 1 else f"these {len(unmeasured)} sessions"
+        return f"Could not be measured in {where}: {distinct[0]}."
+    latest = unmeasured[0]
+    others = " ".join(_sentence(reason) for reason in distinct[1:MAX_REASONS_SHOWN])
+    more = len(distinct) - MAX_REASONS_SHOWN
+    tail = f" (and {more} other reason{'s' if more > 1 else ''})" if more > 0 else ""
+    return (
+        f"Could not be measured. Latest session ({latest.session_date:%d %b %Y}): {distinct[0]}. "
+        f"Earlier sessions: {others}{tail}"
+    )

@@ -58,6 +58,8 @@ class SessionPoint:
     model_value: float | None = None
     # The time (s) the whole-session value rests on, for rates and shares (else None).
     analysable_s: float | None = None
+    # Why the value could not be measured, as the analysis stored it ("" when it was measured).
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ def metric_session_points(
             "pipeline_version",
             "session_date",
             "analysable_s",
+            "reason",
         )
     )
     latest_job: dict[int, int] = {}
@@ -149,6 +152,7 @@ def metric_session_points(
     whole: dict[tuple[int, str], float | None] = {}
     info: dict[tuple[int, str], tuple[str, str, date]] = {}
     analysable: dict[tuple[int, str], float | None] = {}
+    reasons: dict[tuple[int, str], str] = {}
     for (
         session_id,
         job_id,
@@ -159,11 +163,14 @@ def metric_session_points(
         pipeline_version,
         session_date,
         seconds,
+        reason,
     ) in records:
         if job_id != latest_job[session_id]:
             continue
         key = (session_id, metric)
         info[key] = (unit, pipeline_version, session_date)
+        if reason and (is_session_level or key not in reasons):
+            reasons[key] = reason
         if is_session_level:
             whole[key] = value
             analysable[key] = seconds
@@ -213,6 +220,7 @@ def metric_session_points(
                 session_value=session_value,
                 model_value=model_value,
                 analysable_s=analysable.get((session_id, metric)),
+                reason=reasons.get((session_id, metric), "") if median is None else "",
             )
         )
     points.sort(key=lambda p: (p.metric, p.session_date, p.session_id))

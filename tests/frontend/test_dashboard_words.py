@@ -14,6 +14,7 @@ from frontend.dashboards.components import metric_options, summary_card
 from frontend.dashboards.labels import KNOWN_UNITS, metric_help, metric_label, metric_unit
 from recordings.services import session_gaze_calibration_set
 from results.dashboard_selectors import MetricSummary, SessionPoint
+from results.models import MetricSample
 from tests.factories import make_analysed_session
 from tests.frontend.builders import callback_body
 
@@ -132,3 +133,27 @@ def test_after_withdrawing_store_video_the_pages_agree_on_what_remains(
     patient_html = client.get(reverse("patient_detail", args=[world.patient.code])).content.decode()
     assert "results deleted (consent withdrawn)" in patient_html
     assert _callback(client, world.patient, [NEUTRAL])["metric-graphs"]["children"] == []
+
+
+def test_an_unmeasured_card_reads_the_reason_the_analysis_stored(world, private_media, login):
+    share = "interaction.patient_speaking_share"
+    jobs = [
+        make_analysed_session(
+            world.patient, by=world.clinician, on=on, windows={NEUTRAL: [0.5]}, session_values={share: None}
+        )
+        for on in (date(2026, 9, 1), date(2026, 11, 1))
+    ]
+    MetricSample.objects.filter(metric=share).update(reason="the recording has no audio track")
+    client = login(world.clinician)
+    card = json.dumps(_callback(client, world.patient, [share])["summary-cards"]["children"])
+    assert "Could not be measured in these 2 sessions: the recording has no audio track." in card
+    assert "face or body" not in card
+    MetricSample.objects.filter(job=jobs[0], metric=share).update(reason="the audio track is silent")
+    card = json.dumps(_callback(client, world.patient, [share])["summary-cards"]["children"])
+    assert (
+        "Could not be measured. Latest session (01 Nov 2026): the recording has no audio track. "
+        "Earlier sessions: The audio track is silent." in card
+    )
+    MetricSample.objects.filter(metric=share).update(reason="")
+    card = json.dumps(_callback(client, world.patient, [share])["summary-cards"]["children"])
+    assert "Could not be measured in these sessions (e.g. the face or body was not visible)." in card
