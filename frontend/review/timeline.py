@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from frontend.dashboards.labels import default_metrics, metric_label, metric_unit
 from results.models import SpeechSegment
 from results.reviewed import ReviewedEvent
-from results.selectors import job_eye_contact, job_speech_segments
+from results.selectors import job_eye_contact, job_no_speech_reason, job_speech_segments
 
 MAX_CURVES = 4
 MARGIN_PX = {"l": 130, "r": 16, "t": 36, "b": 40}
@@ -38,11 +38,25 @@ CONTACT_LANES = {
     "mutual_gaze": ("mutual gaze", "both look at each other", "#b5179e"),
 }
 EYE_CONTACT_TITLE = "Eye contact (the patient's gaze toward the other person's face)"
+SPEECH_TITLE = "Who speaks (heard on the audio track; see the legend)"
+NO_SPEECH_TITLE = "Who speaks (heard on the audio track)"
 
 
 def timeline_speech(job) -> list[SpeechSegment]:
     """The speech row's segments for the page's analysis job (none without one)."""
     return job_speech_segments(job=job) if job else []
+
+
+def timeline_no_speech(job, speech: list[SpeechSegment]) -> str | None:
+    """What the speech row says when the analysis heard no speech (results.selectors.
+    job_no_speech_reason, in a sentence); None when there is speech to draw, no analysis, or an
+    analysis that did not listen for speech."""
+    if speech or job is None:
+        return None
+    reason = job_no_speech_reason(job=job)
+    if reason is None:
+        return None
+    return f"No speech to show: {reason}." if reason else "No speech was heard on the audio track."
 
 
 def timeline_eye_contact(job) -> dict[str, Any] | None:
@@ -60,6 +74,7 @@ def timeline_figure(
     analysable_s: dict[str, float] | None = None,
     tasks: list[tuple[str, float, float, str]] | None = None,
     speech: list[SpeechSegment] | None = None,
+    no_speech: str | None = None,
     eye_contact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Reviewed events as bars (one lane per label, at their reviewed times; rejected ones are
@@ -69,13 +84,14 @@ def timeline_figure(
     given: name, start_s, end_s, source) has a tasks row under the events (layout.meta.tasks_row:
     a drag along it fills the task marking form, js/timeline_drag.js). Speech heard on the
     audio track (speech given and not empty) has a row under them, one lane and colour per
-    speaker, named in the legend. An analysis that measured eye contact (eye_contact given,
+    speaker, named in the legend; without speech, the reason (no_speech, timeline_no_speech) is
+    written across that row instead. An analysis that measured eye contact (eye_contact given,
     timeline_eye_contact) has a row of its episodes, eye contact and mutual gaze on their own
     lanes, or the reason it could not be measured written across the row. The figure comes as
     plotly's JSON, ready for the page."""
     shown = default_metrics(sorted(curves))[:MAX_CURVES]
     first_speech = 2 if tasks is None else 3
-    first_eye = first_speech + 1 if speech else first_speech
+    first_eye = first_speech + 1 if speech or no_speech else first_speech
     first_curve = first_eye + 1 if eye_contact else first_eye
     rows = first_curve - 1 + len(shown)
     height_px = 120 + 115 * rows + (30 if speech else 0)
@@ -85,6 +101,7 @@ def timeline_figure(
         first_eye,
         first_curve,
         tuple(f"{metric_label(m)}, in {metric_unit(m).words}" for m in shown),
+        speech_title=SPEECH_TITLE if speech else NO_SPEECH_TITLE,
     )
     traces: list[dict[str, Any]] = []
     counted = [e for e in events if e.counted]
@@ -118,6 +135,8 @@ def timeline_figure(
         _task_bars(traces, layout, axes[2], tasks)
     if speech:
         _speech_bars(traces, speech, axes[first_speech])
+    elif no_speech:
+        _row_note(traces, layout, axes[first_speech], no_speech, "speech note")
     if eye_contact:
         _contact_bars(traces, layout, eye_contact, axes[first_eye])
     for row, metric in enumerate(shown, start=first_curve):
@@ -167,7 +186,13 @@ def timeline_figure(
 
 @lru_cache(maxsize=64)
 def _grid_template(
-    rows: int, first_speech: int, first_eye: int, first_curve: int, curve_titles: tuple[str, ...]
+    rows: int,
+    first_speech: int,
+    first_eye: int,
+    first_curve: int,
+    curve_titles: tuple[str, ...],
+    *,
+    speech_title: str,
 ) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
     """The panels' layout and each row's axis names, built once per shape: plotly's figure
     objects check every property as it is set, which took most of the session page's time."""
@@ -178,7 +203,7 @@ def _grid_template(
         row_heights=[1.2] * (first_speech - 1) + [0.6] * (first_curve - first_speech) + [1.0] * len(curve_titles),
         subplot_titles=["Behaviour events (click one to play it)"]
         + ["Tasks of the visit (drag along this row to mark one)"] * (first_speech - 2)
-        + ["Who speaks (heard on the audio track; see the legend)"] * (first_eye - first_speech)
+        + [speech_title] * (first_eye - first_speech)
         + [EYE_CONTACT_TITLE] * (first_curve - first_eye)
         + list(curve_titles),
     )  # fmt: skip
@@ -187,9 +212,17 @@ def _grid_template(
 
 
 def _grid(
-    rows: int, first_speech: int, first_eye: int, first_curve: int, curve_titles: tuple[str, ...]
+    rows: int,
+    first_speech: int,
+    first_eye: int,
+    first_curve: int,
+    curve_titles: tuple[str, ...],
+    *,
+    speech_title: str,
 ) -> tuple[dict[str, Any], dict[int, dict[str, str]]]:
-    layout, axes = _grid_template(rows, first_speech, first_eye, first_curve, curve_titles)
+    layout, axes = _grid_template(
+        rows, first_speech, first_eye, first_curve, curve_titles, speech_title=speech_title
+    )
     return copy.deepcopy(layout), axes
 
 
@@ -264,19 +297,25 @@ def _contact_bars(
                  customdata=[["", e.start_s] for e in group],  # a click plays it
                  hovertemplate=[f"{words}<br>{e.start_s:.1f} to {e.end_s:.1f} s<extra></extra>" for e in group], **axes),
         )  # fmt: skip
+    if notes:
+        _row_note(traces, layout, axes, " ".join(notes), "eye contact note")
+
+
+def _row_note(
+    traces: list[dict[str, Any]], layout: dict[str, Any], axes: dict[str, str], text: str, name: str
+) -> None:
+    """A line of text across a row (why it is empty, or what it lacks); a row without bars keeps
+    its axes (and the video's time span) for it."""
     if not traces or traces[-1].get("yaxis") != axes["yaxis"]:
-        # An empty row keeps its axes (and the video's time span) for the note.
         traces.append(
             dict(type="scatter", x=[0], y=[0], mode="markers", marker={"opacity": 0}, hoverinfo="skip",
                  showlegend=False, **axes),
         )  # fmt: skip
         layout[_axis_key(axes["yaxis"])]["showticklabels"] = False
-    if notes:
-        layout.setdefault("annotations", []).append(
-            dict(text=" ".join(notes), xref=f"{axes['xaxis']} domain", yref=f"{axes['yaxis']} domain", x=0.5, y=0.5,
-                 showarrow=False, font={"size": 13, "color": "#1d2733"}, bgcolor="rgba(255,255,255,0.85)",
-                 name="eye contact note"),
-        )  # fmt: skip
+    layout.setdefault("annotations", []).append(
+        dict(text=text, xref=f"{axes['xaxis']} domain", yref=f"{axes['yaxis']} domain", x=0.5, y=0.5,
+             showarrow=False, font={"size": 13, "color": "#1d2733"}, bgcolor="rgba(255,255,255,0.85)", name=name),
+    )  # fmt: skip
 
 
 def _element_id(event: ReviewedEvent) -> str:

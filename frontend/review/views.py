@@ -27,7 +27,12 @@ from care.reanalysis import recording_patient_choose
 from frontend.review.overlay import overlay_json
 from frontend.review.streaming import ranged_file_response
 from frontend.review.tasks import task_panel, timeline_tasks
-from frontend.review.timeline import timeline_eye_contact, timeline_figure, timeline_speech
+from frontend.review.timeline import (
+    timeline_eye_contact,
+    timeline_figure,
+    timeline_no_speech,
+    timeline_speech,
+)
 from recordings.models import ClinicalSession, Protocol, Recording
 from recordings.selectors import ethogram_for, label_names
 from recordings.services import recording_patient_confirm, session_gaze_calibration_set
@@ -70,6 +75,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
     ethogram = ethogram_for(protocol=session.protocol)
     curves = session_metric_windows(job=job) if job else {}
     analysable_s = session_analysable_times(job=job) if job else {}
+    speech = timeline_speech(job)
     duration_s = recording.duration_s if recording else max((e.end_s for e in events), default=1.0)
     is_praxis = session.protocol.kind == Protocol.Kind.PRAXIS_TEST
     segment_state = job.segment_metrics_state if job else ""
@@ -105,7 +111,8 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
                 duration_s=duration_s,
                 analysable_s=analysable_s,
                 tasks=timeline_tasks(session),
-                speech=timeline_speech(job),
+                speech=speech,
+                no_speech=timeline_no_speech(job, speech),
                 eye_contact=timeline_eye_contact(job),
             ),
             "can_view_video": can(request.user, Action.VIEW_VIDEO, patient),

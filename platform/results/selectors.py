@@ -87,6 +87,25 @@ def job_speech_segments(*, job: AnalysisJob) -> list[SpeechSegment]:
     return list(SpeechSegment.objects.filter(job=job).order_by("start_s", "pk"))
 
 
+# A conversation measure that is NaN only when the audio gave no speech, with the audio's reason
+# (analysis/metrics/interaction.py): the stored word on why no speech was heard.
+SPEECH_HEARD_MEASURE = "interaction.pauses_per_min"
+
+
+def job_no_speech_reason(*, job: AnalysisJob) -> str | None:
+    """Why the job's analysis heard no speech, as it stored it (e.g. "the recording has no audio
+    track"); "" when the audio gave speech or no reason was stored; None for an analysis that
+    did not analyse the audio for speech at all (one made before it did)."""
+    row = (
+        MetricSample.objects.filter(job=job, is_session_level=True, metric=SPEECH_HEARD_MEASURE)
+        .values("value", "reason")
+        .first()
+    )
+    if row is None:
+        return None
+    return row["reason"] if row["value"] is None else ""
+
+
 # The session-level samples that say whether eye contact and mutual gaze were measured, and why not.
 EYE_CONTACT_SHARE = "interaction.eye_contact_share"
 MUTUAL_GAZE_RATE = "interaction.mutual_gaze_episodes_per_min"

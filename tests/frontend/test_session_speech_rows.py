@@ -1,12 +1,13 @@
 """The session page's timeline shows who speaks when: a speech row under the events, one lane and
-colour per speaker (patient, other person, unknown), named in plain words in the legend; a
-session whose analysis heard no speech has no such row."""
+colour per speaker (patient, other person, unknown), named in plain words in the legend; where
+the analysis heard no speech, the row says why (the reason stored with the conversation
+measures); an analysis that did not listen for speech has no such row."""
 
 from datetime import date
 
 import pytest
 
-from results.models import SpeechSegment
+from results.models import MetricSample, SpeechSegment
 from tests.factories import make_analysed_session
 
 pytestmark = pytest.mark.django_db
@@ -53,9 +54,33 @@ def test_speech_is_shown_by_speaker_with_a_legend_in_plain_words(world, login, c
     assert "Who speaks (heard on the audio track; see the legend)" in titles
 
 
-def test_without_speech_there_is_no_speech_row_and_no_legend(world, login, conversation):
+def test_an_analysis_that_did_not_listen_for_speech_has_no_speech_row(world, login, conversation):
     SpeechSegment.objects.filter(job=conversation).delete()
     figure = login(world.clinician).get(f"/sessions/{conversation.recording.session_id}/").context["timeline"]
 
     assert _speech_traces(figure) == {}
     assert not any("Who speaks" in a["text"] for a in figure["layout"]["annotations"])
+
+
+NO_AUDIO = "the recording has no audio track"
+NO_SPEECH = "no speech was detected in the audio track (silence, noise or music only)"
+
+
+@pytest.mark.parametrize("reason", [NO_AUDIO, NO_SPEECH, "the audio track cannot be decoded"])
+def test_without_speech_heard_the_row_says_why(world, login, reason):
+    job = make_analysed_session(
+        world.patient,
+        by=world.clinician,
+        on=date(2026, 11, 5),
+        windows={"apathy.neutral_share": [0.4]},
+        session_values={"interaction.pauses_per_min": None, "interaction.patient_speaking_share": None},
+        units={"interaction.pauses_per_min": "per_min"},
+    )
+    MetricSample.objects.filter(job=job, metric__startswith="interaction.").update(reason=reason)
+    figure = login(world.clinician).get(f"/sessions/{job.recording.session_id}/").context["timeline"]
+
+    notes = [a["text"] for a in figure["layout"]["annotations"] if a.get("name") == "speech note"]
+    assert notes == [f"No speech to show: {reason}."]
+    titles = [a["text"] for a in figure["layout"]["annotations"]]
+    assert "Who speaks (heard on the audio track)" in titles  # no legend to point to
+    assert _speech_traces(figure) == {} and figure["layout"]["showlegend"] is False
