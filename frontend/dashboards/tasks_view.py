@@ -15,6 +15,9 @@ from results.task_selectors import TaskVisit, patient_task_metrics, patient_task
 TASK_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
 TASK_HEADLINES = ("tasks.total_time_s", "tasks.omitted_count", "tasks.order_errors")
 VISITS_SHOWN = 6  # the most recent visits in the Gantt
+# The trends' visit axis has room for at least this many visits: one or two visits sit in the
+# middle with bars a visit's width apart, not bars as wide as the plot.
+MIN_VISIT_SLOTS = 5
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -116,9 +119,9 @@ def trends_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
             marker={"color": _colour(index)}, line={"color": _colour(index)},
             hovertemplate=f"{task.name}: %{{y:.0f}} s on %{{x}}<extra></extra>",
         )  # fmt: skip
-    for key, name, colour in (
-        ("tasks.omitted_count", "Tasks omitted", "#55606d"),
-        ("tasks.order_errors", "Order errors", "#d55e00"),
+    for key, name, colour, none in (
+        ("tasks.omitted_count", "Tasks omitted", "#55606d", "none omitted"),
+        ("tasks.order_errors", "Order errors", "#d55e00", "no order error"),
     ):
         rows = [(_day(v), metrics[v.session_id].get(key)) for v in measured]
         rows = [
@@ -126,18 +129,33 @@ def trends_figure(visits: list[TaskVisit], metrics: dict[int, dict]):
         ]
         figure.add_bar(
             row=2, col=1, x=[day for day, _ in rows], y=[value for _, value in rows], name=name,
-            marker={"color": colour}, text=[f"{value:.0f}" for _, value in rows], textposition="outside",
-            hovertemplate=f"{name}: %{{y:.0f}} on %{{x}}<extra></extra>",
+            marker={"color": colour}, text=[none if value == 0 else f"{value:.0f}" for _, value in rows], textposition="outside",
+            textfont={"color": colour}, cliponaxis=False, hovertemplate=f"{name}: %{{y:.0f}} on %{{x}}<extra></extra>",
         )  # fmt: skip
     figure.update_yaxes(row=1, col=1, title_text="seconds", rangemode="tozero")
     figure.update_yaxes(row=2, col=1, title_text="count", rangemode="tozero", dtick=1)
-    figure.update_xaxes(type="category", categoryorder="array", categoryarray=[_day(v) for v in measured])
-    figure.update_xaxes(row=2, col=1, title_text="visit date")
+    figure.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=[_day(v) for v in measured],
+        range=_visit_range(len(measured)),
+    )
+    # The zero line drawn: a count of none reads "none omitted" on it, not as a missing bar.
+    figure.update_xaxes(
+        row=2, col=1, title_text="visit date", showline=True, linecolor="#55606d", linewidth=1
+    )
     figure.update_layout(
         height=600, barmode="group", margin={"l": 10, "r": 10, "t": 50, "b": 40}, plot_bgcolor="#ffffff",
         legend={"orientation": "h", "y": -0.15},
     )  # fmt: skip
     return figure
+
+
+def _visit_range(n_visits: int) -> list[float]:
+    """The category axis' range: the visits centred in at least MIN_VISIT_SLOTS slots."""
+    slots = max(n_visits, MIN_VISIT_SLOTS)
+    left = (slots - n_visits) / 2
+    return [-0.5 - left, n_visits - 0.5 + left]
 
 
 def tasks_section(*, patient: Patient) -> html.Section | None:

@@ -1,9 +1,11 @@
 """Per-task metrics stored as metric samples, recomputed when the segments change, and the
 patient's dashboard drawing them visit over visit (Gantt and trends, or why there is none)."""
 
+from frontend.dashboards.tasks_view import MIN_VISIT_SLOTS, trends_figure
 from results.models import MetricSample
 from results.task_metric_samples import task_definitions
 from results.task_segments import task_segment_delete, task_segment_mark
+from results.task_selectors import patient_task_metrics, patient_task_visits
 from tests.factories import make_analysed_session
 from tests.tasks_platform.conftest import make_task_protocol
 
@@ -83,3 +85,18 @@ def test_without_marked_tasks_the_dashboard_says_why(world, login, visit):
 def test_a_patient_without_semi_guided_visits_has_no_task_section(world, login):
     make_analysed_session(world.patient, by=world.clinician)
     assert "Semi-guided tasks" not in _layout(login(world.clinician), world.patient.code)
+
+
+def test_a_single_visit_has_narrow_count_bars_and_a_zero_is_said_in_words(world, visit):
+    for code, start_s, end_s in (("pill_box", 1.0, 6.0), ("phone_call", 7.0, 12.0)):
+        task_segment_mark(
+            session=visit.session, task_code=code, start_s=start_s, end_s=end_s, by=world.clinician
+        )
+    visits = patient_task_visits(patient=world.patient)
+    figure = trends_figure(visits, patient_task_metrics(patient=world.patient))
+    bars = {trace.name: trace for trace in figure.data if trace.type == "bar"}
+    assert list(bars["Order errors"].y) == [0] and list(bars["Order errors"].text) == ["no order error"]
+    assert list(bars["Tasks omitted"].text) == ["3"]
+    low, high = figure.layout.xaxis2.range
+    assert high - low == MIN_VISIT_SLOTS and (low + high) / 2 == 0  # one visit, centred in five slots
+    assert figure.layout.xaxis2.showline  # the zero line under a count of none
