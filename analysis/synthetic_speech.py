@@ -80,16 +80,7 @@ def make_speaking_video(
     with av.open(str(path), mode="w") as container:
         video = container.add_stream(video_codec(), rate=Fraction(fps).limit_denominator(1001))
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        sound = container.add_stream("aac", rate=rate_hz, layout="stereo")
-        sound.codec_context.time_base = Fraction(1, rate_hz)
-        stereo = np.repeat(np.clip(samples, -1, 1).astype(np.float32)[None, :], 2, axis=0)
-        for first in range(0, stereo.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(stereo[:, first : first + 1024]), format="fltp", layout="stereo"
-            )
-            frame.sample_rate, frame.pts = rate_hz, first
-            container.mux(sound.encode(frame))
-        container.mux(sound.encode(None))
+        mux_audio(container, samples, rate_hz)
         for opening in openings:
             canvas = np.empty((height, width, 3), np.uint8)
             canvas[:] = BACKGROUND_RGB
@@ -97,3 +88,18 @@ def make_speaking_video(
             container.mux(video.encode(av.VideoFrame.from_ndarray(canvas, format="rgb24")))
         container.mux(video.encode())
     return path
+
+
+def mux_audio(container: av.container.OutputContainer, samples: np.ndarray, rate_hz: int) -> None:
+    """Write mono samples (-1..1) into the open container as a stereo AAC track, whole: the
+    audio a phone or camera records, for the tests and the benchmark."""
+    sound = container.add_stream("aac", rate=rate_hz, layout="stereo")
+    sound.codec_context.time_base = Fraction(1, rate_hz)
+    stereo = np.repeat(np.clip(samples, -1, 1).astype(np.float32)[None, :], 2, axis=0)
+    for first in range(0, stereo.shape[1], 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(stereo[:, first : first + 1024]), format="fltp", layout="stereo"
+        )
+        frame.sample_rate, frame.pts = rate_hz, first
+        container.mux(sound.encode(frame))
+    container.mux(sound.encode(None))

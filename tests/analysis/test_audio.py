@@ -9,7 +9,6 @@ import json
 import math
 import subprocess
 import wave
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -26,7 +25,7 @@ from analysis.audio import (
 )
 from analysis.cli import report_json
 from analysis.pipeline import analyse_video
-from analysis.synthetic_speech import make_speaking_video
+from analysis.synthetic_speech import make_speaking_video, mux_audio
 from tests.media import video_codec
 
 RATE_HZ = 22_050
@@ -77,16 +76,7 @@ def _write_video(path: Path, audio: np.ndarray | None) -> Path:
         video = container.add_stream(video_codec(), rate=10)
         video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
         if audio is not None:
-            sound = container.add_stream("aac", rate=RATE_HZ, layout="stereo")
-            sound.codec_context.time_base = Fraction(1, RATE_HZ)
-            stereo = np.repeat(np.clip(audio, -1, 1).astype(np.float32)[None, :], 2, axis=0)
-            for first in range(0, stereo.shape[1], 1024):
-                frame = av.AudioFrame.from_ndarray(
-                    np.ascontiguousarray(stereo[:, first : first + 1024]), format="fltp", layout="stereo"
-                )
-                frame.sample_rate, frame.pts = RATE_HZ, first
-                container.mux(sound.encode(frame))
-            container.mux(sound.encode(None))
+            mux_audio(container, audio, RATE_HZ)
         grey = np.full((64, 64, 3), 128, np.uint8)
         for _ in range(int(DURATION_S * 10)):
             container.mux(video.encode(av.VideoFrame.from_ndarray(grey, format="rgb24")))

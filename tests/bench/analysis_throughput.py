@@ -49,6 +49,7 @@ import av  # noqa: E402
 import mediapipe as mp  # noqa: E402
 import numpy as np  # noqa: E402
 
+from analysis.synthetic_speech import mux_audio  # noqa: E402
 from analysis.synthetic_video import make_person_video  # noqa: E402
 from analysis.video import iter_frames, probe  # noqa: E402
 
@@ -96,19 +97,10 @@ def _with_speech(silent: Path, out: Path, duration_s: float) -> Path:
         speech = sentences[k % len(sentences)]
         first = int(start_s * AUDIO_RATE_HZ)
         track[first : first + speech.size] += speech[: track.size - first]
-    stereo = np.repeat(np.clip(track, -1, 1).astype(np.float32)[None, :], 2, axis=0)
     with av.open(str(silent)) as source, av.open(str(out), mode="w") as container:
         video_in = source.streams.video[0]
         video = container.add_stream_from_template(video_in)
-        sound = container.add_stream("aac", rate=AUDIO_RATE_HZ, layout="stereo")
-        sound.codec_context.time_base = Fraction(1, AUDIO_RATE_HZ)
-        for first in range(0, stereo.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(stereo[:, first : first + 1024]), format="fltp", layout="stereo"
-            )
-            frame.sample_rate, frame.pts = AUDIO_RATE_HZ, first
-            container.mux(sound.encode(frame))
-        container.mux(sound.encode(None))
+        mux_audio(container, track, AUDIO_RATE_HZ)
         for packet in source.demux(video_in):
             if packet.dts is not None:
                 packet.stream = video
