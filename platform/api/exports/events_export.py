@@ -14,7 +14,13 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from api.exports.export_columns import event_columns
 from api.exports.export_sql import model_versions_text
 from api.exports.study_export import Table
-from api.exports.study_scope import ExportRequest, SessionKey, consenting_patients, session_keys
+from api.exports.study_scope import (
+    ExportRequest,
+    SessionKey,
+    consenting_patients,
+    rows_per_patient,
+    session_keys,
+)
 from api.exports.task_event_rows import TASK_KIND, session_task_segments, task_event_values
 from results.models import AnalysisJob, BehaviourEvent, CodedEvent, TaskSegment
 from results.reviewed import ReviewedEvent, reviewed_events_for_jobs
@@ -159,9 +165,7 @@ def events_table(request: ExportRequest, kind: str = "") -> Table:
     tasks = _tasks(request, kind)
     per_session = _sessions(request, kind, tasks)
     keys = session_keys(request, set(per_session))
-    counts: dict[int, int] = {}
-    for key in keys:
-        counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session[key.session_pk]
+    counts = rows_per_patient(keys, per_session)
 
     def rows() -> Iterator[tuple]:
         written = 0

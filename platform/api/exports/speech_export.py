@@ -11,7 +11,7 @@ from accounts.models import Study
 from api.exports.events_export import current_jobs
 from api.exports.export_columns import Column, session_columns
 from api.exports.study_export import Table
-from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
+from api.exports.study_scope import ExportRequest, consenting_patients, rows_per_patient, session_keys
 from results.models import SpeechSegment
 
 
@@ -56,9 +56,7 @@ def speech_table(request: ExportRequest) -> Table:
     for segment in segments.select_related("job").order_by("start_s", "pk"):
         by_session[segment.session_id].append(segment)
     keys = session_keys(request, set(by_session))
-    counts: dict[int, int] = defaultdict(int)
-    for key in keys:
-        counts[key.patient_pk] += len(by_session[key.session_pk])
+    counts = rows_per_patient(keys, {pk: len(rows) for pk, rows in by_session.items()})
 
     def rows() -> Iterator[tuple]:
         number = 0
@@ -78,4 +76,4 @@ def speech_table(request: ExportRequest) -> Table:
                     segment.job.pipeline_version,
                 )
 
-    return Table(speech_columns(request.study), "", [], dict(counts), {}, rows=rows if keys else None)
+    return Table(speech_columns(request.study), "", [], counts, {}, rows=rows if keys else None)

@@ -24,7 +24,7 @@ from django.db.models import Count, Q
 from api.exports.export_columns import Column, long_columns, wide_columns
 from api.exports.export_sql import KEY_SELECT, jobs_cte, keys_cte, reviewed_cte
 from api.exports.metric_catalogue import fixed_metric_keys, metric_info
-from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
+from api.exports.study_scope import ExportRequest, consenting_patients, rows_per_patient, session_keys
 from results.models import AnalysisJob, MetricSample
 from results.reviewed import reviewed_metric_keys, reviewed_metric_values
 
@@ -154,8 +154,9 @@ def build_table(request: ExportRequest) -> Table:
             + " ORDER BY k.ord, m.pipeline_version"
         )
         params += where_params
-        for key in keys:
-            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + len(versions[key.session_pk])
+        counts = rows_per_patient(
+            keys, {pk: len(session_versions) for pk, session_versions in versions.items()}
+        )
     else:
         values = (
             "m.metric, m.window_start_s, m.window_end_s, CASE WHEN m.is_session_level THEN 1 ELSE 0 END AS level,"
@@ -181,8 +182,7 @@ def build_table(request: ExportRequest) -> Table:
                 f" WHERE {where} ORDER BY k.ord, m.metric, m.window_start_s, m.window_end_s"
             )
         params += where_params
-        for key in keys:
-            counts[key.patient_pk] = counts.get(key.patient_pk, 0) + per_session[key.session_pk]
+        counts = rows_per_patient(keys, per_session)
     with_sql = ", ".join(sql for sql, _ in ctes)
     return Table(columns, f"WITH {with_sql} {select}", params, counts, names)
 

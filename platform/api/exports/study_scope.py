@@ -146,6 +146,14 @@ def session_keys(request: ExportRequest, session_pks: set[int]) -> list[SessionK
     return keys
 
 
+def rows_per_patient(keys: list[SessionKey], rows_per_session: dict[int, int]) -> dict[int, int]:
+    """patient pk -> rows the export holds of that patient (the audit record's per-patient count)."""
+    counts: dict[int, int] = {}
+    for key in keys:
+        counts[key.patient_pk] = counts.get(key.patient_pk, 0) + rows_per_session[key.session_pk]
+    return counts
+
+
 def _visit_numbers(patient_pks: list[int]) -> dict[int, int]:
     """session pk -> 1-based number of the visit among all of its patient's sessions."""
     numbers: dict[int, int] = {}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from accounts.models import Study
 from api.exports.export_columns import Column, session_columns
 from api.exports.study_export import Table
-from api.exports.study_scope import ExportRequest, consenting_patients, session_keys
+from api.exports.study_scope import ExportRequest, consenting_patients, rows_per_patient, session_keys
 from recordings.selectors import protocol_tasks
 from results.models import TaskSegment
 from results.task_selectors import segments_in_use
@@ -57,9 +57,7 @@ def tasks_table(request: ExportRequest) -> Table:
         by_session[segment.session_id].append(segment)
     in_use = {pk: segments_in_use(rows) for pk, rows in by_session.items()}
     keys = session_keys(request, {pk for pk, rows in in_use.items() if rows})
-    counts: dict[int, int] = defaultdict(int)
-    for key in keys:
-        counts[key.patient_pk] += len(in_use[key.session_pk])
+    counts = rows_per_patient(keys, {pk: len(rows) for pk, rows in in_use.items()})
 
     def rows() -> Iterator[tuple]:
         number = 0
@@ -84,4 +82,4 @@ def tasks_table(request: ExportRequest) -> Table:
                     segment.confidence,
                 )
 
-    return Table(task_columns(request.study), "", [], dict(counts), {}, rows=rows if keys else None)
+    return Table(task_columns(request.study), "", [], counts, {}, rows=rows if keys else None)
