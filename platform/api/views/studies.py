@@ -2,6 +2,8 @@
 Stata), behaviour events, tasks, speech segments, the data package with its codebook, and the
 data dictionary."""
 
+from collections.abc import Callable
+
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -95,6 +97,17 @@ class StudyViewSet(
             filters=filters,
         )
 
+    def _table_file(
+        self, request: Request, what: str, filter_class: type, build: Callable[[ExportRequest, dict], Table]
+    ) -> StreamingHttpResponse:
+        """One of the study's tables as a CSV or Parquet file, audited as `what`."""
+        study = self._exportable_study()
+        filters = validated_filters(filter_class, request)
+        file_format = self.requested_format(request, filters, "csv")
+        table = build(self._export_request(study, filters), filters)
+        _audit_export(request, study, what, filters, table)
+        return _file_response(table, file_format, f"{study.code}-{what}.{file_format}")
+
     @extend_schema(
         parameters=[ExportFilter],
         responses=_file_responses("csv", "parquet", "sav", "dta", description="The metrics table."),
@@ -121,12 +134,12 @@ class StudyViewSet(
     @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
     def events(self, request: Request, pk: str):
         """Behaviour events of consenting patients with the latest clinician review of each."""
-        study = self._exportable_study()
-        filters = validated_filters(StudyEventExportFilter, request)
-        file_format = self.requested_format(request, filters, "csv")
-        table = events_table(self._export_request(study, filters), kind=filters.get("kind", ""))
-        _audit_export(request, study, "events", filters, table)
-        return _file_response(table, file_format, f"{study.code}-events.{file_format}")
+        return self._table_file(
+            request,
+            "events",
+            StudyEventExportFilter,
+            lambda export, filters: events_table(export, kind=filters.get("kind", "")),
+        )
 
     @extend_schema(
         parameters=[StudyTableExportFilter],
@@ -135,12 +148,9 @@ class StudyViewSet(
     @action(detail=True, methods=["get"], renderer_classes=renderers_for("csv", "parquet"))
     def tasks(self, request: Request, pk: str):
         """Task segments of semi-guided visits of consenting patients (marked, else proposed)."""
-        study = self._exportable_study()
-        filters = validated_filters(StudyTableExportFilter, request)
-        file_format = self.requested_format(request, filters, "csv")
-        table = tasks_table(self._export_request(study, filters))
-        _audit_export(request, study, "tasks", filters, table)
-        return _file_response(table, file_format, f"{study.code}-tasks.{file_format}")
+        return self._table_file(
+            request, "tasks", StudyTableExportFilter, lambda export, _: tasks_table(export)
+        )
 
     @extend_schema(
         parameters=[StudyTableExportFilter],
@@ -152,12 +162,9 @@ class StudyViewSet(
     def speech(self, request: Request, pk: str):
         """Speech segments of consenting patients' current analyses: times, speaker (patient,
         other or unknown) and the attribution's confidence."""
-        study = self._exportable_study()
-        filters = validated_filters(StudyTableExportFilter, request)
-        file_format = self.requested_format(request, filters, "csv")
-        table = speech_table(self._export_request(study, filters))
-        _audit_export(request, study, "speech", filters, table)
-        return _file_response(table, file_format, f"{study.code}-speech.{file_format}")
+        return self._table_file(
+            request, "speech", StudyTableExportFilter, lambda export, _: speech_table(export)
+        )
 
     @extend_schema(
         parameters=[_PackageFormat],
