@@ -19,10 +19,14 @@ from django.core.files import File
 from django.db import connection
 
 from analysis.errors import VideoError
+from analysis.results import MetricsReport
 from analysis.synthetic_video import make_person_video
 from analysis.video import probe
+from care.reanalysis import analysis_results_replace
 from recordings.models import Recording
+from results.jobs import analysis_job_claim, analysis_job_create
 from results.models import AnalysisJob
+from results.services import AnalysisOutcome
 from tests.factories import make_session, make_world
 from tests.media import make_corrupt_files
 from tests.workers.worker_process import WorkerProcess, database_url, purge_broker
@@ -135,6 +139,21 @@ def store_recording(world, path: Path, *, session=None) -> Recording:
         recording.file.save(path.name, File(handle), save=False)
     recording.save()
     return recording
+
+
+def analysis_finished_with(recording: Recording, by, task_id: str, **outcome) -> AnalysisJob:
+    """A new job on the recording, claimed and finished as the worker stores an analysis whose
+    outcome holds the given fields (speech_segments, contact_episodes, ...)."""
+    job = analysis_job_create(recording=recording, requested_by=by)
+    analysis_job_claim(job_id=job.pk, task_id=task_id)
+    result = AnalysisOutcome(report=MetricsReport(), duration_s=12.5, **outcome)
+    return analysis_results_replace(job_id=job.pk, task_id=task_id, outcome=result)
+
+
+@pytest.fixture
+def recording(world, videos) -> Recording:
+    """A stored recording of the rocking video (a test module may define its own)."""
+    return store_recording(world, videos["rocking"])
 
 
 def wait_for_job(

@@ -1,17 +1,11 @@
 """Speech segments of report.json reach the database with the analysis's results, are replaced by
 a re-analysis, and leave with the derived results when consent to analysis and video is withdrawn."""
 
-import pytest
-
-from analysis.results import MetricsReport
 from audit.models import AccessEvent
-from care.reanalysis import analysis_results_replace
 from care.withdrawal import consent_withdraw
 from patients.models import ConsentScope
-from results.jobs import analysis_job_claim, analysis_job_create
-from results.models import AnalysisJob, SpeechSegment
-from results.services import AnalysisOutcome
-from tests.workers.conftest import store_recording
+from results.models import SpeechSegment
+from tests.workers.conftest import analysis_finished_with
 
 SEGMENTS = [
     {
@@ -41,19 +35,8 @@ SEGMENTS = [
 ]
 
 
-def _finish(job: AnalysisJob, segments: list[dict], task_id: str) -> AnalysisJob:
-    analysis_job_claim(job_id=job.pk, task_id=task_id)
-    outcome = AnalysisOutcome(report=MetricsReport(), duration_s=12.5, speech_segments=segments)
-    return analysis_results_replace(job_id=job.pk, task_id=task_id, outcome=outcome)
-
-
-@pytest.fixture
-def recording(world, videos):
-    return store_recording(world, videos["rocking"])
-
-
 def test_speech_segments_are_stored_with_their_speaker_and_replaced_by_a_reanalysis(world, recording):
-    first = _finish(analysis_job_create(recording=recording, requested_by=world.uploader), SEGMENTS, "a")
+    first = analysis_finished_with(recording, world.uploader, "a", speech_segments=SEGMENTS)
 
     stored = list(
         SpeechSegment.objects.filter(job=first).values_list("start_s", "end_s", "speaker", "confidence")
@@ -61,13 +44,13 @@ def test_speech_segments_are_stored_with_their_speaker_and_replaced_by_a_reanaly
     assert stored == [(0.4, 2.1, "patient", 0.8), (2.6, 4.0, "other", 0.6), (5.0, 5.7, "unknown", 0.0)]
     assert {s.patient_id for s in SpeechSegment.objects.all()} == {recording.session.patient_id}
 
-    second = _finish(analysis_job_create(recording=recording, requested_by=world.uploader), SEGMENTS[:1], "b")
+    second = analysis_finished_with(recording, world.uploader, "b", speech_segments=SEGMENTS[:1])
 
     assert list(SpeechSegment.objects.values_list("job_id", "speaker")) == [(second.pk, "patient")]
 
 
 def test_withdrawing_analysis_and_video_consent_deletes_the_speech_segments(world, recording):
-    _finish(analysis_job_create(recording=recording, requested_by=world.uploader), SEGMENTS, "a")
+    analysis_finished_with(recording, world.uploader, "a", speech_segments=SEGMENTS)
     patient = recording.session.patient
 
     consent_withdraw(patient=patient, scope=ConsentScope.ANALYSE, by=world.clinician)
