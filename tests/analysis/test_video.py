@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -17,7 +18,7 @@ from analysis.errors import (
     TruncatedVideoError,
     VideoError,
 )
-from analysis.video import iter_frames, probe, split_segments
+from analysis.video import _luma, iter_frames, probe, split_segments
 
 
 def test_probe_reports_the_generated_video(person_video: Path) -> None:
@@ -122,3 +123,19 @@ def test_bad_files_raise_a_specific_readable_error(
 def test_a_missing_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(NotAVideoError, match="does not exist"):
         probe(tmp_path / "nowhere.mp4")
+
+
+@pytest.mark.parametrize(
+    "pixel_format", ["yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12", "nv21", "rgb24"]
+)
+@pytest.mark.parametrize("full_range", [False, True])
+def test_the_gray_picture_is_swscales_gray_conversion(pixel_format: str, full_range: bool) -> None:
+    """Gray read from the luma plane (analysis.video._luma) gives swscale's pixels exactly, in
+    limited and full range and for a width whose rows are padded (638 px)."""
+    rgb = np.random.default_rng(3).integers(0, 256, size=(120, 638, 3), dtype=np.uint8)
+    rgb[:, :40] = 0  # the darkest and brightest levels, where limited range clips
+    rgb[:, 40:80] = 255
+    frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=pixel_format)
+    if full_range:
+        frame.color_range = 2  # AVCOL_RANGE_JPEG
+    np.testing.assert_array_equal(_luma(frame), frame.to_ndarray(format="gray"))
