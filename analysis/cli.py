@@ -128,7 +128,7 @@ def _analysed(args: argparse.Namespace, pool: WorkerPool | None) -> Any:
 
 def _run(args: argparse.Namespace) -> int:
     probe(args.video)  # a bad file fails here, before the models are loaded
-    # The worker processes start, and load MediaPipe and torch, while this process imports the
+    # The worker processes start, and load MediaPipe and onnxruntime, while this process imports the
     # pipeline and its metrics (SciPy: about a second of CPU); `probe` and --help load neither.
     pool = WorkerPool(args.workers) if args.workers > 1 else None
     try:

