@@ -6,7 +6,8 @@
 #   3. stores a generated demo video (manage.py demo --no-analysis) and queues one job on the
 #      `gpu` queue
 #   4. waits until the GPU worker finished it, prints the job's device and model versions and the
-#      number of metric samples, and checks that torch saw CUDA inside the worker
+#      number of metric samples, and checks that torch saw CUDA inside the worker and that
+#      onnxruntime has its CUDA provider (the expression network)
 #   5. stops and removes the stack (SMOKE_KEEP=1 leaves it running)
 # The RTMPose config and checkpoint must be in MODELS_DIR (default deploy/models; deploy/workers.md).
 #   sudo deploy/gpu-job.sh
@@ -53,6 +54,7 @@ DOCKER_BUILDKIT=1 compose build web worker-gpu
 say "starting the stack with the GPU worker"
 compose up -d --wait --wait-timeout 900
 compose exec -T worker-gpu python -c "import torch; assert torch.cuda.is_available(), 'torch sees no GPU'; print('CUDA device:', torch.cuda.get_device_name(0))"
+compose exec -T worker-gpu python -c "import onnxruntime as o; p = o.get_available_providers(); assert 'CUDAExecutionProvider' in p, f'onnxruntime has no CUDA provider: {p}'; print('onnxruntime', o.__version__, p)"
 
 say "a demo video stored, one job queued on the gpu queue"
 compose exec -T web python manage.py demo --no-analysis >/dev/null

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Install MMPose (RTMPose) into a Python environment: the GPU worker's (mmcv's operators compiled
 # against CUDA), and the test environment's (bin/test: CPU operators, so that the backend runs in
-# the suite on CPU).
+# the suite on CPU). On CUDA (MMCV_OPS=cuda) it also puts onnxruntime-gpu in place of onnxruntime
+# (the newest release not newer than the installed onnxruntime: GPU wheels can come out later):
+# the expression network (analysis/emotion.py) runs with onnxruntime, and only onnxruntime-gpu
+# has its CUDAExecutionProvider (both packages install the same `onnxruntime` module, so one
+# replaces the other). Nothing else needs onnxruntime-gpu; CPU installs keep onnxruntime.
 #
 # Why a script and not a pip extra: mmpose 1.3.2 and mmdet 3.3.0 need mmcv < 2.2.0, and mmcv 2.1.0
 # has no wheel for Python 3.11 with torch 2.13, so it is compiled here (against the host's CUDA
@@ -103,6 +107,32 @@ echo "3/4 mmengine, mmpose and mmdet, without their declared dependencies"
 echo "4/4 what they use"
 "${PIP[@]}" install --quiet --no-warn-conflicts addict yapf termcolor json_tricks munkres pycocotools shapely \
     terminaltables
+
+if [ "$MMCV_OPS" = cuda ]; then
+    read -r ort_version ort_gpu_version < <("$PYTHON" - <<'PY'
+from importlib import metadata
+
+
+def version(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+print(version("onnxruntime"), version("onnxruntime-gpu"))
+PY
+)
+    if [ "$ort_version" != none ]; then
+        echo "CUDA: onnxruntime-gpu <= $ort_version in place of onnxruntime $ort_version (onnxruntime-gpu before: $ort_gpu_version)"
+        # Fetched before anything is removed: if none is found, this fails with onnxruntime in place.
+        "${PIP[@]}" download --quiet --no-deps --dest "$work/onnxruntime-gpu" "onnxruntime-gpu<=$ort_version"
+        "${PIP[@]}" uninstall --quiet --yes onnxruntime onnxruntime-gpu
+        # Its dependencies are onnxruntime's, already installed.
+        "${PIP[@]}" install --quiet --no-warn-conflicts --no-deps "$work"/onnxruntime-gpu/onnxruntime_gpu-*.whl
+    fi
+    "$PYTHON" -c "import onnxruntime as o; p = o.get_available_providers(); assert 'CUDAExecutionProvider' in p, p; print('onnxruntime', o.__version__, p)"
+fi
 
 "$PYTHON" - <<'PY'
 import mmcv
