@@ -94,6 +94,11 @@ def keras_hdf5_to_onnx(path: Path) -> OnnxModel:
             raise ValueError(f"{path}: only models with one input and one output are supported.")
         for layer in spec["layers"]:
             graph.add_layer(layer)
+        stored = {_text(name) for name in file["model_weights"].attrs["layer_names"]}
+    if stored - set(graph.shapes):
+        raise ValueError(
+            f"{path}: weights of layers the model config does not have: {sorted(stored - set(graph.shapes))}."
+        )
     output = spec["output_layers"][0][0]
     if len(graph.shapes[output]) != 1:
         raise ValueError(f"{path}: the output {output} has shape {graph.shapes[output]}, not (classes,).")
@@ -129,7 +134,9 @@ def _check_options(name: str, kind: str, cfg: dict[str, Any]) -> None:
             raise ValueError(f"{kind} {name}: only {key}={_FIXED[key]!r} is supported, not {value!r}.")
 
 
-def _pads(name: str, padding: str, size_hw: tuple[int, int], kernel: list[int], strides: list[int]):
+def _pads(
+    name: str, padding: str, size_hw: tuple[int, int], kernel: list[int], strides: list[int]
+) -> tuple[list[int], tuple[int, ...]]:
     """ONNX pads [top, left, bottom, right] and the output size of TensorFlow's padding."""
     if padding == "valid":
         if size_hw[0] < kernel[0] or size_hw[1] < kernel[1]:

@@ -327,6 +327,17 @@ def test_unused_weights_fail_loudly(tmp_path: Path) -> None:
         keras_hdf5_to_onnx(path)
 
 
+def test_weights_of_a_layer_the_config_lacks_fail_loudly(tmp_path: Path) -> None:
+    path = _file_with(tmp_path, lambda layers: None)
+    with h5py.File(path, "r+") as file:
+        weights = file["model_weights"]
+        weights.create_group("dense_1").attrs["weight_names"] = [b"dense_1/kernel:0"]
+        weights["dense_1"]["dense_1/kernel:0"] = np.zeros((7, 7), np.float32)
+        weights.attrs["layer_names"] = [*weights.attrs["layer_names"], b"dense_1"]
+    with pytest.raises(ValueError, match=r"layers the model config does not have: \['dense_1'\]"):
+        keras_hdf5_to_onnx(path)
+
+
 def test_same_padding_puts_tensorflows_extra_pixel_after() -> None:
     """The 3 x 3 stride-2 max-pools see 62 x 62: 31 outputs need 63 pixels, the one pad goes
     after (bottom, right), where torch's or ONNX's symmetric padding would put one each side."""
