@@ -11,7 +11,7 @@ import numpy as np
 
 from analysis.native_jobs import NativeJob
 from analysis.pose import PoseModel
-from analysis.runner import CpuClock
+from analysis.runner import PartClock
 from analysis.tracks import N_POSE_KEYPOINTS
 from analysis.video import iter_frames
 
@@ -25,8 +25,8 @@ BATCH_FRAMES = 16
 def pose_at_native_rate(job: NativeJob, tick: Callable[[int], None]) -> dict[str, Any]:
     """Body pose at every frame of the job's window, in full-frame px. Returns frame (n,),
     time_s (n,), pose_xy (n, 33, 2), pose_visibility (n, 33), pose_confidence (n,) (NaN where no
-    body was found) and cpu_s (decoding, pose)."""
-    clock = CpuClock()
+    body was found) and part_s (seconds decoding, in pose)."""
+    clock = PartClock()
     x0, y0, x1, y1 = job.crop_xyxy
     frames, times, xy, visibility, confidence = [], [], [], [], []
     model = (job.pose_model or PoseModel)()
@@ -63,5 +63,5 @@ def pose_at_native_rate(job: NativeJob, tick: Callable[[int], None]) -> dict[str
         "pose_xy": np.asarray(xy, dtype=np.float32).reshape(-1, N_POSE_KEYPOINTS, 2),
         "pose_visibility": np.asarray(visibility, dtype=np.float32).reshape(-1, N_POSE_KEYPOINTS),
         "pose_confidence": np.asarray(confidence, dtype=np.float32),
-        "cpu_s": clock.total("results"),
+        "part_s": clock.total("results"),
     }

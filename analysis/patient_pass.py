@@ -32,7 +32,7 @@ from analysis.gaze import eye_in_head_deg, gaze_deg, head_pose_deg
 from analysis.hands import HandsModel
 from analysis.people import other_person_region
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
-from analysis.runner import CpuClock
+from analysis.runner import PartClock
 from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate, fill_skipped
 from analysis.segment_jobs import BODY_FIELDS, PATIENT_FIELDS, PatientJob
 from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
@@ -108,7 +108,7 @@ class _SegmentModels:
     def __init__(
         self, device: str | None, pose_model: Callable[[], PoseBackend] | None, *, full_rate: bool
     ) -> None:
-        self.clock = CpuClock()
+        self.clock = PartClock()
         self.hand_search = HandSearch(0.0 if full_rate else HAND_SEARCH_EVERY_S)
         self.pose = (pose_model or PoseModel)()
         self.hands = HandsModel()
@@ -272,7 +272,7 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
         fill_skipped(getattr(out, name), job.times_s, measured)
     return {
         "models": models.infos(),
-        "cpu_s": models.clock.total("filling skipped rows"),
+        "part_s": models.clock.total("filling skipped rows"),
         "measured": measured,
         "others_rows": np.asarray(others_rows, dtype=np.int64).reshape(-1, 2),
         "others_face_xy": np.asarray(others_xy, dtype=np.float32).reshape(-1, *out.face_xy.shape[1:]),

@@ -30,7 +30,7 @@ from analysis.face_detection import (
     zoom_window,
 )
 from analysis.people import body_crop
-from analysis.runner import CpuClock
+from analysis.runner import PartClock
 from analysis.sampling import MotionGate
 from analysis.segment_jobs import PeopleJob
 from analysis.video import Frame
@@ -67,7 +67,7 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
     last = np.empty((0, 5), dtype=np.float32)
     last_tiles_s = -np.inf
     anchors: list[np.ndarray] = []
-    clock = CpuClock()
+    clock = PartClock()
     with FaceDetector() as detector:
         for frame, final in _with_last(job.segment.frames()):
             gray = frame.image_gray
@@ -101,5 +101,5 @@ def detect_people(job: PeopleJob, tick: Callable[[int], None]) -> dict[str, Any]
         "times_s": np.asarray(times, dtype=np.float64),
         "faces": faces,
         "ran": np.asarray(ran, dtype=bool),
-        "cpu_s": clock.total("decoding and motion"),
+        "part_s": clock.total("decoding and motion"),
     }

@@ -37,7 +37,7 @@ from analysis.metrics.praxis import compute_praxis
 from analysis.native_jobs import native_pass
 from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
-from analysis.runner import ProgressCallback, Runner, StageClock, WorkerPool, cpu_sums, report_progress
+from analysis.runner import ProgressCallback, Runner, StageClock, WorkerPool, part_sums, report_progress
 from analysis.segment_jobs import PATIENT_FIELDS, PeopleJob, patient_jobs
 from analysis.speaker_attribution import attribute_speech
 from analysis.tracks import Tracks
@@ -86,7 +86,9 @@ class AnalysisResult:
     message : str
         A sentence for a person when status is not "ok", else "".
     stage_s : dict
-        Wall time (s) of each stage, and the CPU time (s) of the jobs' parts ("cpu <stage>: <part>")
+        Wall time (s) of each stage, the jobs' seconds per part summed over the worker processes
+        ("<stage>: <part>"; "worker start-up (CPU)" is CPU seconds) and the speech thread's CPU
+        seconds ("cpu speech: ...").
     speech : SpeechAnalysis
         Speech segments of the audio track, or the status saying why there are none.
     """
@@ -237,9 +239,9 @@ def analyse_video(
         report=report,
         stage_s={
             **clock.laps,
-            **cpu_sums("people", people),
-            **cpu_sums("patient", parts),
-            **cpu_sums("native", native_parts),
+            **part_sums("people", people),
+            **part_sums("patient", parts),
+            **part_sums("native", native_parts),
             "cpu speech: decoding and voice activity": speech_job.cpu_s,
         },
         speech=speech,

@@ -44,7 +44,7 @@ def test_only_the_candidate_window_is_decoded_again(analysed):
     # The 6 s bout, plus at most a 4 s window's reach and 1 s of padding on the side that is still
     # for the sampled rows (the first 4 s windows have the hand seen too rarely to count).
     assert 6.0 <= native_s <= 6.0 + 2 * 3.5
-    assert analysed.stage_s["cpu native: pose"] > 0
+    assert analysed.stage_s["native: pose"] > 0
 
 
 def test_the_sampled_rate_alone_gives_no_wrong_frequency(analysed):
