@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mediapipe as mp
 import numpy as np
 
+from analysis import mediapipe_solutions
 from analysis.gaze import GazeOffsets, eye_in_head_deg, gaze_deg, head_pose_deg
 from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import N_FACE_LANDMARKS
@@ -73,7 +73,7 @@ class FaceMeshModel(ClosesOnExit):
     """
 
     name = "mediapipe-face-mesh-iris"
-    version = mp.__version__
+    version = mediapipe_solutions.VERSION
 
     def __init__(
         self, max_faces: int = 2, video_mode: bool = True, gaze_offsets: GazeOffsets | None = None
@@ -81,7 +81,7 @@ class FaceMeshModel(ClosesOnExit):
         if max_faces < 1:
             raise ValueError(f"max_faces must be at least 1; got {max_faces}.")
         self.gaze_offsets = gaze_offsets or GazeOffsets()
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
+        self._mesh = mediapipe_solutions.face_mesh.FaceMesh(
             static_image_mode=not video_mode,
             max_num_faces=max_faces,
             refine_landmarks=True,

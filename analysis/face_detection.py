@@ -12,9 +12,9 @@ whole frame from 80 px; tiles and zoom window from 25 px (tiles of 2 x 2 from 45
 from __future__ import annotations
 
 import cv2
-import mediapipe as mp
 import numpy as np
 
+from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
 from analysis.people import box_iou
 
@@ -48,10 +48,10 @@ class FaceDetector(ClosesOnExit):
     """
 
     name = "mediapipe-face-detection-full-range"
-    version = mp.__version__
+    version = mediapipe_solutions.VERSION
 
     def __init__(self, min_score: float = MIN_FACE_SCORE) -> None:
-        self._detector = mp.solutions.face_detection.FaceDetection(
+        self._detector = mediapipe_solutions.face_detection.FaceDetection(
             model_selection=1, min_detection_confidence=min_score
         )
 

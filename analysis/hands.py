@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mediapipe as mp
 import numpy as np
 
+from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import HANDS, N_HAND_KEYPOINTS
 
@@ -55,10 +55,10 @@ class HandsModel(ClosesOnExit):
     """
 
     name = "mediapipe-hands-full"
-    version = mp.__version__
+    version = mediapipe_solutions.VERSION
 
     def __init__(self, video_mode: bool = True) -> None:
-        self._hands = mp.solutions.hands.Hands(
+        self._hands = mediapipe_solutions.hands.Hands(
             static_image_mode=not video_mode,
             max_num_hands=2,
             model_complexity=1,

@@ -1,6 +1,6 @@
 """Body pose: MediaPipe Pose (BlazePose full, 33 keypoints) behind a small interface.
 
-The legacy solution `mp.solutions.pose.Pose(model_complexity=1)` runs pose_landmark_full.tflite,
+The legacy solution `mediapipe.solutions.pose.Pose(model_complexity=1)` runs pose_landmark_full.tflite,
 bundled in the mediapipe==0.10.14 wheel. It is single-person: the pipeline feeds it a crop
 around the patient (analysis/people.py) so that another person in the room is not mixed in.
 Keypoint order and names: analysis/tracks.py (POSE_* indices); left/right are the person's own.
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import mediapipe as mp
 import numpy as np
 
+from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
 from analysis.tracks import N_POSE_KEYPOINTS
 
@@ -64,10 +64,10 @@ class PoseModel(ClosesOnExit):
     """
 
     name = "mediapipe-pose-full"
-    version = mp.__version__
+    version = mediapipe_solutions.VERSION
 
     def __init__(self, video_mode: bool = True) -> None:
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = mediapipe_solutions.pose.Pose(
             static_image_mode=not video_mode,
             model_complexity=1,
             smooth_landmarks=True,
