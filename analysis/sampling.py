@@ -21,6 +21,7 @@ measured on the head's and eyes' jitter, which filled rows would not have.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -41,23 +42,47 @@ HAND_SEARCH_EVERY_S = 0.3
 Region = tuple[int, int, int, int]  # x0, y0, x1, y1 px, exclusive ends
 
 
-def _thumbnail(gray: np.ndarray, region: Region, long_side_px: int) -> np.ndarray:
-    x0, y0, x1, y1 = region
-    patch = gray[max(y0, 0) : max(y1, y0 + 1), max(x0, 0) : max(x1, x0 + 1)]
+# The motion measure first shrinks the whole frame by an integer factor that keeps its short side
+# at SHRUNK_SHORT_SIDE_PX or more (area averaging, once per frame), and takes each region's
+# thumbnail from that: one large resize per frame instead of two per region (about a millisecond
+# each on a 640 x 480 frame).
+SHRUNK_SHORT_SIDE_PX = 120
+
+
+@dataclass(frozen=True)
+class ShrunkFrame:
+    """A grayscale frame shrunk by factor (area averaging), and the full frame's shape."""
+
+    image: np.ndarray
+    factor: int
+    full_shape: tuple[int, int]
+
+
+def shrunk(gray: np.ndarray) -> ShrunkFrame:
+    """The frame the motion measure looks at."""
+    factor = max(1, min(gray.shape) // SHRUNK_SHORT_SIDE_PX)
+    height, width = gray.shape[0] // factor, gray.shape[1] // factor
+    image = gray if factor == 1 else cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    return ShrunkFrame(image, factor, gray.shape[:2])
+
+
+def _thumbnail(frame: ShrunkFrame, region: Region, long_side_px: int) -> np.ndarray:
+    x0, y0, x1, y1 = (round(v / frame.factor) for v in region)
+    patch = frame.image[max(y0, 0) : max(y1, y0 + 1), max(x0, 0) : max(x1, x0 + 1)]
     if patch.size == 0:
         return patch
     scale = min(1.0, long_side_px / max(patch.shape))
     size = (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale)))
-    return cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
+    return patch if scale == 1.0 else cv2.resize(patch, size, interpolation=cv2.INTER_AREA)
 
 
 def changed_share(
-    reference: np.ndarray, gray: np.ndarray, region: Region, long_side_px: int = THUMBNAIL_PX
+    reference: ShrunkFrame, current: ShrunkFrame, region: Region, long_side_px: int = THUMBNAIL_PX
 ) -> float:
-    """Share of the region's thumbnail pixels that changed by more than CHANGED_LEVEL between
-    two grayscale frames of the same size."""
+    """Share of the region's (full-frame px) thumbnail pixels that changed by more than
+    CHANGED_LEVEL between two frames of the same size."""
     before = _thumbnail(reference, region, long_side_px)
-    after = _thumbnail(gray, region, long_side_px)
+    after = _thumbnail(current, region, long_side_px)
     if after.size == 0:
         return 0.0
     return float(np.mean(cv2.absdiff(before, after) > CHANGED_LEVEL))
@@ -75,21 +100,23 @@ class MotionGate:
     def __init__(self, max_skipped: int = MAX_SKIPPED_TICKS, *, full_rate: bool = False) -> None:
         self.max_skipped = max_skipped
         self.full_rate = full_rate
-        self._reference: np.ndarray | None = None
+        self._reference: ShrunkFrame | None = None
         self._skipped = 0
 
     def should_run(self, gray: np.ndarray, regions: Sequence[tuple[Region, int]]) -> bool:
         """Whether to run the models on this frame; regions are (region, thumbnail long side px)
         pairs, the frame is measured when any of them changed since the last measured frame."""
+        if self.full_rate:
+            return True
+        current = shrunk(gray)
         run = (
-            self.full_rate
-            or self._reference is None
-            or self._reference.shape != gray.shape
+            self._reference is None
+            or self._reference.full_shape != current.full_shape
             or self._skipped >= self.max_skipped
-            or any(changed_share(self._reference, gray, r, px) > CHANGED_SHARE for r, px in regions)
+            or any(changed_share(self._reference, current, r, px) > CHANGED_SHARE for r, px in regions)
         )
         if run:
-            self._reference = gray
+            self._reference = current
             self._skipped = 0
         else:
             self._skipped += 1

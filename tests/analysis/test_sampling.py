@@ -12,6 +12,7 @@ from analysis.sampling import (
     MotionGate,
     changed_share,
     fill_skipped,
+    shrunk,
 )
 
 FRAME = (0, 0, 320, 240)
@@ -28,10 +29,10 @@ def test_a_still_picture_with_noise_is_unchanged_and_a_moved_block_is_changed() 
     rng = np.random.default_rng(0)
     noisy = np.clip(_scene().astype(int) + rng.normal(0, 3, (240, 320)), 0, 255).astype(np.uint8)
     # Camera noise of 3 levels is averaged away by the thumbnail: nothing changes.
-    assert changed_share(_scene(), noisy, FRAME) == 0.0
+    assert changed_share(shrunk(_scene()), shrunk(noisy), FRAME) == 0.0
     # An 8 px move of the block's two vertical edges (80 px high) changes over 1 % of the
     # thumbnail (the threshold): each edge moves 1.6 thumbnail px at a 64 px long side.
-    assert changed_share(_scene(), _scene(8), FRAME) > 0.01
+    assert changed_share(shrunk(_scene()), shrunk(_scene(8)), FRAME) > 0.01
 
 
 def test_the_gate_skips_still_frames_at_most_four_in_a_row_and_runs_on_motion() -> None:
