@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import savgol_coeffs, savgol_filter
 
 from analysis.gestures.normalise import LEFT_DISTAL, N_GESTURE_KEYPOINTS, RIGHT_DISTAL
 from analysis.timeseries.body import in_torso_frame, torso_frame
+from analysis.timeseries.filters import savgol_coefficients, savgol_filter
 from analysis.timeseries.noise import jitter_sd, noise_speed_threshold
 
 ON_THRESHOLD_SW_S = 0.8
@@ -94,7 +94,7 @@ def energy_noise_sw_s(time_s: np.ndarray, keypoints: np.ndarray, *, smooth_s: fl
     dt = float(np.median(np.diff(time_s)))
     window = max(3, round(smooth_s / dt) | 1)
     window = min(window, n if n % 2 else n - 1)
-    speed_sd = sigma * float(np.linalg.norm(savgol_coeffs(window, 2, deriv=1, delta=dt)))
+    speed_sd = sigma * float(np.linalg.norm(savgol_coefficients(window, 2, deriv=1, delta=dt)))
     return noise_speed_threshold(speed_sd, 2)
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import detrend
 
 from analysis.metrics.windows import sliding_starts
+from analysis.timeseries.filters import linear_detrend
 from analysis.timeseries.preprocessing import frame_period_s
 
 
@@ -86,7 +86,7 @@ def window_spectra(
         for c in range(2):
             segments[w, :, c] = np.interp(np.arange(length), np.flatnonzero(ok), segments[w, ok, c])
     taper = np.hanning(length)
-    spectrum = np.fft.rfft(detrend(segments, axis=1) * taper[None, :, None], n=nfft, axis=1)
+    spectrum = np.fft.rfft(linear_detrend(segments, axis=1) * taper[None, :, None], n=nfft, axis=1)
     scale = np.full(freqs.size, 2.0)
     scale[0] = 1.0
     if nfft % 2 == 0:
@@ -187,7 +187,7 @@ def amplitude_at(xy: np.ndarray, period: float, f0: float) -> float:
         return float("nan")
     taper = np.hanning(xy.shape[0])
     nfft = max(1024, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
-    spectrum = np.fft.rfft(detrend(xy, axis=0) * taper[:, None], n=nfft, axis=0)
+    spectrum = np.fft.rfft(linear_detrend(xy, axis=0) * taper[:, None], n=nfft, axis=0)
     power = 2.0 * (np.abs(spectrum) ** 2).sum(axis=1) / (nfft * np.sum(taper**2))
     freqs = np.fft.rfftfreq(nfft, period)
     lobe = np.abs(freqs - f0) <= 2.0 / (xy.shape[0] * period)
@@ -200,7 +200,7 @@ def bout_frequency_hz(xy: np.ndarray, period: float, band_hz: tuple[float, float
     NaN when the bout has missing frames."""
     if not np.isfinite(xy).all() or xy.shape[0] < 4:
         return float("nan")
-    centred = detrend(xy, axis=0) * np.hanning(xy.shape[0])[:, None]
+    centred = linear_detrend(xy, axis=0) * np.hanning(xy.shape[0])[:, None]
     nfft = max(4096, 1 << int(np.ceil(np.log2(8 * xy.shape[0]))))
     power = (np.abs(np.fft.rfft(centred, n=nfft, axis=0)) ** 2).sum(axis=1)
     freqs = np.fft.rfftfreq(nfft, period)

@@ -15,7 +15,6 @@ the 2 s minimum suited to the SSBD clips (Rajagopalan et al., ICCV-W 2013).
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.spectral import (
@@ -33,6 +32,7 @@ from analysis.metrics.stereotypy_signals import (
 from analysis.metrics.trunk_coupling import carried_by_trunk
 from analysis.metrics.windows import tiling_windows, window_samples
 from analysis.results import Event, MetricsReport, MetricValue
+from analysis.timeseries.filters import butterworth_bandpass_sections, zero_phase_filter
 from analysis.timeseries.noise import jitter_sd
 from analysis.timeseries.preprocessing import (
     coverage_share,
@@ -175,8 +175,8 @@ def _refined_edges(xy: np.ndarray, period: float, f0: float, a0: float) -> tuple
     filled -= filled.mean(axis=0)
     low, high = max(0.2, 0.6 * f0), min(1.5 * f0, 0.48 * fs)
     if low < high and n > 15:
-        sos = butter(2, [low, high], btype="bandpass", fs=fs, output="sos")
-        filled = sosfiltfilt(sos, filled, axis=0, padlen=min(15, n - 1))
+        sections = butterworth_bandpass_sections(low, high, fs)
+        filled = zero_phase_filter(sections, filled, padlen=min(15, n - 1), axis=0)
     cycle = max(round(fs / f0), 1)
     kernel = np.ones(cycle)
     power = np.convolve((filled**2).sum(axis=1), kernel, mode="same")

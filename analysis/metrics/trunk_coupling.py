@@ -14,10 +14,10 @@ Flapping during rocking at another frequency, or out of phase with it, is kept.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import detrend
 
 from analysis.metrics.config import MetricsConfig
 from analysis.metrics.spectral import amplitude_at, bout_frequency_hz
+from analysis.timeseries.filters import linear_detrend
 
 # cos 60 deg: a hand within 60 deg of the trunk's phase moves with it (a lag of a sixth of a
 # cycle covers the arm's own inertia when it is carried); a flap against the trunk is beyond.
@@ -32,7 +32,7 @@ def phasor(xy: np.ndarray, period: float, f0: float) -> np.ndarray:
     taper = np.hanning(xy.shape[0])
     t = np.arange(xy.shape[0]) * period
     basis = np.exp(-2j * np.pi * f0 * t) * taper
-    return (detrend(xy, axis=0) * basis[:, None]).sum(axis=0) * 2.0 / taper.sum()
+    return (linear_detrend(xy, axis=0) * basis[:, None]).sum(axis=0) * 2.0 / taper.sum()
 
 
 def phase_cosine(a: np.ndarray, b: np.ndarray) -> float:

@@ -16,9 +16,8 @@ moving overestimates its floor, which makes the thresholds conservative rather t
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_coeffs
-from scipy.stats import chi
 
+from analysis.timeseries.filters import chi_quantile, savgol_coefficients
 from analysis.timeseries.preprocessing import frame_period_s, odd_window_frames
 
 MAD_TO_SD = 1.4826  # median absolute deviation to standard deviation, for normal data
@@ -62,7 +61,7 @@ def smoothed_speed_sd(sigma: float, time_s: np.ndarray, smooth_window_s: float, 
     if not (np.isfinite(sigma) and np.isfinite(period)):
         return float("nan")
     length = odd_window_frames(smooth_window_s, period, order)
-    h = savgol_coeffs(length, order)
+    h = savgol_coefficients(length, order)
     gain = np.sqrt(np.sum(np.diff(np.concatenate(([0.0], h, [0.0]))) ** 2))
     return float(sigma * gain / period)
 
@@ -70,7 +69,7 @@ def smoothed_speed_sd(sigma: float, time_s: np.ndarray, smooth_window_s: float, 
 def noise_speed_threshold(speed_sd: float, dims: int, quantile: float = NOISE_QUANTILE) -> float:
     """Speed a still point's jitter stays below with the given probability: the speed of a
     dims-dimensional point whose velocity components have speed_sd follows a chi distribution."""
-    return float(chi.ppf(quantile, dims) * speed_sd) if np.isfinite(speed_sd) else float("nan")
+    return float(chi_quantile(quantile, dims) * speed_sd) if np.isfinite(speed_sd) else float("nan")
 
 
 def gated(speed: np.ndarray, threshold: float) -> np.ndarray:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.signal import savgol_filter
 
+from analysis.timeseries.filters import savgol_filter
 from analysis.tracks import (
     FACE_LEFT_EYE_OUTER,
     FACE_RIGHT_EYE_OUTER,
@@ -123,9 +123,9 @@ def savgol_smooth(
 
     values has shape (n_frames, ...). A frame is complete when all its elements are finite;
     runs shorter than the filter are returned unsmoothed and NaN frames stay NaN. mode is
-    scipy's edge handling ("interp" fits the last window; "mirror" keeps the edges flat, for
-    signals whose spurious slope at the edges would read as movement). Returns float64 of the
-    same shape.
+    the edge handling of filters.savgol_filter ("interp" fits the last window; "mirror" keeps the
+    edges flat, for signals whose spurious slope at the edges would read as movement).
+    Returns float64 of the same shape.
     """
     out = np.array(values, dtype=np.float64)
     n = out.shape[0]
