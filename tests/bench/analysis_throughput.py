@@ -10,7 +10,8 @@ real track. Then:
 
 - W: wall time of the command line `python -m analysis run` (process start, decoding, every
   default model, metrics, writing), with the memory of its whole process tree sampled every
-  --memory-every-s (peak RSS and, with --curve, the curve over time);
+  --memory-every-s (peak RSS, each process's peak: orchestrator, workers, and with --curve the
+  curve over time);
 - B: the bare MediaPipe Pose model (full, video mode) alone in this process on the same
   analysed frames, decoded beforehand. B is timed half before W and half after it, so that a
   change of the machine's load during the run weighs on both sides;
@@ -131,8 +132,9 @@ def _reencoded(source: Path, out: Path) -> Path:
     return out
 
 
-def _tree_rss_mib(root_pid: int) -> float:
-    """Resident memory of a process and all its descendants (MiB), from /proc."""
+def _tree_rss_mib(root_pid: int) -> dict[int, tuple[str, float]]:
+    """Resident memory (MiB) of a process and each of its descendants, with each one's role
+    (orchestrator, worker, helper: multiprocessing's resource tracker), from /proc."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -152,21 +154,36 @@ def _tree_rss_mib(root_pid: int) -> float:
         children = [p for p, parent in parents.items() if parent == pid and p not in tree]
         tree.update(children)
         frontier.extend(children)
-    return sum(rss.get(p, 0) for p in tree) * PAGE_BYTES / 2**20
+    return {p: (_role(p, root_pid), rss[p] * PAGE_BYTES / 2**20) for p in tree if p in rss}
+
+
+def _role(pid: int, root_pid: int) -> str:
+    if pid == root_pid:
+        return "orchestrator"
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return "helper"
+    return "worker" if "spawn_main" in command else "helper"
 
 
 def _run_cli(video: Path, out: Path, extra: list[str], every_s: float) -> dict:
-    """Run the command line; returns wall time, memory curve [(s, MiB)] and its stderr."""
+    """Run the command line; returns wall time, memory curve [(s, MiB)] of the whole tree, each
+    process's peak {pid: (role, MiB)} and its stderr."""
     command = [sys.executable, "-m", "analysis", "run", str(video), "--out", str(out), *extra]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")])}
     curve: list[tuple[float, float]] = []
+    peaks: dict[int, tuple[str, float]] = {}
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(every_s):
-            curve.append((time.perf_counter() - start, _tree_rss_mib(process.pid)))
+            processes = _tree_rss_mib(process.pid)
+            curve.append((time.perf_counter() - start, sum(m for _, m in processes.values())))
+            for pid, (role, mib) in processes.items():
+                peaks[pid] = (role, max(mib, peaks.get(pid, (role, 0.0))[1]))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -177,7 +194,7 @@ def _run_cli(video: Path, out: Path, extra: list[str], every_s: float) -> dict:
     text = stderr.decode(errors="replace")
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{text[-3000:]}")
-    return {"wall_s": wall_s, "curve": curve, "stderr": text}
+    return {"wall_s": wall_s, "curve": curve, "peaks": peaks, "stderr": text}
 
 
 def _stage_times(stderr: str) -> dict[str, float]:
@@ -321,6 +338,10 @@ def main() -> None:
             )
         peak = max((m for _, m in run["curve"]), default=float("nan"))
         print(f"peak RSS of the analysis (all its processes): {peak:.0f} MiB")
+        print(
+            "peak RSS per process (MiB): "
+            + ", ".join(f"{role} {mib:.0f}" for role, mib in sorted(run["peaks"].values()) if mib >= 1)
+        )
         if args.curve or memory_mode:
             _print_curve(run["curve"])
         if not memory_mode:
