@@ -33,8 +33,9 @@ from analysis.hands import HandsModel
 from analysis.people import other_person_region
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
 from analysis.runner import PartClock
-from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate, fill_skipped
-from analysis.segment_jobs import BODY_FIELDS, PATIENT_FIELDS, PatientJob
+from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate
+from analysis.segment_jobs import PatientJob
+from analysis.segment_rows import SegmentRows
 from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
 
 BATCH_FRAMES = 16
@@ -129,10 +130,12 @@ class _SegmentModels:
         for model in (self.pose, self.hands, self.mesh, *self.other_meshes.values()):
             model.close()
 
-    def patient(self, image: np.ndarray, job: PatientJob, i: int, out: Tracks, *, body: bool) -> None:
+    def patient(
+        self, image: np.ndarray, job: PatientJob, i: int, out: Tracks, row: int, *, body: bool
+    ) -> None:
         """Run the face models, and the body models when body is True, on frame i's patient
-        crop, other people blanked; write row i of out in full-frame px (expression: queued for
-        the batch)."""
+        crop, other people blanked; write row `row` of out in full-frame px (expression: queued
+        for the batch)."""
         height, width = image.shape[:2]
         x0, y0, x1, y1 = (int(v) for v in job.crops[i])
         blanks = [
@@ -161,29 +164,27 @@ class _SegmentModels:
 
         self.clock.lap("decoding, motion and crops")
         if body:
-            self._body(region, job.times_s[i], i, out, to_frame=to_frame, blanks=blanks)
+            self._body(region, job.times_s[i], row, out, to_frame=to_frame, blanks=blanks)
         faces = self.mesh.process(region)
         if faces:
             landmarks = to_frame(faces[0].landmarks_xy)
-            out.face_xy[i] = landmarks
-            out.face_z[i] = faces[0].landmarks_z / scale
-            out.face_confidence[i] = faces[0].confidence
+            out.face_xy[row] = landmarks
+            out.face_z[row] = faces[0].landmarks_z / scale
+            out.face_confidence[row] = faces[0].confidence
             # Head pose depends on the camera model, so it is solved again in the full frame's
             # geometry (the crop has another principal point and focal length).
             head = head_pose_deg(landmarks, (width, height))
-            out.head_pose_deg[i] = head
-            out.gaze_deg[i] = gaze_deg(head, eye_in_head_deg(landmarks, self.mesh.gaze_offsets))
-            self.face_rows.append(i)
+            out.head_pose_deg[row] = head
+            out.gaze_deg[row] = gaze_deg(head, eye_in_head_deg(landmarks, self.mesh.gaze_offsets))
+            self.face_rows.append(row)
             self.face_crops.append(face_crops(region, faces[0].bbox_xywh[None], self.emotion.input_size)[0])
         self.clock.lap("face mesh, head pose, gaze")
-        if len(self.face_crops) >= EXPRESSION_BATCH:
-            self.classify_faces(out)
 
     def _body(
         self,
         region: np.ndarray,
         time_s: float,
-        i: int,
+        row: int,
         out: Tracks,
         *,
         to_frame: Callable[[np.ndarray], np.ndarray],
@@ -193,9 +194,9 @@ class _SegmentModels:
         body = self.pose.process(region)
         self.clock.lap("pose")
         if body is not None:
-            out.pose_xy[i] = to_frame(body.keypoints_xy)
-            out.pose_visibility[i] = np.where(_inside(out.pose_xy[i], blanks), 0.0, body.visibility)
-            out.pose_confidence[i] = body.confidence
+            out.pose_xy[row] = to_frame(body.keypoints_xy)
+            out.pose_visibility[row] = np.where(_inside(out.pose_xy[row], blanks), 0.0, body.visibility)
+            out.pose_confidence[row] = body.confidence
         if not _hands_may_be_visible(body) or not self.hand_search.due(time_s):
             return
         hands = self.hands.process(region)
@@ -205,8 +206,8 @@ class _SegmentModels:
             if _inside(keypoints, blanks).any():
                 continue  # reaches into another person's region: theirs, or not the patient's alone
             side = HANDS.index(hand.handedness)
-            out.hands_xy[i, side] = keypoints
-            out.hands_confidence[i, side] = hand.confidence
+            out.hands_xy[row, side] = keypoints
+            out.hands_confidence[row, side] = hand.confidence
         self.clock.lap("hands")
 
     def other_face(self, image: np.ndarray, box_xywh: np.ndarray, person: int) -> np.ndarray | None:
@@ -228,19 +229,16 @@ class _SegmentModels:
 
 
 def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, Any]:
-    """Pass 2 on one time segment. Returns the PATIENT_FIELDS arrays (n, ...) in full-frame px,
-    measured (n,) (whether the body models ran on each frame; on the other rows their fields
-    were filled, the face models ran on every frame), the
-    models' (name, version), and the other people's faces: others_rows (m, 2) (frame i of the
-    segment, person k of the job), others_face_xy (m, 478, 2), others_head_pose_deg (m, 3)."""
+    """Pass 2 on one time segment. Writes the segment's rows to chunk files in job.rows_folder
+    (analysis/segment_rows.py): the PATIENT_FIELDS arrays in full-frame px, measured (whether
+    the body models ran on each frame; on the other rows their fields were filled, the face
+    models ran on every frame) and the other people's faces: others_rows (m, 2) (frame i of the
+    segment, person k of the job), others_face_xy (m, 478, 2), others_head_pose_deg (m, 3).
+    Returns the chunk files' paths in order, the models' (name, version) and the CPU times."""
     n = len(job.times_s)
-    out = Tracks.empty(n)
-    measured = np.zeros(n, dtype=bool)
+    rows = SegmentRows(job.rows_folder, job.times_s)
     gate = MotionGate(full_rate=job.full_rate)
     last_other_s = np.full(job.others_xywh.shape[1], -np.inf)
-    others_rows: list[tuple[int, int]] = []
-    others_xy: list[np.ndarray] = []
-    others_head: list[np.ndarray] = []
     with _SegmentModels(job.device, job.pose_model, full_rate=job.full_rate) as models:
         i = 0
         for frame in job.segment.frames():
@@ -251,31 +249,29 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
                 )
             gray = frame.image_gray
             size = (gray.shape[1], gray.shape[0])
-            measured[i] = gate.should_run(gray, [(tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX)])
-            models.patient(frame.image_rgb, job, i, out, body=bool(measured[i]))
+            body = gate.should_run(gray, [(tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX)])
+            row = rows.row(body)
+            models.patient(frame.image_rgb, job, i, rows.out, row, body=body)
             models.clock.lap("decoding, motion and crops")
             for k in np.flatnonzero(job.others_in_view[i]):
                 if frame.time_s - last_other_s[k] >= OTHER_FACE_EVERY_S - 1e-6:
                     last_other_s[k] = frame.time_s
                     landmarks = models.other_face(frame.image_rgb, job.others_xywh[i, k], int(k))
                     if landmarks is not None:
-                        others_rows.append((i, int(k)))
-                        others_xy.append(landmarks)
-                        others_head.append(head_pose_deg(landmarks, size))
+                        rows.other_face(row, int(k), landmarks, head_pose_deg(landmarks, size))
             models.clock.lap("other people's faces")
+            if len(models.face_crops) >= EXPRESSION_BATCH or rows.full:
+                models.classify_faces(rows.out)
+                rows.write(last=False)
+                models.clock.lap("filling skipped rows and writing")
             i += 1
             if i % BATCH_FRAMES == 0:
                 tick(BATCH_FRAMES)
         tick(i % BATCH_FRAMES)
-        models.classify_faces(out)
-    for name in BODY_FIELDS:
-        fill_skipped(getattr(out, name), job.times_s, measured)
+        models.classify_faces(rows.out)
+    rows.write(last=True)
     return {
         "models": models.infos(),
-        "part_s": models.clock.total("filling skipped rows"),
-        "measured": measured,
-        "others_rows": np.asarray(others_rows, dtype=np.int64).reshape(-1, 2),
-        "others_face_xy": np.asarray(others_xy, dtype=np.float32).reshape(-1, *out.face_xy.shape[1:]),
-        "others_head_pose_deg": np.asarray(others_head, dtype=np.float32).reshape(-1, 3),
-        **{name: getattr(out, name) for name in PATIENT_FIELDS},
+        "part_s": models.clock.total("filling skipped rows and writing"),
+        "chunks": rows.paths,
     }

@@ -22,23 +22,25 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from analysis import PIPELINE_VERSION
+from analysis.assembly import assemble
 from analysis.audio import SpeechAnalysis, SpeechInBackground
 from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
 from analysis.metrics.interaction import interaction_report
 from analysis.metrics.praxis import compute_praxis
 from analysis.native_jobs import native_pass
-from analysis.people import FaceTrack, PatientPoint, choose_patient, track_faces
+from analysis.people import PatientPoint, choose_patient, track_faces
 from analysis.results import MetricsReport
 from analysis.runner import ProgressCallback, Runner, StageClock, WorkerPool, part_sums, report_progress
-from analysis.segment_jobs import PATIENT_FIELDS, PeopleJob, patient_jobs
+from analysis.segment_jobs import PeopleJob, patient_jobs
 from analysis.speaker_attribution import attribute_speech
 from analysis.tracks import Tracks
 from analysis.video import VideoInfo, VideoSegment, analysis_ticks, probe, split_segments
@@ -167,7 +169,12 @@ def analyse_video(
     expected_frames = analysis_ticks(info.duration_s, target_fps)
     own_pool = WorkerPool(workers) if pool is None and workers > 1 else None
     try:
-        with Runner(pool or own_pool, progress, should_continue, expected_frames) as runner:
+        # The folder outlives the runner: on the way out the runner first waits for the jobs
+        # that write there.
+        with (
+            tempfile.TemporaryDirectory(prefix="analysis-rows-") as rows_folder,
+            Runner(pool or own_pool, progress, should_continue, expected_frames) as runner,
+        ):
             clock.lap("start")
             people = runner.run("people", PEOPLE_JOB, [PeopleJob(s, full_rate) for s in video_segments])
             clock.lap("people")
@@ -199,11 +206,12 @@ def analyse_video(
                 device=device,
                 pose_model=pose_model,
                 full_rate=full_rate,
+                rows_folder=Path(rows_folder),
             )
             clock.lap("tracking")
             parts = runner.run("patient", PATIENT_JOB, jobs)
             clock.lap("patient")
-            tracks = _assemble(
+            tracks = assemble(
                 frames=frames,
                 times_s=times_s,
                 detector_ran=np.concatenate([p["ran"] for p in people]),
@@ -317,65 +325,6 @@ def _metadata(
         "patient_person_id": "" if patient_id is None else str(patient_id),
         "models": json.dumps([{"name": m.name, "version": m.version} for m in models]),
     }
-
-
-def _face_boxes(track: FaceTrack, detector_ran: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A person's face box and detector score at every analysed frame their track spans: the
-    detection where there was one, NaN where the detector looked and did not find the face, the
-    interpolation of the detections around where it did not look. Returns (rows, boxes, scores)."""
-    rows = np.arange(track.rows[0], track.rows[-1] + 1)
-    boxes = np.full((len(rows), 4), np.nan, dtype=np.float32)
-    scores = np.full(len(rows), np.nan, dtype=np.float32)
-    skipped = ~detector_ran[rows]
-    boxes[skipped] = track.boxes_between(rows[skipped])
-    scores[skipped] = np.interp(rows[skipped], track.rows, track.scores)
-    boxes[track.rows - rows[0]] = track.boxes_xywh
-    scores[track.rows - rows[0]] = track.scores
-    return rows, boxes, scores
-
-
-def _assemble(
-    *,
-    frames: np.ndarray,
-    times_s: np.ndarray,
-    detector_ran: np.ndarray,
-    patient: FaceTrack,
-    others: list[FaceTrack],
-    parts: list[dict[str, Any]],
-    bounds: np.ndarray,
-) -> Tracks:
-    """Patient rows (one per analysed frame, all models) and other people's rows (one per
-    analysed frame their track spans: face box, detector score, and face mesh with head pose
-    where it ran), sorted by time then person."""
-    rows = Tracks.empty(len(frames))
-    rows.frame, rows.time_s = frames, times_s
-    rows.person_id[:] = patient.track_id
-    rows.is_patient[:] = True
-    span, boxes, _ = _face_boxes(patient, detector_ran)
-    rows.bbox_xywh[span] = boxes
-    rows.measured = np.concatenate([p["measured"] for p in parts])
-    for name in PATIENT_FIELDS:
-        setattr(rows, name, np.concatenate([p[name] for p in parts]))
-    mesh_rows = np.concatenate(
-        [p["others_rows"] + [start, 0] for p, start in zip(parts, bounds, strict=False)]
-    )
-    mesh_xy = np.concatenate([p["others_face_xy"] for p in parts])
-    mesh_head = np.concatenate([p["others_head_pose_deg"] for p in parts])
-    everyone = [rows]
-    for k, track in enumerate(others):
-        span, boxes, scores = _face_boxes(track, detector_ran)
-        other = Tracks.empty(len(span))
-        other.frame, other.time_s = frames[span], times_s[span]
-        other.person_id[:] = track.track_id
-        other.bbox_xywh, other.face_confidence = boxes, scores
-        other.measured = detector_ran[span]
-        mine = mesh_rows[:, 1] == k
-        at = mesh_rows[mine, 0] - span[0]
-        other.face_xy[at] = mesh_xy[mine]
-        other.head_pose_deg[at] = mesh_head[mine]
-        everyone.append(other)
-    tracks = Tracks.concatenate(everyone)
-    return tracks.select(np.lexsort((tracks.person_id, tracks.time_s)))
 
 
 __all__ = ["STATUS_NO_PERSON", "STATUS_OK", "AnalysisResult", "ModelInfo", "analyse_video"]

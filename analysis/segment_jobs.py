@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,9 +48,11 @@ class PatientJob:
     not alive), others_extent_xywh (n, k, 4) the box covering each one's face boxes within
     BLANK_WINDOW_S around the frame (what is blanked), and others_in_view (n, k) where their
     face was detected, or lies between two detections where the detector did not look (they
-    have a row there, and their face mesh may run)."""
+    have a row there, and their face mesh may run). The job writes its rows to chunk files in
+    rows_folder (analysis/segment_rows.py)."""
 
     segment: VideoSegment
+    rows_folder: Path
     times_s: np.ndarray
     crops: np.ndarray
     faces_xywh: np.ndarray
@@ -80,9 +83,11 @@ def patient_jobs(
     device: str | None,
     pose_model: Callable[[], PoseBackend] | None,
     full_rate: bool,
+    rows_folder: Path,
 ) -> list[PatientJob]:
     """Pass 2's jobs: per segment, the patient's crop and face box and the other people's face
-    boxes at each analysed frame (interpolated between detections)."""
+    boxes at each analysed frame (interpolated between detections); each job writes its rows to
+    its own folder under rows_folder."""
     rows = np.arange(len(times_s))
     faces = patient.boxes_between(rows)
     crops = np.array([body_crop(box, size_wh) for box in faces], dtype=np.int64).reshape(-1, 4)
@@ -101,6 +106,7 @@ def patient_jobs(
     return [
         PatientJob(
             segment=segment,
+            rows_folder=rows_folder / f"segment-{k:03d}",
             times_s=times_s[a:b],
             crops=crops[a:b],
             faces_xywh=faces[a:b],
@@ -111,7 +117,7 @@ def patient_jobs(
             pose_model=pose_model,
             full_rate=full_rate,
         )
-        for segment, a, b in zip(video_segments, bounds[:-1], bounds[1:], strict=True)
+        for k, (segment, a, b) in enumerate(zip(video_segments, bounds[:-1], bounds[1:], strict=True))
     ]
 
 
