@@ -167,10 +167,9 @@ class Tracks:
         return Tracks(**kwargs, metadata=dict(self.metadata))
 
     def patient(self) -> Tracks:
-        """The patient's rows, one per analysed frame, in time order."""
-        selected = self.select(self.is_patient)
-        order = np.argsort(selected.time_s, kind="stable")
-        return selected.select(order)
+        """The patient's rows, one per analysed frame, in time order (one copy of them)."""
+        rows = np.flatnonzero(self.is_patient)
+        return self.select(rows[np.argsort(self.time_s[rows], kind="stable")])
 
     @staticmethod
     def concatenate(parts: list[Tracks]) -> Tracks:
