@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 SCHEMA_VERSION = "1"
+# Rows per Parquet row group (13 MB of tracks at 6.5 kB a patient row).
+ROW_GROUP_ROWS = 2048
 
 N_POSE_KEYPOINTS = 33  # MediaPipe Pose (BlazePose) topology
 N_FACE_LANDMARKS = 478  # MediaPipe Face Mesh with refined iris landmarks
@@ -161,8 +163,9 @@ class Tracks:
     def __len__(self) -> int:
         return int(self.frame.shape[0])
 
-    def select(self, mask: np.ndarray) -> Tracks:
-        """Rows where mask is True (for example `tracks.select(tracks.is_patient)`)."""
+    def select(self, mask: np.ndarray | slice) -> Tracks:
+        """Rows where mask is True (for example `tracks.select(tracks.is_patient)`), or at the
+        given row indices, or a slice of rows (views, not copies)."""
         kwargs = {name: getattr(self, name)[mask] for name in _ARRAY_FIELDS}
         return Tracks(**kwargs, metadata=dict(self.metadata))
 
@@ -214,7 +217,7 @@ def _to_column(values: np.ndarray) -> pa.Array:
     """Flatten trailing dimensions into a fixed-size list column of float32."""
     n = values.shape[0]
     width = int(np.prod(values.shape[1:]))
-    flat = pa.array(values.reshape(n * width).astype(np.float32, copy=False), type=pa.float32())
+    flat = pa.array(values.reshape(n * width).astype(np.float32, copy=False))  # float32: no copy
     return pa.FixedSizeListArray.from_arrays(flat, width)
 
 
@@ -228,7 +231,7 @@ def to_table(tracks: Tracks) -> pa.Table:
         if name in _SCALAR_COLUMNS:
             columns[name] = pa.array(values)
         elif values.ndim == 1:
-            columns[name] = pa.array(values.astype(np.float32, copy=False), type=pa.float32())
+            columns[name] = pa.array(values.astype(np.float32, copy=False))
         else:
             columns[name] = _to_column(values)
             shapes[name] = ",".join(str(d) for d in values.shape[1:])
@@ -264,8 +267,14 @@ def from_table(table: pa.Table) -> Tracks:
 
 
 def write_parquet(tracks: Tracks, path: str | Path) -> None:
-    """Write tracks to a Parquet file (zstd compressed)."""
-    pq.write_table(to_table(tracks), str(path), compression="zstd")
+    """Write tracks to a Parquet file (zstd compressed), ROW_GROUP_ROWS rows at a time: one table
+    of every row would cost its size again in Arrow buffers while it is encoded."""
+    slices = [slice(a, a + ROW_GROUP_ROWS) for a in range(0, max(len(tracks), 1), ROW_GROUP_ROWS)]
+    first = to_table(tracks.select(slices[0]))
+    with pq.ParquetWriter(str(path), first.schema, compression="zstd") as writer:
+        writer.write_table(first)
+        for rows in slices[1:]:
+            writer.write_table(to_table(tracks.select(rows)))
 
 
 def read_parquet(path: str | Path) -> Tracks:
