@@ -183,7 +183,9 @@ def _run_cli(video: Path, out: Path, extra: list[str], every_s: float) -> dict:
             processes = _tree_rss_mib(process.pid)
             curve.append((time.perf_counter() - start, sum(m for _, m in processes.values())))
             for pid, (role, mib) in processes.items():
-                peaks[pid] = (role, max(mib, peaks.get(pid, (role, 0.0))[1]))
+                # A worker reads as a helper before it execs and while it exits: worker stays.
+                seen, peak = peaks.get(pid, (role, 0.0))
+                peaks[pid] = ("worker" if "worker" in (seen, role) else role, max(mib, peak))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
