@@ -170,9 +170,21 @@ class Tracks:
         return Tracks(**kwargs, metadata=dict(self.metadata))
 
     def patient(self) -> Tracks:
-        """The patient's rows, one per analysed frame, in time order (one copy of them)."""
+        """The patient's rows, one per analysed frame, in time order: a copy, or, when every row
+        already is the patient's and in time order (nobody else was tracked; the metrics' own
+        calls on the patient's rows), read-only views of these rows (6.5 kB a row, 234 MB for an
+        hour at 10 fps, not copied again)."""
         rows = np.flatnonzero(self.is_patient)
-        return self.select(rows[np.argsort(self.time_s[rows], kind="stable")])
+        order = rows[np.argsort(self.time_s[rows], kind="stable")]
+        if len(order) == len(self) and bool((order == np.arange(len(self))).all()):
+            return self._read_only()
+        return self.select(order)
+
+    def _read_only(self) -> Tracks:
+        views = {name: getattr(self, name).view() for name in _ARRAY_FIELDS}
+        for view in views.values():
+            view.flags.writeable = False
+        return Tracks(**views, metadata=dict(self.metadata))
 
     @staticmethod
     def concatenate(parts: list[Tracks]) -> Tracks:

@@ -1,4 +1,5 @@
-"""Tracks written to Parquet a row group at a time read back as they were."""
+"""Tracks without whole copies: written to Parquet a row group at a time, and the patient's rows
+not copied again when they are all the rows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from analysis.tracks import _ARRAY_FIELDS, ROW_GROUP_ROWS, Tracks, read_parquet, write_parquet
 
@@ -50,3 +52,15 @@ def test_the_patients_rows_in_time_order() -> None:
     assert patient.is_patient.all() and len(patient) == 20
     assert (np.diff(patient.time_s) > 0).all()
     np.testing.assert_array_equal(patient.frame, np.arange(20))
+
+
+def test_the_patients_rows_alone_are_not_copied_again_and_cannot_be_changed() -> None:
+    tracks = _tracks(40).patient()  # a copy: another person's rows are left out
+    again = tracks.patient()
+    for name in _ARRAY_FIELDS:
+        assert np.shares_memory(getattr(again, name), getattr(tracks, name)), name
+        np.testing.assert_array_equal(getattr(again, name), getattr(tracks, name))
+    with pytest.raises(ValueError, match="read-only"):
+        again.pose_xy[0] = 0.0
+    tracks.pose_xy[0] = 1.0  # the rows themselves stay writable
+    assert again.metadata == tracks.metadata
