@@ -122,6 +122,7 @@ def _analysed(args: argparse.Namespace, pool: WorkerPool | None) -> Any:
             patient_point=args.patient_point,
             workers=args.workers,
             pool=pool,
+            close_pool=True,
             full_rate=args.full_rate,
         )
 

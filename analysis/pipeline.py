@@ -115,6 +115,7 @@ def analyse_video(
     patient_point: PatientPoint | tuple[float, float, float] | None = None,
     workers: int = 2,
     pool: WorkerPool | None = None,
+    close_pool: bool = False,
     pose_model: Callable[[], PoseBackend] | None = None,
     praxis_references: dict[str, np.ndarray] | None = None,
     expected_gestures: list[str] | None = None,
@@ -137,6 +138,8 @@ def analyse_video(
     workers : worker processes (one time segment each); 1 runs everything in this process.
     pool : warm worker processes to use (analysis.runner.shared_pool; a Celery worker keeps
         one), instead of starting workers processes for this video only.
+    close_pool : close pool once the video passes are done, before the metrics (a caller that
+        analyses one video: its idle processes would hold their models' memory meanwhile).
     pose_model : makes the body-pose model in each worker process (picklable: a class or a
         functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker); default
         MediaPipe Pose (analysis.pose.PoseModel).
@@ -225,8 +228,9 @@ def analyse_video(
             )
             clock.lap("native")
     finally:
-        if own_pool is not None:
-            own_pool.close()
+        for done in (own_pool, pool if close_pool else None):
+            if done is not None:
+                done.close()
     models = [_detector_info(), *(ModelInfo(*m) for m in parts[0]["models"])]
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id, full_rate)
     report_progress(progress, "metrics", 0.0)
