@@ -10,7 +10,7 @@ real track. Then:
 
 - W: wall time of the command line `python -m analysis run` (process start, decoding, every
   default model, metrics, writing), with the memory of its whole process tree sampled every
-  --memory-every-s (peak RSS, each process's peak: orchestrator, workers, and with --curve the
+  --memory-every-s (peak RSS and PSS, each process's peak RSS: orchestrator, workers, and with --curve the
   curve over time);
 - B: the bare MediaPipe Pose model (full, video mode) alone in this process on the same
   analysed frames, decoded beforehand. B is timed half before W and half after it, so that a
@@ -132,9 +132,20 @@ def _reencoded(source: Path, out: Path) -> Path:
     return out
 
 
-def _tree_rss_mib(root_pid: int) -> dict[int, tuple[str, float]]:
-    """Resident memory (MiB) of a process and each of its descendants, with each one's role
-    (orchestrator, worker, helper: multiprocessing's resource tracker), from /proc."""
+def _pss_mib(pid: int) -> float:
+    """Proportional set size (MiB): resident memory with each page shared by several processes
+    (the libraries every worker maps) divided among them, so that a sum over processes counts
+    every page once."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+def _tree_memory_mib(root_pid: int) -> dict[int, tuple[str, float, float]]:
+    """Resident memory and proportional set size (MiB) of a process and each of its
+    descendants, with each one's role (orchestrator, worker, helper: multiprocessing's resource
+    tracker), from /proc."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -154,7 +165,13 @@ def _tree_rss_mib(root_pid: int) -> dict[int, tuple[str, float]]:
         children = [p for p, parent in parents.items() if parent == pid and p not in tree]
         tree.update(children)
         frontier.extend(children)
-    return {p: (_role(p, root_pid), rss[p] * PAGE_BYTES / 2**20) for p in tree if p in rss}
+    memory = {}
+    for pid in tree & rss.keys():
+        try:
+            memory[pid] = (_role(pid, root_pid), rss[pid] * PAGE_BYTES / 2**20, _pss_mib(pid))
+        except OSError:
+            continue  # exited meanwhile
+    return memory
 
 
 def _role(pid: int, root_pid: int) -> str:
@@ -168,11 +185,11 @@ def _role(pid: int, root_pid: int) -> str:
 
 
 def _run_cli(video: Path, out: Path, extra: list[str], every_s: float) -> dict:
-    """Run the command line; returns wall time, memory curve [(s, MiB)] of the whole tree, each
-    process's peak {pid: (role, MiB)} and its stderr."""
+    """Run the command line; returns wall time, memory curve [(s, RSS MiB, PSS MiB)] of the whole
+    tree, each process's peak RSS {pid: (role, MiB)} and its stderr."""
     command = [sys.executable, "-m", "analysis", "run", str(video), "--out", str(out), *extra]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "platform")])}
-    curve: list[tuple[float, float]] = []
+    curve: list[tuple[float, float, float]] = []
     peaks: dict[int, tuple[str, float]] = {}
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -180,9 +197,10 @@ def _run_cli(video: Path, out: Path, extra: list[str], every_s: float) -> dict:
 
     def sample() -> None:
         while not done.wait(every_s):
-            processes = _tree_rss_mib(process.pid)
-            curve.append((time.perf_counter() - start, sum(m for _, m in processes.values())))
-            for pid, (role, mib) in processes.items():
+            processes = _tree_memory_mib(process.pid)
+            rss_mib = sum(m for _, m, _ in processes.values())
+            curve.append((time.perf_counter() - start, rss_mib, sum(m for _, _, m in processes.values())))
+            for pid, (role, mib, _) in processes.items():
                 # A worker reads as a helper before it execs and while it exits: worker stays.
                 seen, peak = peaks.get(pid, (role, 0.0))
                 peaks[pid] = ("worker" if "worker" in (seen, role) else role, max(mib, peak))
@@ -269,12 +287,12 @@ def _events(report: dict) -> dict[str, int]:
     return counts
 
 
-def _print_curve(curve: list[tuple[float, float]], points: int = 12) -> None:
+def _print_curve(curve: list[tuple[float, float, float]], points: int = 12) -> None:
     if not curve:
         return
     step = max(1, len(curve) // points)
-    print("memory curve (s: MiB, whole process tree):")
-    print("  " + ", ".join(f"{t:.0f}: {m:.0f}" for t, m in [*curve[::step], curve[-1]]))
+    print("memory curve (s: RSS / PSS MiB, whole process tree):")
+    print("  " + ", ".join(f"{t:.0f}: {r:.0f} / {p:.0f}" for t, r, p in [*curve[::step], curve[-1]]))
 
 
 def main() -> None:
@@ -338,8 +356,12 @@ def main() -> None:
                 f"{100 * audio_s / wall_s:.1f} % of W; speech {report['audio']['status']}, "
                 f"{len(report['segments'])} segments"
             )
-        peak = max((m for _, m in run["curve"]), default=float("nan"))
-        print(f"peak RSS of the analysis (all its processes): {peak:.0f} MiB")
+        peak = max((m for _, m, _ in run["curve"]), default=float("nan"))
+        peak_pss = max((m for _, _, m in run["curve"]), default=float("nan"))
+        print(
+            f"peak RSS of the analysis (sum over its processes; the libraries they share counted "
+            f"in each): {peak:.0f} MiB; peak PSS (shared pages counted once): {peak_pss:.0f} MiB"
+        )
         print(
             "peak RSS per process (MiB): "
             + ", ".join(f"{role} {mib:.0f}" for role, mib in sorted(run["peaks"].values()) if mib >= 1)
