@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "--full-rate",
         action="store_true",
         help="every model on every analysed frame (the reference; default: the body models where "
-        "the patient's body moved and every 5th frame of a still stretch)",
+        "the patient's body moved and every 10th frame of a still stretch)",
     )
     run.add_argument("--timings", action="store_true", help="print each stage's wall time (s) on stderr")
     probe = commands.add_parser("probe", help="print a video's properties as JSON")

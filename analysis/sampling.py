@@ -7,7 +7,7 @@ pixels, in small grayscale thumbnails of the regions that matter (the patient's 
 the face detector the whole frame and each person's body), that changed by more
 than CHANGED_LEVEL gray levels since the last frame the models saw. When no region changed, the
 frame is skipped, up to MAX_SKIPPED_TICKS in a row, so a still stretch is still measured at
-target_fps / (MAX_SKIPPED_TICKS + 1) (2 per second at the default 10 fps) and slow drifts are
+target_fps / (MAX_SKIPPED_TICKS + 1) (once a second at the default 10 fps) and slow drifts are
 followed. The rows of skipped frames are then filled from the measured frames on either side
 (`fill_skipped`), so every analysed frame keeps one row and the metrics see a regular series.
 
@@ -32,8 +32,10 @@ CHANGED_LEVEL = 12
 CHANGED_SHARE = 0.01
 # Long side (px) of the thumbnail of a region whose motion is measured.
 THUMBNAIL_PX = 64
-# Analysed frames skipped in a row at most (a still person is measured every 5th frame).
-MAX_SKIPPED_TICKS = 4
+# Analysed frames skipped in a row at most (a still person is measured every 10th frame: once a
+# second, as the people pass looks at a still scene; every 5th cost 10 % more of the whole
+# analysis for metrics within the same tolerances, analysis/docs/pipeline.md, Speed).
+MAX_SKIPPED_TICKS = 9
 # While no hand is tracked, hands are looked for at most this often (s): a hand that comes into
 # view is found within a third of a second, a fraction of a gesture (1 to 3 s); once found, it
 # is followed at every frame the body models look at. Not in full-rate runs.
