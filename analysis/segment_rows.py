@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.sampling import fill_skipped
+from analysis.sampling import MAX_SKIPPED_TICKS, fill_skipped
 from analysis.segment_jobs import BODY_FIELDS, PATIENT_FIELDS
 from analysis.tracks import N_FACE_LANDMARKS, Tracks
 
@@ -42,6 +42,12 @@ class SegmentRows:
 
     def __init__(self, folder: Path, times_s: np.ndarray, capacity: int | None = None) -> None:
         capacity = CHUNK_ROWS if capacity is None else capacity
+        if capacity < MAX_SKIPPED_TICKS + 2:
+            # A chunk is written up to its last measured row: it must hold one after its first.
+            raise ValueError(
+                f"A segment job must hold at least {MAX_SKIPPED_TICKS + 2} rows (a still body is "
+                f"measured every {MAX_SKIPPED_TICKS + 1} rows), not {capacity}."
+            )
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.times_s = times_s

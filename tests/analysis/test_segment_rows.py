@@ -81,14 +81,20 @@ def two_person_whole(two_person_video: Path) -> AnalysisResult:
 def test_tracks_written_in_small_chunks_equal_those_written_at_once(
     two_person_video: Path, two_person_whole: AnalysisResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(segment_rows, "CHUNK_ROWS", 6)  # 40 rows: 8 chunks at least
+    # 40 rows: 4 chunks at least (a chunk holds a measured row after its first: 11 rows at least).
+    monkeypatch.setattr(segment_rows, "CHUNK_ROWS", 11)
     chunked = analyse_video(two_person_video, workers=1)
     whole = two_person_whole.tracks
     assert len(chunked.tracks) == len(whole) > 40  # the other person's rows too
     for name in _ARRAY_FIELDS:
-        if name == "emotion_probs":  # classified in batches of at most 6 crops instead of 40
+        if name == "emotion_probs":  # classified in batches of at most 11 crops instead of 40
             np.testing.assert_allclose(chunked.tracks.emotion_probs, whole.emotion_probs, atol=1e-6)
         else:
             np.testing.assert_array_equal(getattr(chunked.tracks, name), getattr(whole, name), err_msg=name)
     assert chunked.tracks.metadata == whole.metadata
     assert chunked.report.to_json() == two_person_whole.report.to_json()
+
+
+def test_a_chunk_too_small_to_hold_a_measured_row_after_its_first_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 11 rows"):
+        SegmentRows(tmp_path, np.arange(40) / 10.0, capacity=10)
