@@ -17,8 +17,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -41,6 +39,7 @@ from analysis.emotion import (
 from analysis.face import FaceMeshModel
 from analysis.keras_onnx import keras_hdf5_to_onnx
 from analysis.tracks import EMOTION_CLASSES
+from tests.analysis.fresh_process import fresh_process_output
 
 # Dynamic-range int8 weights perturb each probability by ~1e-2 (measured: at most 0.028 over
 # the 107 crops below); 0.05 leaves room for other faces without hiding a mapping error, which
@@ -264,14 +263,7 @@ def test_the_analysis_worker_processes_never_import_torch() -> None:
         "patient_pass.warm_up(None)\n"
         "print(sorted(name for name in sys.modules if name.split('.')[0] == 'torch'))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    assert fresh_process_output(code) == "[]"
 
 
 def _file_with(tmp_path: Path, change) -> Path:

@@ -11,9 +11,6 @@ tolerance. The filter sections and the zero-phase filter agree to the last bit t
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +18,7 @@ from scipy import signal, stats
 
 from analysis.timeseries import filters
 from analysis.timeseries.preprocessing import savgol_smooth
+from tests.analysis.fresh_process import fresh_process_output
 
 RTOL = 1e-10
 
@@ -183,11 +181,4 @@ def test_importing_the_pipeline_imports_neither_scipy_signal_nor_scipy_stats() -
         "import analysis.pipeline\n"
         "print(sorted(m for m in sys.modules if m.split('.')[:2] in (['scipy', 'signal'], ['scipy', 'stats'])))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=Path(__file__).parents[2],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    assert fresh_process_output(code) == "[]"

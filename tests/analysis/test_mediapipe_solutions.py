@@ -3,11 +3,7 @@ the package stays whole for any other code of the same process."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.analysis.fresh_process import fresh_process_output
 
 _CHILD = """
 import sys
@@ -40,8 +36,4 @@ print("ok")
 
 
 def test_the_models_import_without_drawing_and_tasks_and_the_package_stays_whole() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith("ok")
+    assert fresh_process_output(_CHILD) == "ok"
