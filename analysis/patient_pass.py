@@ -234,7 +234,8 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
     the body models ran on each frame; on the other rows their fields were filled, the face
     models ran on every frame) and the other people's faces: others_rows (m, 2) (frame i of the
     segment, person k of the job), others_face_xy (m, 478, 2), others_head_pose_deg (m, 3).
-    Returns the chunk files' paths in order, the models' (name, version) and the CPU times."""
+    Returns the chunk files' paths in order, the models' (name, version) and the seconds per part
+    (analysis.runner.PartClock)."""
     n = len(job.times_s)
     rows = SegmentRows(job.rows_folder, job.times_s)
     gate = MotionGate(full_rate=job.full_rate)
