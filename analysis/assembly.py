@@ -4,7 +4,8 @@ The order depends only on small columns known before the patient pass's rows are
 person's analysed frames and track id), so every row is written once, straight to its place: the
 patient's rows chunk by chunk from the patient pass's files (analysis/segment_rows.py), the other
 people's rows from their face tracks. No part is concatenated and then sorted into a copy: the
-orchestrating process holds the tracks once, plus one chunk.
+orchestrating process holds the tracks once, plus one chunk. The native-rate pass, which runs
+while the worker processes are still there, reads the patient's pose rows only (pose_rows).
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ import numpy as np
 
 from analysis.people import FaceTrack
 from analysis.segment_jobs import PATIENT_FIELDS
-from analysis.tracks import Tracks
+from analysis.tracks import N_POSE_KEYPOINTS, Tracks
+
+# The body-pose fields (shape after the row dimension) the native-rate pass's windows are found on.
+POSE_FIELDS = {
+    "pose_xy": (N_POSE_KEYPOINTS, 2),
+    "pose_visibility": (N_POSE_KEYPOINTS,),
+    "pose_confidence": (),
+}
 
 
 def face_boxes(track: FaceTrack, detector_ran: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -100,3 +108,33 @@ def _place_other_faces(
         rows = at[mesh_rows[mine, 0] + start - first]
         tracks.face_xy[rows] = mesh_xy[mine]
         tracks.head_pose_deg[rows] = mesh_head[mine]
+
+
+def pose_rows(
+    *,
+    frames: np.ndarray,
+    times_s: np.ndarray,
+    patient: FaceTrack,
+    parts: list[dict[str, Any]],
+    bounds: np.ndarray,
+) -> Tracks:
+    """The patient's rows (one per analysed frame) with the body-pose fields only (the others
+    missing, holding no memory): what the native-rate pass's candidate windows are found on,
+    0.4 kB a row instead of the tracks' 6.5."""
+    n = len(frames)
+    columns = {name: np.full((n, *shape), np.nan, np.float32) for name, shape in POSE_FIELDS.items()}
+    for part, start in zip(parts, bounds, strict=False):
+        for path in part["chunks"]:
+            with np.load(path) as chunk:
+                first = start + int(chunk["first_row"])
+                for name, column in columns.items():
+                    values = chunk[name]
+                    column[first : first + len(values)] = values
+    return Tracks.with_columns(
+        n,
+        frame=frames,
+        time_s=times_s,
+        is_patient=np.ones(n, dtype=bool),
+        person_id=np.full(n, patient.track_id, np.int32),
+        **columns,
+    )

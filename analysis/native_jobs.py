@@ -74,12 +74,16 @@ def native_windows(jobs: list[NativeJob], results: list[dict[str, Any]]) -> list
     """The jobs' pose rows as NativeWindow tracks (the patient's rows, pose fields only)."""
     windows = []
     for job, result in zip(jobs, results, strict=True):
-        rows = Tracks.empty(len(result["time_s"]))
-        rows.time_s = np.asarray(result["time_s"], dtype=np.float64)
-        rows.frame = np.asarray(result["frame"], dtype=np.int64)
-        rows.is_patient[:] = True
-        rows.pose_xy, rows.pose_visibility = result["pose_xy"], result["pose_visibility"]
-        rows.pose_confidence = result["pose_confidence"]
+        n = len(result["time_s"])
+        rows = Tracks.with_columns(
+            n,
+            time_s=np.asarray(result["time_s"], dtype=np.float64),
+            frame=np.asarray(result["frame"], dtype=np.int64),
+            is_patient=np.ones(n, dtype=bool),
+            pose_xy=result["pose_xy"],
+            pose_visibility=result["pose_visibility"],
+            pose_confidence=result["pose_confidence"],
+        )
         windows.append(NativeWindow(job.start_s, job.end_s, rows))
     return windows
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis import PIPELINE_VERSION
-from analysis.assembly import assemble
+from analysis.assembly import assemble, pose_rows
 from analysis.audio import SpeechAnalysis, SpeechInBackground
 from analysis.metrics import NativeWindow, ProtocolSegment, compute_all
 from analysis.metrics.interaction import interaction_report
@@ -138,8 +138,9 @@ def analyse_video(
     workers : worker processes (one time segment each); 1 runs everything in this process.
     pool : warm worker processes to use (analysis.runner.shared_pool; a Celery worker keeps
         one), instead of starting workers processes for this video only.
-    close_pool : close pool once the video passes are done, before the metrics (a caller that
-        analyses one video: its idle processes would hold their models' memory meanwhile).
+    close_pool : close pool once the video passes are done, before the tracks are assembled and
+        the metrics run (a caller that analyses one video: its idle processes would hold their
+        models' memory meanwhile).
     pose_model : makes the body-pose model in each worker process (picklable: a class or a
         functools.partial, e.g. of analysis.pose_mmpose.MMPoseModel on a GPU worker); default
         MediaPipe Pose (analysis.pose.PoseModel).
@@ -171,66 +172,68 @@ def analyse_video(
     ]
     expected_frames = analysis_ticks(info.duration_s, target_fps)
     own_pool = WorkerPool(workers) if pool is None and workers > 1 else None
-    try:
-        # The folder outlives the runner: on the way out the runner first waits for the jobs
-        # that write there.
-        with (
-            tempfile.TemporaryDirectory(prefix="analysis-rows-") as rows_folder,
-            Runner(pool or own_pool, progress, should_continue, expected_frames) as runner,
-        ):
-            clock.lap("start")
-            people = runner.run("people", PEOPLE_JOB, [PeopleJob(s, full_rate) for s in video_segments])
-            clock.lap("people")
-            frames = np.concatenate([p["frames"] for p in people])
-            times_s = np.concatenate([p["times_s"] for p in people])
-            face_tracks = track_faces(times_s, [d for p in people for d in p["faces"]])
-            patient = choose_patient(face_tracks, times_s, (info.width, info.height), point)
-            if patient is None:
-                return _no_person(
-                    path=path,
-                    info=info,
-                    speech=speech_job,
-                    frames=frames,
+    # The folder outlives the runner and the pool: on the way out the runner first waits for the
+    # jobs that write there, and the tracks are assembled from its files once the pool is closed.
+    with tempfile.TemporaryDirectory(prefix="analysis-rows-") as rows_folder:
+        try:
+            with Runner(pool or own_pool, progress, should_continue, expected_frames) as runner:
+                clock.lap("start")
+                people = runner.run("people", PEOPLE_JOB, [PeopleJob(s, full_rate) for s in video_segments])
+                clock.lap("people")
+                frames = np.concatenate([p["frames"] for p in people])
+                times_s = np.concatenate([p["times_s"] for p in people])
+                face_tracks = track_faces(times_s, [d for p in people for d in p["faces"]])
+                patient = choose_patient(face_tracks, times_s, (info.width, info.height), point)
+                if patient is None:
+                    return _no_person(
+                        path=path,
+                        info=info,
+                        speech=speech_job,
+                        frames=frames,
+                        times_s=times_s,
+                        target_fps=target_fps,
+                        progress=progress,
+                        references=praxis_references,
+                        expected_gestures=expected_gestures,
+                        protocol_segments=protocol_segments,
+                    )
+                others = [t for t in face_tracks if t.track_id != patient.track_id]
+                jobs = patient_jobs(
+                    video_segments=video_segments,
+                    people=people,
                     times_s=times_s,
-                    target_fps=target_fps,
-                    progress=progress,
-                    references=praxis_references,
-                    expected_gestures=expected_gestures,
-                    protocol_segments=protocol_segments,
+                    patient=patient,
+                    others=others,
+                    size_wh=(info.width, info.height),
+                    device=device,
+                    pose_model=pose_model,
+                    full_rate=full_rate,
+                    rows_folder=Path(rows_folder),
                 )
-            others = [t for t in face_tracks if t.track_id != patient.track_id]
-            jobs = patient_jobs(
-                video_segments=video_segments,
-                people=people,
-                times_s=times_s,
-                patient=patient,
-                others=others,
-                size_wh=(info.width, info.height),
-                device=device,
-                pose_model=pose_model,
-                full_rate=full_rate,
-                rows_folder=Path(rows_folder),
-            )
-            clock.lap("tracking")
-            parts = runner.run("patient", PATIENT_JOB, jobs)
-            clock.lap("patient")
-            tracks = assemble(
-                frames=frames,
-                times_s=times_s,
-                detector_ran=np.concatenate([p["ran"] for p in people]),
-                patient=patient,
-                others=others,
-                parts=parts,
-                bounds=np.cumsum([0] + [len(p["times_s"]) for p in people]),
-            )
-            native, native_parts = native_pass(
-                runner, path, info, tracks.patient(), jobs, pose_model=pose_model
-            )
-            clock.lap("native")
-    finally:
-        for done in (own_pool, pool if close_pool else None):
-            if done is not None:
-                done.close()
+                clock.lap("tracking")
+                parts = runner.run("patient", PATIENT_JOB, jobs)
+                clock.lap("patient")
+                bounds = np.cumsum([0] + [len(p["times_s"]) for p in people])
+                body = pose_rows(frames=frames, times_s=times_s, patient=patient, parts=parts, bounds=bounds)
+                native, native_parts = native_pass(runner, path, info, body, jobs, pose_model=pose_model)
+                del body
+                clock.lap("native")
+        finally:
+            # Before the tracks are assembled: idle processes would hold their models' memory
+            # beside them.
+            for done in (own_pool, pool if close_pool else None):
+                if done is not None:
+                    done.close()
+        tracks = assemble(
+            frames=frames,
+            times_s=times_s,
+            detector_ran=np.concatenate([p["ran"] for p in people]),
+            patient=patient,
+            others=others,
+            parts=parts,
+            bounds=bounds,
+        )
+        clock.lap("assembly")
     models = [_detector_info(), *(ModelInfo(*m) for m in parts[0]["models"])]
     tracks.metadata = _metadata(path, target_fps, models, patient.track_id, full_rate)
     report_progress(progress, "metrics", 0.0)

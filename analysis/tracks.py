@@ -141,24 +141,20 @@ class Tracks:
     def empty(cls, n: int) -> Tracks:
         """n rows with every measurement missing (NaN), person_id -1."""
         return cls(
-            frame=np.zeros(n, dtype=np.int64),
-            time_s=np.zeros(n, dtype=np.float64),
-            person_id=np.full(n, -1, dtype=np.int32),
-            is_patient=np.zeros(n, dtype=bool),
-            bbox_xywh=_nan(n, 4),
-            pose_xy=_nan(n, N_POSE_KEYPOINTS, 2),
-            pose_visibility=_nan(n, N_POSE_KEYPOINTS),
-            face_xy=_nan(n, N_FACE_LANDMARKS, 2),
-            head_pose_deg=_nan(n, 3),
-            gaze_deg=_nan(n, 2),
-            emotion_probs=_nan(n, len(EMOTION_CLASSES)),
-            hands_xy=_nan(n, 2, N_HAND_KEYPOINTS, 2),
-            pose_confidence=_nan(n),
-            face_confidence=_nan(n),
-            hands_confidence=_nan(n, 2),
-            measured=np.ones(n, dtype=bool),
-            face_z=_nan(n, N_FACE_LANDMARKS),
+            **{name: np.full((n, *shape), fill, dtype) for name, (dtype, shape, fill) in _EMPTY.items()}
         )
+
+    @classmethod
+    def with_columns(cls, n: int, **columns: np.ndarray) -> Tracks:
+        """n rows with the given columns; every other column as in empty(n), but as read-only
+        views of one value that take no memory. For the code that reads a few columns of many
+        rows: the patient's pose rows of a session an hour long, before its tracks are assembled."""
+        missing = {
+            name: np.broadcast_to(np.array(fill, dtype), (n, *shape))
+            for name, (dtype, shape, fill) in _EMPTY.items()
+            if name not in columns
+        }
+        return cls(**missing, **columns)
 
     def __len__(self) -> int:
         return int(self.frame.shape[0])
@@ -195,29 +191,31 @@ class Tracks:
         return Tracks(**kwargs, metadata=dict(parts[0].metadata))
 
 
-_ARRAY_FIELDS = (
-    "frame",
-    "time_s",
-    "person_id",
-    "is_patient",
-    "bbox_xywh",
-    "pose_xy",
-    "pose_visibility",
-    "face_xy",
-    "head_pose_deg",
-    "gaze_deg",
-    "emotion_probs",
-    "hands_xy",
-    "pose_confidence",
-    "face_confidence",
-    "hands_confidence",
-    "measured",
-    "face_z",
-    "speech",
-    "speaker",
-    "eye_contact",
-    "mutual_gaze",
-)
+# Each column's dtype, shape after the row dimension, and value where nothing was measured.
+_EMPTY: dict[str, tuple[type, tuple[int, ...], object]] = {
+    "frame": (np.int64, (), 0),
+    "time_s": (np.float64, (), 0.0),
+    "person_id": (np.int32, (), -1),
+    "is_patient": (np.bool_, (), False),
+    "bbox_xywh": (np.float32, (4,), np.nan),
+    "pose_xy": (np.float32, (N_POSE_KEYPOINTS, 2), np.nan),
+    "pose_visibility": (np.float32, (N_POSE_KEYPOINTS,), np.nan),
+    "face_xy": (np.float32, (N_FACE_LANDMARKS, 2), np.nan),
+    "head_pose_deg": (np.float32, (3,), np.nan),
+    "gaze_deg": (np.float32, (2,), np.nan),
+    "emotion_probs": (np.float32, (len(EMOTION_CLASSES),), np.nan),
+    "hands_xy": (np.float32, (2, N_HAND_KEYPOINTS, 2), np.nan),
+    "pose_confidence": (np.float32, (), np.nan),
+    "face_confidence": (np.float32, (), np.nan),
+    "hands_confidence": (np.float32, (2,), np.nan),
+    "measured": (np.bool_, (), True),
+    "face_z": (np.float32, (N_FACE_LANDMARKS,), np.nan),
+    "speech": (np.bool_, (), False),
+    "speaker": (np.int8, (), 0),
+    "eye_contact": (np.int8, (), 0),
+    "mutual_gaze": (np.int8, (), 0),
+}
+_ARRAY_FIELDS = tuple(_EMPTY)
 _SCALAR_COLUMNS = (
     "frame", "time_s", "person_id", "is_patient", "measured", "speech", "speaker", "eye_contact", "mutual_gaze",
 )  # fmt: skip

@@ -4,11 +4,12 @@ that holds every row of its segment."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from analysis import segment_rows
+from analysis import pipeline, segment_rows
 from analysis.pipeline import AnalysisResult, analyse_video
 from analysis.sampling import fill_skipped
 from analysis.segment_jobs import BODY_FIELDS, PATIENT_FIELDS
@@ -98,3 +99,31 @@ def test_tracks_written_in_small_chunks_equal_those_written_at_once(
 def test_a_chunk_too_small_to_hold_a_measured_row_after_its_first_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 11 rows"):
         SegmentRows(tmp_path, np.arange(40) / 10.0, capacity=10)
+
+
+def test_the_native_rate_pass_finds_its_windows_on_the_patients_pose_rows(
+    two_person_video: Path, two_person_whole: AnalysisResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read from the patient pass's files before the tracks are assembled (the pose fields only).
+    seen = []
+    real = pipeline.native_pass
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(args[3])  # native_pass(runner, path, info, patient_rows, jobs, ...)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "native_pass", recording)
+    result = analyse_video(two_person_video, workers=1)
+    patient = result.tracks.patient()
+    assert len(seen) == 1 and len(seen[0]) == len(patient) < len(result.tracks)
+    for name in (
+        "frame",
+        "time_s",
+        "person_id",
+        "is_patient",
+        "pose_xy",
+        "pose_visibility",
+        "pose_confidence",
+    ):
+        np.testing.assert_array_equal(getattr(seen[0], name), getattr(patient, name), err_msg=name)
+    assert np.isnan(seen[0].face_xy).all() and seen[0].face_xy.base.nbytes <= 8

@@ -64,3 +64,21 @@ def test_the_patients_rows_alone_are_not_copied_again_and_cannot_be_changed() ->
         again.pose_xy[0] = 0.0
     tracks.pose_xy[0] = 1.0  # the rows themselves stay writable
     assert again.metadata == tracks.metadata
+
+
+def test_rows_with_a_few_columns_hold_only_those() -> None:
+    n = 36_000  # an hour at 10 fps
+    pose_xy = np.ones((n, 33, 2), np.float32)
+    rows = Tracks.with_columns(n, time_s=np.arange(n) / 10.0, pose_xy=pose_xy)
+    assert rows.pose_xy is pose_xy and len(rows) == n
+    empty = Tracks.empty(3)
+    for name in _ARRAY_FIELDS:
+        column = getattr(rows, name)
+        assert (
+            column.shape[1:] == getattr(empty, name).shape[1:] and column.dtype == getattr(empty, name).dtype
+        )
+        if name not in ("time_s", "pose_xy"):
+            np.testing.assert_array_equal(column[:3], getattr(empty, name), err_msg=name)
+            assert column.base is not None and column.base.nbytes <= 8, name  # one value, not n rows
+            with pytest.raises(ValueError, match="read-only"):
+                column[0] = 0
