@@ -15,6 +15,7 @@ import numpy as np
 from analysis import mediapipe_solutions
 from analysis.gaze import GazeOffsets, eye_in_head_deg, gaze_deg, head_pose_deg
 from analysis.lifecycle import ClosesOnExit
+from analysis.mediapipe_solutions import run_graph
 from analysis.tracks import N_FACE_LANDMARKS
 
 # The legacy solution's thresholds on the face detector's score (first frame, or after the
@@ -108,9 +109,9 @@ class FaceMeshModel(ClosesOnExit):
                 f"got {frame_rgb.dtype} {frame_rgb.shape}."
             )
         height, width = frame_rgb.shape[:2]
-        results = self._mesh.process(np.ascontiguousarray(frame_rgb))
+        (found,) = run_graph(self._mesh, np.ascontiguousarray(frame_rgb), ("multi_face_landmarks",)).values()
         faces = []
-        for face in results.multi_face_landmarks or []:
+        for face in found or []:
             normalised = np.array([(p.x, p.y, p.z) for p in face.landmark], dtype=np.float32)
             if normalised.shape[0] != N_FACE_LANDMARKS:
                 raise RuntimeError(

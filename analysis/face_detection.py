@@ -16,6 +16,7 @@ import numpy as np
 
 from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
+from analysis.mediapipe_solutions import run_graph
 from analysis.people import box_iou
 
 MIN_FACE_SCORE = 0.5
@@ -73,7 +74,7 @@ class FaceDetector(ClosesOnExit):
         if scale < 1.0:
             size = (round(width * scale), round(height * scale))
             small = cv2.resize(frame_rgb, size, interpolation=cv2.INTER_AREA)
-        results = self._detector.process(np.ascontiguousarray(small))
+        (detections,) = run_graph(self._detector, np.ascontiguousarray(small), ("detections",)).values()
         faces = [
             (
                 box.xmin * width,
@@ -82,7 +83,7 @@ class FaceDetector(ClosesOnExit):
                 box.height * height,
                 detection.score[0],
             )
-            for detection in results.detections or []
+            for detection in detections or []
             for box in [detection.location_data.relative_bounding_box]
         ]
         return np.array(faces, dtype=np.float32).reshape(-1, 5)

@@ -16,6 +16,7 @@ import numpy as np
 
 from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
+from analysis.mediapipe_solutions import run_graph
 from analysis.tracks import HANDS, N_HAND_KEYPOINTS
 
 MIN_DETECTION_CONFIDENCE = 0.5
@@ -75,12 +76,16 @@ class HandsModel(ClosesOnExit):
         image_rgb : uint8 array of shape (height, width, 3)
         """
         height, width = image_rgb.shape[:2]
-        results = self._hands.process(np.ascontiguousarray(image_rgb))
-        if not results.multi_hand_landmarks:
+        results = run_graph(
+            self._hands, np.ascontiguousarray(image_rgb), ("multi_hand_landmarks", "multi_handedness")
+        )
+        if not results["multi_hand_landmarks"]:
             return []
         scale = np.array([width, height], dtype=np.float32)
         found = []
-        for landmarks, handedness in zip(results.multi_hand_landmarks, results.multi_handedness, strict=True):
+        for landmarks, handedness in zip(
+            results["multi_hand_landmarks"], results["multi_handedness"], strict=True
+        ):
             label = handedness.classification[0]
             points = np.array([(p.x, p.y) for p in landmarks.landmark], dtype=np.float32)
             if points.shape[0] != N_HAND_KEYPOINTS:

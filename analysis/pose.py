@@ -15,6 +15,7 @@ import numpy as np
 
 from analysis import mediapipe_solutions
 from analysis.lifecycle import ClosesOnExit
+from analysis.mediapipe_solutions import run_graph
 from analysis.tracks import N_POSE_KEYPOINTS
 
 MIN_DETECTION_CONFIDENCE = 0.5
@@ -84,10 +85,10 @@ class PoseModel(ClosesOnExit):
         image_rgb : uint8 array of shape (height, width, 3)
         """
         height, width = image_rgb.shape[:2]
-        results = self._pose.process(np.ascontiguousarray(image_rgb))
-        if results.pose_landmarks is None:
+        (landmarks,) = run_graph(self._pose, np.ascontiguousarray(image_rgb), ("pose_landmarks",)).values()
+        if landmarks is None:
             return None
-        points = results.pose_landmarks.landmark
+        points = landmarks.landmark
         if len(points) != N_POSE_KEYPOINTS:
             raise RuntimeError(
                 f"MediaPipe Pose returned {len(points)} keypoints instead of {N_POSE_KEYPOINTS}; "

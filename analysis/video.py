@@ -304,7 +304,7 @@ class VideoSegment:
     end_s: float | None
 
     def frames(self) -> Iterator[Frame]:
-        return iter_frames(self.path, self.target_fps, start_s=self.start_s, end_s=self.end_s)
+        return iter_frames(self.path, self.target_fps, start_s=self.start_s, end_s=self.end_s, threads=1)
 
 
 def analysis_ticks(duration_s: float, target_fps: float) -> int:
