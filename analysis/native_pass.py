@@ -32,7 +32,7 @@ def pose_at_native_rate(job: NativeJob, tick: Callable[[int], None]) -> dict[str
     model = (job.pose_model or PoseModel)()
     try:
         for count, frame in enumerate(
-            iter_frames(job.path, EVERY_FRAME_FPS, start_s=job.start_s, end_s=job.end_s)
+            iter_frames(job.path, EVERY_FRAME_FPS, start_s=job.start_s, end_s=job.end_s, threads=1)
         ):
             region = frame.image_rgb[y0:y1, x0:x1]
             scale = min(1.0, MODEL_LONG_SIDE_PX / max(region.shape[:2]))
