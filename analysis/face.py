@@ -8,6 +8,7 @@ are geometry on those landmarks (analysis/gaze.py). Conventions: analysis/tracks
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,18 +43,32 @@ class FaceObservation:
         when the detector's score passed MIN_DETECTION_CONFIDENCE and (in video mode) the
         mesh's presence score passed MIN_TRACKING_CONFIDENCE. It is a presence flag, not a
         calibrated probability.
+    image_size_wh : (int, int)
+        Width and height of the image the face was found in (its camera geometry).
+    gaze_offsets : GazeOffsets
+        The eye-in-head offsets the gaze is computed with.
     head_pose_deg : float32 array of shape (3,)
-        Head yaw, pitch, roll in degrees (NaN if PnP failed).
+        Head yaw, pitch, roll in degrees (NaN if PnP failed), in the geometry of the image the
+        face was found in; computed when first read (the analysis solves it again in the full
+        frame's geometry, from landmarks it maps there).
     gaze_deg : float32 array of shape (2,)
-        Gaze yaw, pitch in degrees (NaN when both eyes are closed).
+        Gaze yaw, pitch in degrees (NaN when both eyes are closed); computed when first read.
     """
 
     landmarks_xy: np.ndarray
     landmarks_z: np.ndarray
     bbox_xywh: np.ndarray
     confidence: float
-    head_pose_deg: np.ndarray
-    gaze_deg: np.ndarray
+    image_size_wh: tuple[int, int]
+    gaze_offsets: GazeOffsets
+
+    @functools.cached_property
+    def head_pose_deg(self) -> np.ndarray:
+        return head_pose_deg(self.landmarks_xy, self.image_size_wh)
+
+    @functools.cached_property
+    def gaze_deg(self) -> np.ndarray:
+        return gaze_deg(self.head_pose_deg, eye_in_head_deg(self.landmarks_xy, self.gaze_offsets))
 
 
 class FaceMeshModel(ClosesOnExit):
@@ -126,15 +141,13 @@ class FaceMeshModel(ClosesOnExit):
         self, landmarks: np.ndarray, depth: np.ndarray, size_wh: tuple[int, int]
     ) -> FaceObservation:
         low, high = landmarks.min(axis=0), landmarks.max(axis=0)
-        head = head_pose_deg(landmarks, size_wh)
-        eyes = eye_in_head_deg(landmarks, self.gaze_offsets)
         return FaceObservation(
             landmarks_xy=landmarks,
             landmarks_z=depth.astype(np.float32),
             bbox_xywh=np.concatenate([low, high - low]).astype(np.float32),
             confidence=1.0,
-            head_pose_deg=head,
-            gaze_deg=gaze_deg(head, eyes),
+            image_size_wh=size_wh,
+            gaze_offsets=self.gaze_offsets,
         )
 
     def close(self) -> None:
