@@ -7,8 +7,8 @@ measured ones at the end of the segment. The face models (face mesh, head pose, 
 expression) look at every analysed frame: they cost about a quarter of the body models, and the
 head's and the eyes' jitter (the noise floors) and the lips during speech are measured there,
 which filled rows would hide. While no hand is tracked, the hand model looks for one every
-HAND_SEARCH_EVERY_S only (its palm detector is the costliest model and runs at every call until
-it has two hands). The models see the patient's crop with every other tracked person's region
+HAND_SEARCH_EVERY_S only, and not again on a body crop unchanged since it found none there (its
+palm detector is the costliest model and runs at every call until it has two hands). The models see the patient's crop with every other tracked person's region
 blanked (analysis/people.py, other_person_region), and a hand or body point that still
 lands in such a region is discarded: another person's movement cannot become the patient's.
 Face crops for the expression network are collected and classified in batches of
@@ -33,7 +33,7 @@ from analysis.hands import HandsModel
 from analysis.people import other_person_region
 from analysis.pose import PoseBackend, PoseModel, PoseObservation
 from analysis.runner import PartClock
-from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate
+from analysis.sampling import HAND_SEARCH_EVERY_S, HandSearch, MotionGate, View
 from analysis.segment_jobs import PatientJob
 from analysis.segment_rows import SegmentRows
 from analysis.tracks import HANDS, POSE_LEFT_WRIST, POSE_RIGHT_WRIST, Tracks
@@ -131,11 +131,19 @@ class _SegmentModels:
             model.close()
 
     def patient(
-        self, image: np.ndarray, job: PatientJob, i: int, out: Tracks, row: int, *, body: bool
+        self,
+        image: np.ndarray,
+        job: PatientJob,
+        i: int,
+        out: Tracks,
+        row: int,
+        *,
+        body: bool,
+        view: View | None,
     ) -> None:
         """Run the face models, and the body models when body is True, on frame i's patient
         crop, other people blanked; write row `row` of out in full-frame px (expression: queued
-        for the batch)."""
+        for the batch). view: the body crop's motion thumbnail (None in full-rate runs)."""
         height, width = image.shape[:2]
         x0, y0, x1, y1 = (int(v) for v in job.crops[i])
         blanks = [
@@ -164,7 +172,7 @@ class _SegmentModels:
 
         self.clock.lap("decoding, motion and crops")
         if body:
-            self._body(region, job.times_s[i], row, out, to_frame=to_frame, blanks=blanks)
+            self._body(region, job.times_s[i], row, out, to_frame=to_frame, blanks=blanks, view=view)
         faces = self.mesh.process(region)
         if faces:
             landmarks = to_frame(faces[0].landmarks_xy)
@@ -189,6 +197,7 @@ class _SegmentModels:
         *,
         to_frame: Callable[[np.ndarray], np.ndarray],
         blanks: list[tuple[int, int, int, int]],
+        view: View | None,
     ) -> None:
         """Pose, and hands where they may be seen and are tracked or due to be looked for."""
         body = self.pose.process(region)
@@ -197,10 +206,10 @@ class _SegmentModels:
             out.pose_xy[row] = to_frame(body.keypoints_xy)
             out.pose_visibility[row] = np.where(_inside(out.pose_xy[row], blanks), 0.0, body.visibility)
             out.pose_confidence[row] = body.confidence
-        if not _hands_may_be_visible(body) or not self.hand_search.due(time_s):
+        if not _hands_may_be_visible(body) or not self.hand_search.due(time_s, view):
             return
         hands = self.hands.process(region)
-        self.hand_search.found(time_s, bool(hands))
+        self.hand_search.found(time_s, bool(hands), view)
         for hand in hands:
             keypoints = to_frame(hand.keypoints_xy)
             if _inside(keypoints, blanks).any():
@@ -250,9 +259,11 @@ def analyse_patient(job: PatientJob, tick: Callable[[int], None]) -> dict[str, A
                 )
             gray = frame.image_gray
             size = (gray.shape[1], gray.shape[0])
-            body = gate.should_run(gray, [(tuple(int(v) for v in job.crops[i]), BODY_THUMBNAIL_PX)])
+            crop = tuple(int(v) for v in job.crops[i])
+            body = gate.should_run(gray, [(crop, BODY_THUMBNAIL_PX)])
+            view = None if gate.current is None else View(gate.current, crop, BODY_THUMBNAIL_PX)
             row = rows.row(body)
-            models.patient(frame.image_rgb, job, i, rows.out, row, body=body)
+            models.patient(frame.image_rgb, job, i, rows.out, row, body=body, view=view)
             models.clock.lap("decoding, motion and crops")
             for k in np.flatnonzero(job.others_in_view[i]):
                 if frame.time_s - last_other_s[k] >= OTHER_FACE_EVERY_S - 1e-6:

@@ -104,13 +104,15 @@ class MotionGate:
         self.full_rate = full_rate
         self._reference: ShrunkFrame | None = None
         self._skipped = 0
+        # The last frame asked about, shrunk (None in full-rate runs, which measure nothing).
+        self.current: ShrunkFrame | None = None
 
     def should_run(self, gray: np.ndarray, regions: Sequence[tuple[Region, int]]) -> bool:
         """Whether to run the models on this frame; regions are (region, thumbnail long side px)
         pairs, the frame is measured when any of them changed since the last measured frame."""
         if self.full_rate:
             return True
-        current = shrunk(gray)
+        current = self.current = shrunk(gray)
         run = (
             self._reference is None
             or self._reference.full_shape != current.full_shape
@@ -125,20 +127,44 @@ class MotionGate:
         return run
 
 
+@dataclass(frozen=True)
+class View:
+    """What a model saw of a region of one frame: the frame shrunk, the region (full-frame px)
+    and the long side of its thumbnail, to tell later whether that region changed since."""
+
+    frame: ShrunkFrame
+    region: Region
+    long_side_px: int
+
+    def changed_since(self, before: View) -> bool:
+        return (
+            self.region != before.region
+            or self.frame.full_shape != before.frame.full_shape
+            or changed_share(before.frame, self.frame, self.region, self.long_side_px) > CHANGED_SHARE
+        )
+
+
 class HandSearch:
-    """When the hand model runs: at every call while it tracks a hand, and every every_s while
-    it has none (every call when every_s is 0)."""
+    """When the hand model runs: at every call while it tracks a hand; while it has none, every
+    every_s at most (every call when every_s is 0), and not again on a region that has not
+    changed since it last looked there and found nothing: the palm detector would see what it
+    saw (a patient sitting still is measured once a second, and found no hand at each of those
+    looks). Calls without a view (full-rate runs) are decided by time alone."""
 
     def __init__(self, every_s: float) -> None:
         self.every_s = every_s
         self._next_s = -np.inf
+        self._looked: View | None = None
 
-    def due(self, time_s: float) -> bool:
-        return time_s >= self._next_s
+    def due(self, time_s: float, view: View | None = None) -> bool:
+        if time_s < self._next_s:
+            return False
+        return view is None or self._looked is None or view.changed_since(self._looked)
 
-    def found(self, time_s: float, any_hand: bool) -> None:
-        """What the hand model found at time_s."""
+    def found(self, time_s: float, any_hand: bool, view: View | None = None) -> None:
+        """What the hand model found at time_s, looking at view."""
         self._next_s = -np.inf if any_hand else time_s + self.every_s - 1e-6
+        self._looked = None if any_hand else view
 
 
 def fill_skipped(values: np.ndarray, times_s: np.ndarray, measured: np.ndarray) -> None:

@@ -10,6 +10,7 @@ from analysis.sampling import (
     MAX_SKIPPED_TICKS,
     HandSearch,
     MotionGate,
+    View,
     changed_share,
     fill_skipped,
     shrunk,
@@ -80,3 +81,26 @@ def test_hands_are_looked_for_every_third_of_a_second_until_one_is_tracked() -> 
     every_frame = HandSearch(0.0)  # full-rate runs
     every_frame.found(0.0, False)
     assert every_frame.due(0.1)
+
+
+def _view(gray: np.ndarray, region: tuple[int, int, int, int] = (100, 100, 400, 400)) -> View:
+    return View(shrunk(gray), region, 64)
+
+
+def test_hands_are_not_looked_for_again_where_nothing_changed_since_none_was_found() -> None:
+    rng = np.random.default_rng(0)
+    still = rng.integers(0, 255, (480, 640), dtype=np.uint8)
+    moved = still.copy()
+    moved[200:260, 200:260] = 255 - moved[200:260, 200:260]  # a hand-sized patch changes in the crop
+    search = HandSearch(HAND_SEARCH_EVERY_S)
+    search.found(0.0, False, _view(still))
+    assert not search.due(1.0, _view(still))  # the same picture a second later: nothing new to see
+    assert not search.due(2.0, _view(still.copy()))
+    assert search.due(2.0, _view(moved))  # it changed since the last look
+    assert search.due(2.0, _view(still, (90, 100, 400, 400)))  # another crop
+    assert not search.due(0.1, _view(moved))  # and never sooner than every 0.3 s
+    search.found(2.0, True, _view(moved))
+    assert search.due(2.1, _view(moved))  # a tracked hand is followed at every frame
+    search.found(2.1, False, _view(moved))
+    assert search.due(2.5, _view(still))  # lost: looked for again where the picture changes
+    assert search.due(2.5)  # without a view (full-rate runs): by time alone
