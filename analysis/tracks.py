@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SCHEMA_VERSION = "1"
 # Rows per Parquet row group (13 MB of tracks at 6.5 kB a patient row).
@@ -223,8 +226,18 @@ _SCALAR_COLUMNS = (
 _LATER_COLUMNS = ("face_z", "speech", "speaker", "eye_contact", "mutual_gaze")
 
 
+def _arrow() -> ModuleType:
+    """pyarrow, imported at the first Parquet read or write: the analysis worker processes import
+    this module for Tracks and never write Parquet (pyarrow held 35 MB in each)."""
+    import pyarrow  # noqa: PLC0415
+    import pyarrow.parquet  # noqa: PLC0415 - pyarrow.parquet, used as pa.parquet
+
+    return pyarrow
+
+
 def _to_column(values: np.ndarray) -> pa.Array:
     """Flatten trailing dimensions into a fixed-size list column of float32."""
+    pa = _arrow()
     n = values.shape[0]
     width = int(np.prod(values.shape[1:]))
     flat = pa.array(values.reshape(n * width).astype(np.float32, copy=False))  # float32: no copy
@@ -234,6 +247,7 @@ def _to_column(values: np.ndarray) -> pa.Array:
 def to_table(tracks: Tracks) -> pa.Table:
     """Arrow table with the documented schema; multi-dimensional fields are flattened
     row-major into fixed-size float32 lists, their shapes stored in the schema metadata."""
+    pa = _arrow()
     columns: dict[str, pa.Array] = {}
     shapes: dict[str, str] = {}
     for name in _ARRAY_FIELDS:
@@ -281,7 +295,7 @@ def write_parquet(tracks: Tracks, path: str | Path) -> None:
     of every row would cost its size again in Arrow buffers while it is encoded."""
     slices = [slice(a, a + ROW_GROUP_ROWS) for a in range(0, max(len(tracks), 1), ROW_GROUP_ROWS)]
     first = to_table(tracks.select(slices[0]))
-    with pq.ParquetWriter(str(path), first.schema, compression="zstd") as writer:
+    with _arrow().parquet.ParquetWriter(str(path), first.schema, compression="zstd") as writer:
         writer.write_table(first)
         for rows in slices[1:]:
             writer.write_table(to_table(tracks.select(rows)))
@@ -289,4 +303,4 @@ def write_parquet(tracks: Tracks, path: str | Path) -> None:
 
 def read_parquet(path: str | Path) -> Tracks:
     """Read tracks written by write_parquet."""
-    return from_table(pq.read_table(str(path)))
+    return from_table(_arrow().parquet.read_table(str(path)))
