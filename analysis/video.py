@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 from analysis.errors import (
@@ -168,6 +167,10 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
     luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : frame.width]
     if frame.format.name.startswith("yuvj") or frame.color_range == _FULL_RANGE:
         return luma.copy()
+    # Imported here: the orchestrating process, which only probes videos, then never loads
+    # OpenCV (27 MB); the worker processes have it already.
+    import cv2  # noqa: PLC0415
+
     return cv2.LUT(luma, _LIMITED_TO_FULL)
 
 
