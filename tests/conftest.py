@@ -1,5 +1,7 @@
 """Fixtures shared by every test: the personas world and a logged-in client per persona."""
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -7,6 +9,14 @@ from accounts.tokens import api_token_create
 from tests.factories import World, make_world
 
 pytest_plugins = ["tests.skip_policy", "pytester"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def analysis_cache(tmp_path_factory):
+    """The expression network translated from its Keras file is kept in this test session's own
+    cache folder (analysis/emotion.py), not the user's: the session translates it once, as a
+    fresh machine does, and leaves nothing behind."""
+    os.environ["ANALYSIS_CACHE_DIR"] = str(tmp_path_factory.mktemp("analysis-cache"))
 
 
 @pytest.fixture(autouse=True)

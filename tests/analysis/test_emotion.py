@@ -354,3 +354,37 @@ def test_cuda_gives_the_cpu_probabilities(classifier: EmotionClassifier, crops: 
     on_gpu = EmotionClassifier(device="cuda")
     assert on_gpu.device == "cuda" and on_gpu.session.get_providers()[0] == emotion.CUDA_PROVIDER
     np.testing.assert_allclose(on_gpu.predict_crops(crops), classifier.predict_crops(crops), atol=1e-4)
+
+
+_CLASSIFY_IN_A_FRESH_PROCESS = """
+import sys
+import numpy as np
+from analysis.emotion import EmotionClassifier
+crops = np.random.default_rng(0).random((20, 64, 64), dtype=np.float32)
+probs = EmotionClassifier(device="cpu").predict_crops(crops)
+print([name for name in ("h5py", "onnx") if name in sys.modules], probs.round(6).tolist())
+"""
+
+
+def test_the_translated_network_is_kept_and_later_processes_load_it_without_translating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(tmp_path / "cache"))
+    first = fresh_process_output(_CLASSIFY_IN_A_FRESH_PROCESS)
+    assert first.startswith("['h5py', 'onnx']")  # translated from the Keras file
+    assert len(list((tmp_path / "cache").glob("mini-xception-*.onnx"))) == 1
+    later = fresh_process_output(_CLASSIFY_IN_A_FRESH_PROCESS)
+    assert later.startswith("[]")  # loaded: neither h5py nor onnx imported
+    assert later.removeprefix("[]") == first.removeprefix("['h5py', 'onnx']")  # the same network
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_translation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("ANALYSIS_CACHE_DIR", str(blocked / "cache"))
+    crops = np.random.default_rng(0).random((4, 64, 64), dtype=np.float32)
+    probs = EmotionClassifier(device="cpu").predict_crops(crops)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert blocked.read_text() == "not a folder" and not list(tmp_path.glob("**/*.part"))
