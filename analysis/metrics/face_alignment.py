@@ -114,24 +114,51 @@ def aligned_face_3d_iod(
     n = face_xy.shape[0]
     eyes = [FACE_RIGHT_EYE_OUTER, FACE_LEFT_EYE_OUTER]
     keep = np.unique(np.concatenate([landmarks, RIGID_ANCHORS, eyes]))
-    pts = np.concatenate([face_xy[:, keep], np.asarray(face_z)[:, keep, None]], axis=2).astype(np.float64)
     out = np.full((n, len(landmarks), 2), np.nan)
-    valid = np.isfinite(pts).all(axis=(1, 2))
+    valid = np.zeros(n, dtype=bool)
+    for block in _blocks(np.arange(n)):
+        valid[block] = np.isfinite(_points_3d(face_xy, face_z, keep, block)).all(axis=(1, 2))
     if usable is not None:
         valid &= usable
-    if not valid.any():
+    rows = np.flatnonzero(valid)
+    if not rows.size:
         return out
     col = {lm: i for i, lm in enumerate(keep.tolist())}
     anchors = np.array([col[a] for a in RIGID_ANCHORS])
     right, left = col[FACE_RIGHT_EYE_OUTER], col[FACE_LEFT_EYE_OUTER]
-    pts = pts[valid]
-    iod = np.linalg.norm(pts[:, left] - pts[:, right], axis=1)
-    normalised = (pts - pts[:, anchors].mean(axis=1, keepdims=True)) / np.maximum(iod, 1e-9)[:, None, None]
-    first = normalised[0]
-    transform, centre = _similarity_to(normalised[:, anchors], first[anchors] - first[anchors].mean(axis=0))
-    fitted = np.einsum("nij,nkj->nki", transform, normalised - centre[:, None])
+    picked = [col[lm] for lm in np.asarray(landmarks).tolist()]
+    first = _normalised(_points_3d(face_xy, face_z, keep, rows[:1]), anchors, right, left)[0]
+    target = first[anchors] - first[anchors].mean(axis=0)
+    fitted = np.empty((rows.size, keep.size, 3))
+    for at, block in zip(range(0, rows.size, BLOCK_FRAMES), _blocks(rows), strict=True):
+        normalised = _normalised(_points_3d(face_xy, face_z, keep, block), anchors, right, left)
+        transform, centre = _similarity_to(normalised[:, anchors], target)
+        fitted[at : at + block.size] = np.einsum("nij,nkj->nki", transform, normalised - centre[:, None])
     reference = _frontal(np.median(fitted, axis=0), anchors, right, left)
-    transform, centre = _similarity_to(pts[:, anchors], reference[anchors])
-    aligned = np.einsum("nij,nkj->nki", transform, pts - centre[:, None])
-    out[valid] = aligned[:, [col[lm] for lm in np.asarray(landmarks).tolist()], :2]
+    del fitted
+    for block in _blocks(rows):
+        pts = _points_3d(face_xy, face_z, keep, block)
+        transform, centre = _similarity_to(pts[:, anchors], reference[anchors])
+        out[block] = np.einsum("nij,nkj->nki", transform, pts - centre[:, None])[:, picked, :2]
     return out
+
+
+# Frames aligned at a time: the whole-session arrays of float64 landmarks were the metrics' largest
+# temporaries (an hour at 10 fps: 86 MB each for the face's 100 landmarks, five of them at once).
+BLOCK_FRAMES = 4096
+
+
+def _blocks(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[at : at + BLOCK_FRAMES] for at in range(0, rows.size, BLOCK_FRAMES)]
+
+
+def _points_3d(face_xy: np.ndarray, face_z: np.ndarray, keep: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Landmarks keep of the frames rows as (x, y, depth) px, float64: (len(rows), len(keep), 3)."""
+    xy = np.asarray(face_xy[rows][:, keep], dtype=np.float64)
+    return np.concatenate([xy, np.asarray(face_z[rows][:, keep], dtype=np.float64)[..., None]], axis=2)
+
+
+def _normalised(pts: np.ndarray, anchors: np.ndarray, right: int, left: int) -> np.ndarray:
+    """Each frame's points centred on its anchors and scaled to an inter-ocular distance of 1."""
+    iod = np.linalg.norm(pts[:, left] - pts[:, right], axis=1)
+    return (pts - pts[:, anchors].mean(axis=1, keepdims=True)) / np.maximum(iod, 1e-9)[:, None, None]

@@ -8,11 +8,18 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from analysis.metrics import MetricsConfig
+from analysis.metrics import MetricsConfig, face_alignment
 from analysis.metrics.apathy import apathy_report
 from analysis.metrics.face_alignment import aligned_face_3d_iod
 from analysis.tracks import read_parquet, to_table, write_parquet
-from tests.analysis.metrics_synthetic import IOD_PX, LOWER_LIP, canonical_face, put_face, session
+from tests.analysis.metrics_synthetic import (
+    IOD_PX,
+    LOWER_LIP,
+    canonical_face,
+    put_face,
+    rigidly_moved,
+    session,
+)
 
 FACE_CENTRE_PX = np.array([320.0, 220.0, 0.0])
 
@@ -110,3 +117,25 @@ def test_the_mesh_depth_is_stored_with_the_tracks_and_older_files_read_as_unknow
     older = to_table(tracks).drop_columns(["face_z"])
     pq.write_table(older, tmp_path / "old.parquet")
     assert np.isnan(read_parquet(tmp_path / "old.parquet").face_z).all()
+
+
+def test_the_3d_alignment_in_blocks_of_frames_gives_what_it_gives_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Frames are aligned a block at a time (memory); the reference face is the median over all of them.
+    rng = np.random.default_rng(4)
+    t = np.arange(300) / 10.0
+    xy = (rigidly_moved(canonical_face(), t) + rng.normal(0, 0.3, (t.size, 478, 2))).astype(np.float32)
+    z = rng.normal(0, 5, (t.size, 478)).astype(np.float32)
+    xy[5:12] = np.nan
+    usable = rng.random(t.size) > 0.1
+    landmarks = np.array([61, 291, 13, 14, 70, 300])
+    at_once = face_alignment.aligned_face_3d_iod(xy, z, landmarks, usable)
+    monkeypatch.setattr(face_alignment, "BLOCK_FRAMES", 7)
+    in_blocks = face_alignment.aligned_face_3d_iod(xy, z, landmarks, usable)
+    # Equal up to the last bit or two: a batch of one matrix can take another BLAS path than many.
+    np.testing.assert_allclose(in_blocks, at_once, rtol=1e-12, atol=1e-12)
+    assert (
+        np.isnan(at_once[5:12]).all()
+        and np.isfinite(at_once[usable & np.isfinite(xy).all(axis=(1, 2))]).all()
+    )
