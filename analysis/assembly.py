@@ -11,20 +11,17 @@ while the worker processes are still there, reads the patient's pose rows only (
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from analysis.people import FaceTrack
 from analysis.segment_jobs import PATIENT_FIELDS
-from analysis.tracks import N_POSE_KEYPOINTS, Tracks
+from analysis.tracks import Tracks, empty_column
 
-# The body-pose fields (shape after the row dimension) the native-rate pass's windows are found on.
-POSE_FIELDS = {
-    "pose_xy": (N_POSE_KEYPOINTS, 2),
-    "pose_visibility": (N_POSE_KEYPOINTS,),
-    "pose_confidence": (),
-}
+# The body-pose fields the native-rate pass's windows are found on.
+POSE_FIELDS = ("pose_xy", "pose_visibility", "pose_confidence")
 
 
 def face_boxes(track: FaceTrack, detector_ran: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,16 +79,22 @@ def assemble(
     for (rows, boxes, scores), at in zip(spans, places[1:], strict=True):
         tracks.bbox_xywh[at], tracks.face_confidence[at] = boxes, scores
         tracks.measured[at] = detector_ran[rows]
+    for start, first, chunk in _chunks(parts, bounds):
+        at = patient_at[first : first + len(chunk["measured"])]
+        tracks.measured[at] = chunk["measured"]
+        for name in PATIENT_FIELDS:
+            getattr(tracks, name)[at] = chunk[name]
+        _place_other_faces(tracks, chunk, start, [s[0][0] for s in spans], places[1:])
+    return tracks
+
+
+def _chunks(parts: list[dict[str, Any]], bounds: np.ndarray) -> Iterator[tuple[int, int, Any]]:
+    """The patient pass's chunk files, open one at a time, in order: (the first analysed frame of
+    the chunk's job, of the chunk, the chunk)."""
     for part, start in zip(parts, bounds, strict=False):
         for path in part["chunks"]:
             with np.load(path) as chunk:
-                first = start + int(chunk["first_row"])
-                at = patient_at[first : first + len(chunk["measured"])]
-                tracks.measured[at] = chunk["measured"]
-                for name in PATIENT_FIELDS:
-                    getattr(tracks, name)[at] = chunk[name]
-                _place_other_faces(tracks, chunk, start, [s[0][0] for s in spans], places[1:])
-    return tracks
+                yield int(start), int(start) + int(chunk["first_row"]), chunk
 
 
 def _place_other_faces(
@@ -122,14 +125,11 @@ def pose_rows(
     missing, holding no memory): what the native-rate pass's candidate windows are found on,
     0.4 kB a row instead of the tracks' 6.5."""
     n = len(frames)
-    columns = {name: np.full((n, *shape), np.nan, np.float32) for name, shape in POSE_FIELDS.items()}
-    for part, start in zip(parts, bounds, strict=False):
-        for path in part["chunks"]:
-            with np.load(path) as chunk:
-                first = start + int(chunk["first_row"])
-                for name, column in columns.items():
-                    values = chunk[name]
-                    column[first : first + len(values)] = values
+    columns = {name: empty_column(name, n) for name in POSE_FIELDS}
+    for _, first, chunk in _chunks(parts, bounds):
+        for name, column in columns.items():
+            values = chunk[name]
+            column[first : first + len(values)] = values
     return Tracks.with_columns(
         n,
         frame=frames,

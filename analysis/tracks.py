@@ -43,10 +43,6 @@ FACE_RIGHT_EYE_OUTER, FACE_LEFT_EYE_OUTER = 33, 263
 FACE_IRIS_A, FACE_IRIS_B = 468, 473
 
 
-def _nan(*shape: int) -> np.ndarray:
-    return np.full(shape, np.nan, dtype=np.float32)
-
-
 @dataclass
 class Tracks:
     """Column arrays for n rows (frame x person). Shapes name their dimensions.
@@ -129,16 +125,9 @@ class Tracks:
     metadata: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.face_z is None:
-            self.face_z = _nan(len(self.frame), N_FACE_LANDMARKS)
-        if self.speech is None:
-            self.speech = np.zeros(len(self.frame), dtype=bool)
-        if self.speaker is None:
-            self.speaker = np.zeros(len(self.frame), dtype=np.int8)
-        if self.eye_contact is None:
-            self.eye_contact = np.zeros(len(self.frame), dtype=np.int8)
-        if self.mutual_gaze is None:
-            self.mutual_gaze = np.zeros(len(self.frame), dtype=np.int8)
+        for name in _LATER_COLUMNS:
+            if getattr(self, name) is None:
+                setattr(self, name, empty_column(name, len(self.frame)))
 
     @classmethod
     def empty(cls, n: int) -> Tracks:
@@ -219,6 +208,14 @@ _EMPTY: dict[str, tuple[type, tuple[int, ...], object]] = {
     "mutual_gaze": (np.int8, (), 0),
 }
 _ARRAY_FIELDS = tuple(_EMPTY)
+
+
+def empty_column(name: str, n: int) -> np.ndarray:
+    """Column name of n rows where nothing was measured (as in Tracks.empty)."""
+    dtype, shape, fill = _EMPTY[name]
+    return np.full((n, *shape), fill, dtype)
+
+
 _SCALAR_COLUMNS = (
     "frame", "time_s", "person_id", "is_patient", "measured", "speech", "speaker", "eye_contact", "mutual_gaze",
 )  # fmt: skip
